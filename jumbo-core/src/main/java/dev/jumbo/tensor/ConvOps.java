@@ -1,0 +1,64 @@
+package dev.jumbo.tensor;
+
+import dev.jumbo.kernel.Conv2dKernel;
+import dev.jumbo.kernel.ConvGeometry;
+import dev.jumbo.kernel.Pool2dKernel;
+
+/** Convolution and pooling as differentiable tensor operations (NHWC, Keras layout). */
+final class ConvOps {
+    private ConvOps() {}
+
+    static Tensor conv2d(Tensor x, Tensor filter, Tensor bias, int strideH, int strideW, boolean same) {
+        if (x.rank() != 4) throw new IllegalArgumentException("conv2d input must be [batch, height, width, channels], got " + x.shape());
+        if (filter.rank() != 4 || filter.dim(2) != x.dim(3))
+            throw new IllegalArgumentException("conv2d filter must be [kh, kw, " + x.dim(3) + ", outChannels], got " + filter.shape());
+        int outC = filter.dim(3);
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != outC))
+            throw new IllegalArgumentException("conv2d bias must be [" + outC + "], got " + bias.shape());
+        ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), filter.dim(0), filter.dim(1), strideH, strideW, same, outC);
+        float[] xd = x.dense(), wd = filter.dense(), bd = bias == null ? null : bias.dense();
+        float[] y = new float[g.n() * g.outH() * g.outW() * outC];
+        Conv2dKernel.forward(g, xd, wd, bd, y);
+        Tensor.Backward backward = gy -> {
+            float[] dy = gy.dense();
+            if (x.requiresGrad()) {
+                float[] dx = new float[xd.length];
+                Conv2dKernel.backwardInput(g, dy, wd, dx);
+                x.addToGrad(Tensor.of(dx, x.shape()));
+            }
+            if (filter.requiresGrad() || bias != null && bias.requiresGrad()) {
+                float[] dw = new float[wd.length], db = bias == null ? null : new float[outC];
+                Conv2dKernel.backwardFilter(g, xd, dy, dw, db);
+                filter.addToGrad(Tensor.of(dw, filter.shape()));
+                if (bias != null) bias.addToGrad(Tensor.of(db, bias.shape()));
+            }
+        };
+        Shape out = Shape.of(g.n(), g.outH(), g.outW(), outC);
+        return bias == null ? Tensor.result(y, out, backward, x, filter) : Tensor.result(y, out, backward, x, filter, bias);
+    }
+
+    static Tensor pool2d(Tensor x, int kh, int kw, int strideH, int strideW, boolean same, boolean max) {
+        if (x.rank() != 4) throw new IllegalArgumentException("pooling input must be [batch, height, width, channels], got " + x.shape());
+        ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, strideH, strideW, same, x.dim(3));
+        float[] xd = x.dense();
+        int outSize = g.n() * g.outH() * g.outW() * g.c();
+        float[] y = new float[outSize];
+        Shape out = Shape.of(g.n(), g.outH(), g.outW(), g.c());
+        if (max) {
+            int[] argmax = new int[outSize];
+            Pool2dKernel.maxForward(g, xd, y, argmax);
+            return Tensor.result(y, out, gy -> {
+                float[] dx = new float[xd.length];
+                Pool2dKernel.maxBackward(g, gy.dense(), argmax, dx);
+                x.addToGrad(Tensor.of(dx, x.shape()));
+            }, x);
+        }
+        Pool2dKernel.avgForward(g, xd, y);
+        return Tensor.result(y, out, gy -> {
+            float[] dx = new float[xd.length];
+            Pool2dKernel.avgBackward(g, gy.dense(), dx);
+            x.addToGrad(Tensor.of(dx, x.shape()));
+        }, x);
+    }
+
+}

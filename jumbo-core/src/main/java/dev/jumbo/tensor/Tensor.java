@@ -1,0 +1,918 @@
+package dev.jumbo.tensor;
+
+import dev.jumbo.kernel.Gemm;
+import dev.jumbo.kernel.VectorMath;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * An n-dimensional array of numbers that remembers how it was computed, so gradients flow back
+ * through it (reverse-mode automatic differentiation).
+ *
+ * <p>A tensor is a view: a {@link Shape}, strides and an offset into a {@link Storage}.
+ * {@link #reshape}, {@link #transpose}, {@link #permute} and {@link #slice} return views that
+ * share storage; arithmetic returns new dense tensors. Each differentiable operation records its
+ * backward next to its forward; {@link #backward()} walks the recorded graph in reverse.
+ *
+ * <pre>{@code
+ * Tensor w = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+ * Tensor x = Tensor.of(new float[] {1, 1}, 2, 1);
+ * Tensor loss = w.matmul(x).square().sum();
+ * loss.backward();
+ * System.out.println(w.grad());   // d loss / d w
+ * }</pre>
+ */
+public final class Tensor {
+    /** How a recorded operation turns the gradient of its output into gradients of its inputs. */
+    @FunctionalInterface
+    public interface Backward {
+        /** Called with d(loss)/d(output); calls {@link #addToGrad} on the inputs that need it. */
+        void apply(Tensor gradOutput);
+    }
+
+    private record Node(Tensor[] inputs, Backward backward) {}
+
+    private final Shape shape;
+    private final int[] strides;
+    private final int offset;
+    private final Storage storage;
+
+    private boolean requiresGrad;
+    private Tensor grad;
+    private Node node;
+
+    private Tensor(Shape shape, int[] strides, int offset, Storage storage) {
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        this.storage = storage;
+    }
+
+    // ---------------------------------------------------------------- creation
+
+    /** A tensor over {@code data} (not copied) with the given shape. */
+    public static Tensor of(float[] data, int... dims) {
+        Shape s = Shape.of(dims);
+        if (s.size() != data.length)
+            throw new IllegalArgumentException("shape " + s + " needs " + s.size() + " values but " + data.length + " were given");
+        return new Tensor(s, s.contiguousStrides(), 0, new Storage.Floats(data));
+    }
+
+    /** A tensor over {@code data} (not copied) with the given shape. */
+    public static Tensor of(float[] data, Shape shape) {
+        return of(data, shape.toArray());
+    }
+
+    /** A rank-0 tensor holding one value. */
+    public static Tensor scalar(float value) {
+        return of(new float[] {value});
+    }
+
+    /** A tensor of zeros. */
+    public static Tensor zeros(int... dims) {
+        return of(new float[Shape.of(dims).size()], dims);
+    }
+
+    /** A tensor with every element equal to {@code value}. */
+    public static Tensor full(float value, int... dims) {
+        float[] d = new float[Shape.of(dims).size()];
+        Arrays.fill(d, value);
+        return of(d, dims);
+    }
+
+    /** A tensor of ones. */
+    public static Tensor ones(int... dims) {
+        return full(1f, dims);
+    }
+
+    /** Standard normal samples. */
+    public static Tensor randn(Random random, int... dims) {
+        float[] d = new float[Shape.of(dims).size()];
+        for (int i = 0; i < d.length; i++) d[i] = (float) random.nextGaussian();
+        return of(d, dims);
+    }
+
+    /** Uniform samples in [lo, hi). */
+    public static Tensor uniform(Random random, float lo, float hi, int... dims) {
+        float[] d = new float[Shape.of(dims).size()];
+        for (int i = 0; i < d.length; i++) d[i] = lo + (hi - lo) * random.nextFloat();
+        return of(d, dims);
+    }
+
+    /**
+     * The result of a custom differentiable operation: {@code data} shaped {@code shape}, whose
+     * {@code backward} is called with the output gradient during {@link #backward()}. Records
+     * nothing when no input needs a gradient or inside {@link GradMode#noGrad()}.
+     */
+    public static Tensor result(float[] data, Shape shape, Backward backward, Tensor... inputs) {
+        Tensor t = of(data, shape);
+        if (GradMode.isEnabled()) {
+            for (Tensor in : inputs) {
+                if (in.requiresGrad) {
+                    t.requiresGrad = true;
+                    t.node = new Node(inputs, backward);
+                    break;
+                }
+            }
+        }
+        return t;
+    }
+
+    private Tensor view(Shape s, int[] st, int off, Backward backward) {
+        Tensor t = new Tensor(s, st, off, storage);
+        if (requiresGrad && GradMode.isEnabled()) {
+            t.requiresGrad = true;
+            t.node = new Node(new Tensor[] {this}, backward);
+        }
+        return t;
+    }
+
+    // ---------------------------------------------------------------- inspection
+
+    /** The shape. */
+    public Shape shape() {
+        return shape;
+    }
+
+    /** Size of dimension {@code i} (negative counts from the end). */
+    public int dim(int i) {
+        return shape.dim(i);
+    }
+
+    /** Number of dimensions. */
+    public int rank() {
+        return shape.rank();
+    }
+
+    /** Number of elements. */
+    public int size() {
+        return shape.size();
+    }
+
+    /** Element type of the storage. */
+    public DType dtype() {
+        return storage.dtype();
+    }
+
+    int[] strides() {
+        return strides;
+    }
+
+    int offset() {
+        return offset;
+    }
+
+    float[] storageArray() {
+        return switch (storage) {
+            case Storage.Floats f -> f.data();
+        };
+    }
+
+    /** True when elements are laid out row-major without gaps. */
+    public boolean isContiguous() {
+        int expect = 1;
+        for (int i = shape.rank() - 1; i >= 0; i--) {
+            if (shape.dim(i) != 1 && strides[i] != expect) return false;
+            expect *= shape.dim(i);
+        }
+        return true;
+    }
+
+    /** Contiguous, starting at 0 and covering the whole storage: its array is exactly its data. */
+    boolean isDense() {
+        return offset == 0 && storage.length() == shape.size() && isContiguous();
+    }
+
+    /** The elements in row-major order, as a dense array: the storage itself when dense (do not write to it). */
+    float[] dense() {
+        return isDense() ? storageArray() : toFloatArray();
+    }
+
+    /**
+     * The backing array, for in-place updates (optimizers, loaders).
+     *
+     * @throws IllegalStateException if this tensor is a view that does not own its whole storage
+     */
+    public float[] buffer() {
+        if (!isDense()) throw new IllegalStateException("buffer() needs a dense tensor; this is a view " + shape + " (call contiguous())");
+        return storageArray();
+    }
+
+    /** A copy of the elements in row-major order. */
+    public float[] toFloatArray() {
+        float[] y = new float[shape.size()];
+        Elementwise.gather(this, y);
+        return y;
+    }
+
+    /** The element at the given indices. */
+    public float get(int... index) {
+        if (index.length != shape.rank())
+            throw new IllegalArgumentException("index " + Arrays.toString(index) + " has " + index.length + " coordinates; shape " + shape + " needs " + shape.rank());
+        int off = offset;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape.dim(i))
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " is outside shape " + shape);
+            off += index[i] * strides[i];
+        }
+        return storageArray()[off];
+    }
+
+    /** The single value of a one-element tensor. */
+    public float item() {
+        if (shape.size() != 1) throw new IllegalStateException("item() needs exactly one element, shape is " + shape);
+        return storageArray()[offset];
+    }
+
+    /** A dense copy if this is a view with gaps or another order; this tensor otherwise. */
+    public Tensor contiguous() {
+        if (isContiguous()) return this;
+        return result(toFloatArray(), shape, this::addToGrad, this);
+    }
+
+    @Override
+    public String toString() {
+        int n = Math.min(size(), 10);
+        float[] d = toFloatArray();
+        StringBuilder sb = new StringBuilder("Tensor").append(shape).append(" [");
+        for (int i = 0; i < n; i++) sb.append(i == 0 ? "" : ", ").append(d[i]);
+        if (size() > n) sb.append(", ...");
+        return sb.append(']').append(requiresGrad ? " requiresGrad" : "").toString();
+    }
+
+    // ---------------------------------------------------------------- autograd
+
+    /** Whether gradients are computed for this tensor. */
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Marks this leaf tensor as needing (or not needing) a gradient; returns this. */
+    public Tensor requiresGrad(boolean value) {
+        if (node != null && !value) throw new IllegalStateException("cannot stop gradients of a computed tensor; use detach()");
+        this.requiresGrad = value;
+        return this;
+    }
+
+    /** The accumulated gradient, or null if none has flowed here since the last {@link #zeroGrad()}. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Forgets the accumulated gradient. */
+    public void zeroGrad() {
+        grad = null;
+    }
+
+    /** A tensor sharing this one's data but cut off from the graph. */
+    public Tensor detach() {
+        return new Tensor(shape, strides, offset, storage);
+    }
+
+    /** Adds {@code g} (same shape as this tensor) to the accumulated gradient. */
+    public void addToGrad(Tensor g) {
+        if (!requiresGrad) return;
+        if (!g.shape.equals(shape))
+            throw new IllegalArgumentException("gradient of shape " + g.shape + " for a tensor of shape " + shape);
+        if (grad == null) {
+            grad = of(g.toFloatArray(), shape);
+        } else {
+            float[] acc = grad.storageArray();
+            VectorMath.add(acc, 0, g.dense(), 0, acc, 0, acc.length);
+        }
+    }
+
+    /** Back-propagates from this scalar (d this / d this = 1). */
+    public void backward() {
+        if (size() != 1) throw new IllegalStateException("backward() without a gradient needs a scalar; shape is " + shape);
+        backward(ones(shape.toArray()));
+    }
+
+    /**
+     * Back-propagates {@code seed} = d(loss)/d(this) through the recorded graph, accumulating into
+     * the {@link #grad()} of every leaf that requires it. The graph is released afterwards.
+     */
+    public void backward(Tensor seed) {
+        if (!requiresGrad) throw new IllegalStateException("this tensor does not require a gradient: no input of its graph has requiresGrad(true)");
+        List<Tensor> order = topologicalOrder();
+        addToGrad(seed);
+        try (var scope = GradMode.noGrad()) {
+            for (Tensor t : order) {
+                Node n = t.node;
+                Tensor g = t.grad;
+                t.node = null;
+                if (n == null) continue;
+                t.grad = null; // intermediate gradients are not kept: only leaves accumulate
+                if (g != null) n.backward.apply(g);
+            }
+        }
+    }
+
+    /** Nodes reachable from this tensor, each before every input it was computed from. */
+    private List<Tensor> topologicalOrder() {
+        List<Tensor> post = new ArrayList<>();
+        Set<Tensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        ArrayDeque<Object[]> stack = new ArrayDeque<>();
+        stack.push(new Object[] {this, 0});
+        seen.add(this);
+        while (!stack.isEmpty()) {
+            Object[] frame = stack.peek();
+            Tensor t = (Tensor) frame[0];
+            int i = (Integer) frame[1];
+            Tensor[] inputs = t.node == null ? new Tensor[0] : t.node.inputs;
+            if (i < inputs.length) {
+                frame[1] = i + 1;
+                Tensor in = inputs[i];
+                if (in.requiresGrad && seen.add(in)) stack.push(new Object[] {in, 0});
+            } else {
+                stack.pop();
+                post.add(t);
+            }
+        }
+        Collections.reverse(post);
+        return post;
+    }
+
+    /** Adds {@code g}, summed down to {@code t}'s shape (undoing broadcasting), to {@code t}'s gradient. */
+    private static void flow(Tensor t, Tensor g) {
+        if (t.requiresGrad) t.addToGrad(g.sumTo(t.shape));
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /** The same data with another shape; one dimension may be -1 (inferred). Copies only if not contiguous. */
+    public Tensor reshape(int... dims) {
+        int[] d = dims.clone();
+        int infer = -1, known = 1;
+        for (int i = 0; i < d.length; i++) {
+            if (d[i] == -1) {
+                if (infer >= 0) throw new IllegalArgumentException("reshape " + Arrays.toString(dims) + " has more than one -1");
+                infer = i;
+            } else if (d[i] < 0) {
+                throw new IllegalArgumentException("reshape " + Arrays.toString(dims) + " has a negative dimension");
+            } else {
+                known *= d[i];
+            }
+        }
+        if (infer >= 0) {
+            if (known == 0 || size() % known != 0)
+                throw new IllegalArgumentException("cannot reshape " + shape + " to " + Arrays.toString(dims));
+            d[infer] = size() / known;
+        }
+        Shape s = Shape.of(d);
+        if (s.size() != size()) throw new IllegalArgumentException("cannot reshape " + shape + " (" + size() + " elements) to " + s);
+        Shape from = shape;
+        Tensor src = contiguous();
+        return src.view(s, s.contiguousStrides(), src.offset, g -> src.addToGrad(g.reshape(from.toArray())));
+    }
+
+    /** Collapses every dimension after the first: {@code [n, ...] -> [n, rest]}. */
+    public Tensor flatten() {
+        return reshape(dim(0), -1);
+    }
+
+    /** Inserts a dimension of size 1 at {@code axis}. */
+    public Tensor unsqueeze(int axis) {
+        int a = axis < 0 ? axis + rank() + 1 : axis;
+        int[] d = new int[rank() + 1];
+        for (int i = 0, j = 0; i < d.length; i++) d[i] = i == a ? 1 : shape.dim(j++);
+        return reshape(d);
+    }
+
+    /** Swaps two dimensions (a view). */
+    public Tensor transpose(int a, int b) {
+        int[] perm = new int[rank()];
+        for (int i = 0; i < perm.length; i++) perm[i] = i;
+        int x = shape.axis(a), y = shape.axis(b);
+        perm[x] = y;
+        perm[y] = x;
+        return permute(perm);
+    }
+
+    /** Reorders dimensions: result dimension i is this tensor's dimension {@code order[i]} (a view). */
+    public Tensor permute(int... order) {
+        if (order.length != rank()) throw new IllegalArgumentException("permute " + Arrays.toString(order) + " for shape " + shape);
+        int[] d = new int[order.length], st = new int[order.length], inverse = new int[order.length];
+        boolean[] used = new boolean[order.length];
+        for (int i = 0; i < order.length; i++) {
+            int o = shape.axis(order[i]);
+            if (used[o]) throw new IllegalArgumentException("permute " + Arrays.toString(order) + " repeats axis " + o);
+            used[o] = true;
+            d[i] = shape.dim(o);
+            st[i] = strides[o];
+            inverse[o] = i;
+        }
+        return view(Shape.of(d), st, offset, g -> addToGrad(g.permute(inverse)));
+    }
+
+    /** Elements {@code from} (inclusive) to {@code to} (exclusive) along {@code axis} (a view). */
+    public Tensor slice(int axis, int from, int to) {
+        int a = shape.axis(axis);
+        if (from < 0 || to > shape.dim(a) || from > to)
+            throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") of axis " + a + " with size " + shape.dim(a));
+        int[] d = shape.toArray();
+        d[a] = to - from;
+        Shape full = shape;
+        return view(Shape.of(d), strides, offset + from * strides[a], g -> {
+            float[] dx = new float[full.size()];
+            int outer = full.sizeBetween(0, a), inner = full.sizeBetween(a + 1, full.rank()), n = full.dim(a), m = to - from;
+            float[] gd = g.dense();
+            for (int o = 0; o < outer; o++)
+                System.arraycopy(gd, o * m * inner, dx, (o * n + from) * inner, m * inner);
+            addToGrad(of(dx, full));
+        });
+    }
+
+    /** Joins tensors along {@code axis}; all other dimensions must agree. */
+    public static Tensor concat(int axis, List<Tensor> parts) {
+        if (parts.isEmpty()) throw new IllegalArgumentException("concat of no tensors");
+        Shape first = parts.getFirst().shape;
+        int a = first.axis(axis);
+        int total = 0;
+        for (Tensor p : parts) {
+            Shape s = p.shape;
+            boolean ok = s.rank() == first.rank();
+            for (int i = 0; ok && i < s.rank(); i++) ok = i == a || s.dim(i) == first.dim(i);
+            if (!ok) throw new IllegalArgumentException("concat along axis " + a + " of shapes " + first + " and " + s);
+            total += s.dim(a);
+        }
+        int[] d = first.toArray();
+        d[a] = total;
+        Shape out = Shape.of(d);
+        int outer = out.sizeBetween(0, a), inner = out.sizeBetween(a + 1, out.rank());
+        float[] y = new float[out.size()];
+        int at = 0;
+        int[] starts = new int[parts.size()];
+        for (int k = 0; k < parts.size(); k++) {
+            Tensor p = parts.get(k);
+            int m = p.dim(a);
+            float[] pd = p.dense();
+            for (int o = 0; o < outer; o++)
+                System.arraycopy(pd, o * m * inner, y, (o * total + at) * inner, m * inner);
+            starts[k] = at;
+            at += m;
+        }
+        Tensor[] inputs = parts.toArray(Tensor[]::new);
+        return result(y, out, g -> {
+            for (int k = 0; k < inputs.length; k++)
+                if (inputs[k].requiresGrad) inputs[k].addToGrad(g.slice(a, starts[k], starts[k] + inputs[k].dim(a)).contiguous());
+        }, inputs);
+    }
+
+    /** Stacks equally shaped tensors along a new dimension {@code axis}. */
+    public static Tensor stack(int axis, List<Tensor> parts) {
+        List<Tensor> expanded = new ArrayList<>(parts.size());
+        for (Tensor p : parts) expanded.add(p.unsqueeze(axis));
+        return concat(axis, expanded);
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    private Tensor binary(Elementwise.Binary op, Tensor o, Backward backward) {
+        Shape out = Shape.broadcast(shape, o.shape);
+        return result(Elementwise.binary(op, this, o, out), out, backward, this, o);
+    }
+
+    /** {@code this + o}, broadcasting. */
+    public Tensor add(Tensor o) {
+        return binary(Elementwise.Binary.ADD, o, g -> {
+            flow(this, g);
+            flow(o, g);
+        });
+    }
+
+    /** {@code this - o}, broadcasting. */
+    public Tensor sub(Tensor o) {
+        return binary(Elementwise.Binary.SUB, o, g -> {
+            flow(this, g);
+            if (o.requiresGrad) flow(o, g.neg());
+        });
+    }
+
+    /** {@code this * o} elementwise, broadcasting. */
+    public Tensor mul(Tensor o) {
+        return binary(Elementwise.Binary.MUL, o, g -> {
+            if (requiresGrad) flow(this, g.mul(o));
+            if (o.requiresGrad) flow(o, g.mul(this));
+        });
+    }
+
+    /** {@code this / o} elementwise, broadcasting. */
+    public Tensor div(Tensor o) {
+        return binary(Elementwise.Binary.DIV, o, g -> {
+            if (requiresGrad) flow(this, g.div(o));
+            if (o.requiresGrad) flow(o, g.mul(this).div(o.mul(o)).neg());
+        });
+    }
+
+    /** Elementwise maximum; the gradient goes to the larger operand (to {@code this} on ties). */
+    public Tensor maximum(Tensor o) {
+        Tensor out = binary(Elementwise.Binary.MAX, o, null);
+        return result(out.storageArray(), out.shape, g -> {
+            Tensor takeThis = mask(this, o, out.shape, true);
+            if (requiresGrad) flow(this, g.mul(takeThis));
+            if (o.requiresGrad) flow(o, g.mul(takeThis.neg().add(1f)));
+        }, this, o);
+    }
+
+    private static Tensor mask(Tensor a, Tensor b, Shape out, boolean geq) {
+        float[] ad = Elementwise.binary(Elementwise.Binary.SUB, a, b, out);
+        for (int i = 0; i < ad.length; i++) ad[i] = (geq ? ad[i] >= 0 : ad[i] < 0) ? 1f : 0f;
+        return of(ad, out);
+    }
+
+    /** Adds a constant. */
+    public Tensor add(float c) {
+        float[] y = toFloatArray();
+        for (int i = 0; i < y.length; i++) y[i] += c;
+        return result(y, shape, this::addToGrad, this);
+    }
+
+    /** Multiplies by a constant. */
+    public Tensor mul(float c) {
+        float[] y = toFloatArray();
+        VectorMath.scale(c, y, 0, y, 0, y.length);
+        return result(y, shape, g -> addToGrad(g.mul(c)), this);
+    }
+
+    /** {@code -this}. */
+    public Tensor neg() {
+        return mul(-1f);
+    }
+
+    /** Elementwise {@code this^p}. */
+    public Tensor pow(float p) {
+        return map(Unary.POW, p);
+    }
+
+    /** Elementwise square. */
+    public Tensor square() {
+        return mul(this);
+    }
+
+    /** Elementwise square root. */
+    public Tensor sqrt() {
+        return map(Unary.SQRT, 0);
+    }
+
+    /** Elementwise e^x. */
+    public Tensor exp() {
+        return map(Unary.EXP, 0);
+    }
+
+    /** Elementwise natural logarithm. */
+    public Tensor log() {
+        return map(Unary.LOG, 0);
+    }
+
+    /** Elementwise absolute value. */
+    public Tensor abs() {
+        return map(Unary.ABS, 0);
+    }
+
+    /** Elementwise hyperbolic tangent. */
+    public Tensor tanh() {
+        return map(Unary.TANH, 0);
+    }
+
+    /** Elementwise logistic sigmoid {@code 1 / (1 + e^-x)}. */
+    public Tensor sigmoid() {
+        return map(Unary.SIGMOID, 0);
+    }
+
+    /** Elementwise {@code max(x, 0)}. */
+    public Tensor relu() {
+        return map(Unary.RELU, 0);
+    }
+
+    /** Elementwise {@code x > 0 ? x : alpha * x}. */
+    public Tensor leakyRelu(float alpha) {
+        return map(Unary.LEAKY_RELU, alpha);
+    }
+
+    /** Gaussian error linear unit, exact form {@code x * Phi(x)} (PyTorch's and Keras's default). */
+    public Tensor gelu() {
+        return map(Unary.GELU, 0);
+    }
+
+    /** Clamps each element to [lo, hi]; the gradient is zero where clamped. */
+    public Tensor clamp(float lo, float hi) {
+        if (!(lo <= hi)) throw new IllegalArgumentException("clamp bounds [" + lo + ", " + hi + "]");
+        Tensor c = map(Unary.CLAMP_LO, lo);
+        return c.map(Unary.CLAMP_HI, hi);
+    }
+
+    private enum Unary { POW, SQRT, EXP, LOG, ABS, TANH, SIGMOID, RELU, LEAKY_RELU, GELU, CLAMP_LO, CLAMP_HI }
+
+    private Tensor map(Unary op, float p) {
+        float[] x = toFloatArray();
+        float[] y = new float[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = apply(op, x[i], p);
+        return result(y, shape, g -> {
+            float[] d = new float[x.length];
+            for (int i = 0; i < x.length; i++) d[i] = derivative(op, x[i], y[i], p);
+            addToGrad(g.mul(of(d, shape)));
+        }, this);
+    }
+
+    private static float apply(Unary op, float x, float p) {
+        return switch (op) {
+            case POW -> (float) Math.pow(x, p);
+            case SQRT -> (float) Math.sqrt(x);
+            case EXP -> (float) Math.exp(x);
+            case LOG -> (float) Math.log(x);
+            case ABS -> Math.abs(x);
+            case TANH -> (float) Math.tanh(x);
+            case SIGMOID -> x >= 0 ? (float) (1 / (1 + Math.exp(-x))) : (float) (Math.exp(x) / (1 + Math.exp(x)));
+            case RELU -> x > 0 ? x : 0f;
+            case LEAKY_RELU -> x > 0 ? x : p * x;
+            case GELU -> (float) (0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))));
+            case CLAMP_LO -> Math.max(x, p);
+            case CLAMP_HI -> Math.min(x, p);
+        };
+    }
+
+    private static float derivative(Unary op, float x, float y, float p) {
+        return switch (op) {
+            case POW -> (float) (p * Math.pow(x, p - 1));
+            case SQRT -> 0.5f / y;
+            case EXP -> y;
+            case LOG -> 1f / x;
+            case ABS -> Math.signum(x);
+            case TANH -> 1 - y * y;
+            case SIGMOID -> y * (1 - y);
+            case RELU -> x > 0 ? 1f : 0f;
+            case LEAKY_RELU -> x > 0 ? 1f : p;
+            case GELU -> (float) (0.5 * (1 + Erf.erf(x / Math.sqrt(2))) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI));
+            case CLAMP_LO -> x >= p ? 1f : 0f;
+            case CLAMP_HI -> x <= p ? 1f : 0f;
+        };
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    /** Sum of all elements (rank 0). */
+    public Tensor sum() {
+        float s = (float) VectorMath.sum(dense(), 0, size());
+        Shape from = shape;
+        return result(new float[] {s}, Shape.of(), g -> addToGrad(full(g.item(), from.toArray())), this);
+    }
+
+    /** Mean of all elements (rank 0). */
+    public Tensor mean() {
+        return sum().mul(1f / size());
+    }
+
+    /** Sum along {@code axis}; keeps it as size 1 when {@code keepDim}. */
+    public Tensor sum(int axis, boolean keepDim) {
+        int a = shape.axis(axis);
+        int outer = shape.sizeBetween(0, a), n = shape.dim(a), inner = shape.sizeBetween(a + 1, rank());
+        float[] x = dense(), y = new float[outer * inner];
+        for (int o = 0; o < outer; o++)
+            for (int k = 0; k < n; k++)
+                VectorMath.add(y, o * inner, x, (o * n + k) * inner, y, o * inner, inner);
+        Shape from = shape;
+        return result(y, reducedShape(a, keepDim), g -> {
+            float[] gd = g.dense(), dx = new float[from.size()];
+            for (int o = 0; o < outer; o++)
+                for (int k = 0; k < n; k++) System.arraycopy(gd, o * inner, dx, (o * n + k) * inner, inner);
+            addToGrad(of(dx, from));
+        }, this);
+    }
+
+    /** Mean along {@code axis}. */
+    public Tensor mean(int axis, boolean keepDim) {
+        return sum(axis, keepDim).mul(1f / shape.dim(axis));
+    }
+
+    /** Maximum along {@code axis}; the gradient flows to the first maximal element. */
+    public Tensor max(int axis, boolean keepDim) {
+        int a = shape.axis(axis);
+        int outer = shape.sizeBetween(0, a), n = shape.dim(a), inner = shape.sizeBetween(a + 1, rank());
+        if (n == 0) throw new IllegalArgumentException("max over an empty axis of shape " + shape);
+        float[] x = dense(), y = new float[outer * inner];
+        int[] at = new int[outer * inner];
+        for (int o = 0; o < outer; o++)
+            for (int i = 0; i < inner; i++) {
+                int best = (o * n) * inner + i;
+                for (int k = 1; k < n; k++) {
+                    int idx = (o * n + k) * inner + i;
+                    if (x[idx] > x[best] || Float.isNaN(x[idx]) && !Float.isNaN(x[best])) best = idx;
+                }
+                y[o * inner + i] = x[best];
+                at[o * inner + i] = best;
+            }
+        Shape from = shape;
+        return result(y, reducedShape(a, keepDim), g -> {
+            float[] gd = g.dense(), dx = new float[from.size()];
+            for (int j = 0; j < at.length; j++) dx[at[j]] += gd[j];
+            addToGrad(of(dx, from));
+        }, this);
+    }
+
+    /** Index of the largest element of each row along the last axis (no gradient). */
+    public int[] argmax() {
+        int n = dim(-1), rows = size() / n;
+        float[] x = dense();
+        int[] out = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            for (int k = 1; k < n; k++) if (x[r * n + k] > x[r * n + best]) best = k;
+            out[r] = best;
+        }
+        return out;
+    }
+
+    private Shape reducedShape(int a, boolean keepDim) {
+        int[] d = shape.toArray();
+        if (keepDim) {
+            d[a] = 1;
+            return Shape.of(d);
+        }
+        int[] r = new int[d.length - 1];
+        for (int i = 0, j = 0; i < d.length; i++) if (i != a) r[j++] = d[i];
+        return Shape.of(r);
+    }
+
+    /** Sums this (broadcast) tensor down to {@code target}, the inverse of broadcasting. */
+    public Tensor sumTo(Shape target) {
+        if (shape.equals(target)) return this;
+        Tensor t = this;
+        while (t.rank() > target.rank()) t = t.sum(0, false);
+        for (int i = 0; i < target.rank(); i++)
+            if (target.dim(i) == 1 && t.dim(i) != 1) t = t.sum(i, true);
+        if (!t.shape.equals(target)) throw new IllegalArgumentException("cannot sum " + shape + " down to " + target);
+        return t;
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /**
+     * Matrix product over the last two dimensions. Supported: {@code [.., m, k] x [k, n]},
+     * {@code [m, k] x [b.., k, n]} and {@code [b.., m, k] x [b.., k, n]} with equal batch dimensions.
+     */
+    public Tensor matmul(Tensor o) {
+        if (rank() < 2 || o.rank() < 2)
+            throw new IllegalArgumentException("matmul needs matrices, got shapes " + shape + " and " + o.shape);
+        int m = dim(-2), k = dim(-1), n = o.dim(-1);
+        if (o.dim(-2) != k) throw new IllegalArgumentException("matmul shapes " + shape + " and " + o.shape + " do not agree: " + k + " != " + o.dim(-2));
+        int batchA = shape.sizeBetween(0, rank() - 2), batchB = o.shape.sizeBetween(0, o.rank() - 2);
+        Shape batchShape;
+        if (o.rank() == 2) batchShape = Shape.of(Arrays.copyOf(shape.toArray(), rank() - 2));
+        else if (rank() == 2) batchShape = Shape.of(Arrays.copyOf(o.shape.toArray(), o.rank() - 2));
+        else if (rank() == o.rank() && batchA == batchB && Arrays.equals(Arrays.copyOf(shape.toArray(), rank() - 2), Arrays.copyOf(o.shape.toArray(), o.rank() - 2)))
+            batchShape = Shape.of(Arrays.copyOf(shape.toArray(), rank() - 2));
+        else throw new IllegalArgumentException("matmul batch dimensions of " + shape + " and " + o.shape + " differ");
+        int[] outDims = Arrays.copyOf(batchShape.toArray(), batchShape.rank() + 2);
+        outDims[outDims.length - 2] = m;
+        outDims[outDims.length - 1] = n;
+        Shape out = Shape.of(outDims);
+        float[] y = new float[out.size()];
+        MatOperand a = MatOperand.of(this), b = MatOperand.of(o);
+        boolean sharedA = rank() == 2 && o.rank() > 2;
+        if (o.rank() == 2) {
+            // fold A's batch into its rows: one large product
+            Gemm.sgemm(a.trans, b.trans, batchA * m, n, k, 1f, a.data, 0, a.ld, b.data, 0, b.ld, 0f, y, 0, n);
+        } else {
+            Gemm.batched(batchB, a.trans, false, m, n, k, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
+                    b.data, 0, n, k * n, 0f, y, 0, n, m * n);
+        }
+        return result(y, out, g -> {
+            float[] gd = g.dense();
+            if (requiresGrad) {
+                // dA = G B^T
+                float[] da = new float[batchA * m * k];
+                if (o.rank() == 2) {
+                    Gemm.sgemm(false, !b.trans, batchA * m, k, n, 1f, gd, 0, n, b.data, 0, b.ld, 0f, da, 0, k);
+                } else if (sharedA) {
+                    float[] perBatch = new float[batchB * m * k];
+                    Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, perBatch, 0, k, m * k);
+                    for (int bi = 0; bi < batchB; bi++) VectorMath.add(da, 0, perBatch, bi * m * k, da, 0, m * k);
+                } else {
+                    Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, da, 0, k, m * k);
+                }
+                addToGrad(of(da, shape));
+            }
+            if (o.requiresGrad) {
+                // dB = A^T G (summed over A's folded batch when B was shared)
+                float[] db = new float[o.size()];
+                if (o.rank() == 2) {
+                    Gemm.sgemm(!a.trans, false, k, n, batchA * m, 1f, a.data, 0, a.ld, gd, 0, n, 0f, db, 0, n);
+                } else {
+                    Gemm.batched(batchB, !a.trans, false, k, n, m, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
+                            gd, 0, n, m * n, 0f, db, 0, n, k * n);
+                }
+                o.addToGrad(of(db, o.shape));
+            }
+        }, this, o);
+    }
+
+    /**
+     * A matrix operand for gemm: dense data plus whether it is stored transposed. A 2-D view that
+     * is the transpose of a dense matrix is passed as such instead of being copied.
+     */
+    private record MatOperand(float[] data, boolean trans, int ld) {
+        static MatOperand of(Tensor t) {
+            if (t.rank() == 2 && t.offset == 0 && t.strides[0] == 1 && t.strides[1] == t.dim(0)
+                    && t.storage.length() == t.size() && t.dim(0) > 1 && t.dim(1) > 1)
+                return new MatOperand(t.storageArray(), true, t.dim(0));
+            return new MatOperand(t.dense(), false, t.dim(-1));
+        }
+    }
+
+    // ---------------------------------------------------------------- softmax and friends
+
+    /** Softmax along the last axis. */
+    public Tensor softmax() {
+        int n = dim(-1), rows = size() / n;
+        float[] y = new float[size()];
+        VectorMath.softmaxRows(dense(), 0, y, 0, rows, n);
+        return result(y, shape, g -> {
+            // dx = y * (g - sum(g * y))
+            float[] gd = g.dense(), dx = new float[y.length];
+            for (int r = 0; r < rows; r++) {
+                float dot = VectorMath.dot(gd, r * n, y, r * n, n);
+                for (int j = 0; j < n; j++) dx[r * n + j] = y[r * n + j] * (gd[r * n + j] - dot);
+            }
+            addToGrad(of(dx, shape));
+        }, this);
+    }
+
+    /** Log of the softmax along the last axis, computed stably. */
+    public Tensor logSoftmax() {
+        int n = dim(-1), rows = size() / n;
+        float[] y = new float[size()];
+        VectorMath.logSoftmaxRows(dense(), 0, y, 0, rows, n);
+        return result(y, shape, g -> {
+            // dx = g - softmax * sum(g)
+            float[] gd = g.dense(), dx = new float[y.length];
+            for (int r = 0; r < rows; r++) {
+                float s = (float) VectorMath.sum(gd, r * n, n);
+                for (int j = 0; j < n; j++) dx[r * n + j] = gd[r * n + j] - (float) Math.exp(y[r * n + j]) * s;
+            }
+            addToGrad(of(dx, shape));
+        }, this);
+    }
+
+    /** Picks {@code x[i, index[i]]} from each row of a {@code [rows, n]} tensor: shape {@code [rows]}. */
+    public Tensor pick(int[] index) {
+        if (rank() != 2 || index.length != dim(0))
+            throw new IllegalArgumentException("pick needs a [rows, n] tensor and one index per row; got " + shape + " and " + index.length + " indices");
+        int n = dim(1);
+        float[] x = dense(), y = new float[index.length];
+        for (int r = 0; r < index.length; r++) {
+            if (index[r] < 0 || index[r] >= n) throw new IndexOutOfBoundsException("index " + index[r] + " at row " + r + " is outside [0, " + n + ")");
+            y[r] = x[r * n + index[r]];
+        }
+        return result(y, Shape.of(index.length), g -> {
+            float[] gd = g.dense(), dx = new float[size()];
+            for (int r = 0; r < index.length; r++) dx[r * n + index[r]] = gd[r];
+            addToGrad(of(dx, shape));
+        }, this);
+    }
+
+    /** Rows of this {@code [v, ...]} table at the given indices: shape {@code [index.length, ...]} (embedding lookup). */
+    public Tensor rows(int[] index) {
+        int v = dim(0), width = size() / Math.max(v, 1);
+        float[] x = dense(), y = new float[index.length * width];
+        for (int r = 0; r < index.length; r++) {
+            if (index[r] < 0 || index[r] >= v) throw new IndexOutOfBoundsException("row " + index[r] + " is outside [0, " + v + ")");
+            System.arraycopy(x, index[r] * width, y, r * width, width);
+        }
+        int[] d = shape.toArray();
+        d[0] = index.length;
+        return result(y, Shape.of(d), g -> {
+            float[] gd = g.dense(), dx = new float[size()];
+            for (int r = 0; r < index.length; r++) VectorMath.add(dx, index[r] * width, gd, r * width, dx, index[r] * width, width);
+            addToGrad(of(dx, shape));
+        }, this);
+    }
+
+    // ---------------------------------------------------------------- convolution and pooling
+
+    /**
+     * 2-D convolution of this NHWC input with a {@code [kh, kw, c, outC]} filter, Keras style.
+     *
+     * @param bias   {@code [outC]} or null
+     * @param same   'same' padding when true, 'valid' otherwise
+     */
+    public Tensor conv2d(Tensor filter, Tensor bias, int strideH, int strideW, boolean same) {
+        return ConvOps.conv2d(this, filter, bias, strideH, strideW, same);
+    }
+
+    /** Max pooling over {@code [n, h, w, c]} with the given window and strides. */
+    public Tensor maxPool2d(int kh, int kw, int strideH, int strideW, boolean same) {
+        return ConvOps.pool2d(this, kh, kw, strideH, strideW, same, true);
+    }
+
+    /** Average pooling over {@code [n, h, w, c]}; padding positions are not counted. */
+    public Tensor avgPool2d(int kh, int kw, int strideH, int strideW, boolean same) {
+        return ConvOps.pool2d(this, kh, kw, strideH, strideW, same, false);
+    }
+}

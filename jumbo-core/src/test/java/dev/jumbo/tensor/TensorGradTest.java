@@ -1,0 +1,126 @@
+package dev.jumbo.tensor;
+
+import static dev.jumbo.testing.GradCheck.check;
+
+import dev.jumbo.testing.GradCheck;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Finite-difference gradient checks for every differentiable tensor operation. */
+class TensorGradTest {
+    private final Random rnd = GradCheck.random();
+
+    private Tensor randn(int... dims) {
+        return Tensor.randn(rnd, dims);
+    }
+
+    private Tensor positive(int... dims) {
+        return Tensor.uniform(rnd, 0.5f, 2f, dims);
+    }
+
+    @Test
+    void broadcastingArithmetic() {
+        check(in -> in.get(0).add(in.get(1)), randn(2, 3, 4), randn(3, 1));
+        check(in -> in.get(0).sub(in.get(1)), randn(2, 3), randn(3));
+        check(in -> in.get(0).mul(in.get(1)), randn(4, 1), randn(1, 5));
+        check(in -> in.get(0).div(in.get(1)), randn(2, 3), positive(2, 1));
+        check(in -> in.get(0).maximum(in.get(1)), randn(3, 4), randn(4));
+        check(in -> in.get(0).add(1.5f).mul(-2f), randn(3, 2));
+    }
+
+    @Test
+    void unaryFunctions() {
+        check(in -> in.get(0).exp(), randn(3, 4));
+        check(in -> in.get(0).log(), positive(3, 4));
+        check(in -> in.get(0).sqrt(), positive(5));
+        check(in -> in.get(0).pow(3f), positive(5));
+        check(in -> in.get(0).tanh(), randn(3, 4));
+        check(in -> in.get(0).sigmoid(), randn(3, 4));
+        check(in -> in.get(0).gelu(), randn(3, 4));
+        check(in -> in.get(0).square(), randn(3, 4));
+        check(in -> in.get(0).abs(), awayFromZero(3, 4));
+        check(in -> in.get(0).relu(), awayFromZero(3, 4));
+        check(in -> in.get(0).leakyRelu(0.1f), awayFromZero(3, 4));
+        check(in -> in.get(0).clamp(-0.5f, 0.5f), awayFrom(0.5f, 3, 4));
+    }
+
+    /** Values at least 0.1 from zero, so a kink is never inside the finite-difference step. */
+    private Tensor awayFromZero(int... dims) {
+        return awayFrom(0f, dims);
+    }
+
+    private Tensor awayFrom(float kinkAbs, int... dims) {
+        Tensor t = randn(dims);
+        float[] d = t.buffer();
+        for (int i = 0; i < d.length; i++) {
+            float a = Math.abs(d[i]);
+            if (Math.abs(a - kinkAbs) < 0.1f) d[i] = Math.signum(d[i] == 0 ? 1 : d[i]) * (kinkAbs + 0.2f);
+        }
+        return t;
+    }
+
+    @Test
+    void reductions() {
+        check(in -> in.get(0).sum(), randn(3, 4));
+        check(in -> in.get(0).mean(), randn(3, 4));
+        check(in -> in.get(0).sum(1, false), randn(2, 3, 4));
+        check(in -> in.get(0).mean(0, true), randn(2, 3, 4));
+        check(in -> in.get(0).max(-1, false), randn(3, 5));
+        check(in -> in.get(0).sumTo(Shape.of(3, 1)), randn(2, 3, 4));
+    }
+
+    @Test
+    void matmulInAllSupportedForms() {
+        check(in -> in.get(0).matmul(in.get(1)), randn(3, 4), randn(4, 5));
+        check(in -> in.get(0).matmul(in.get(1)), randn(2, 3, 4), randn(4, 2));
+        check(in -> in.get(0).matmul(in.get(1)), randn(2, 3, 4), randn(2, 4, 2));
+        check(in -> in.get(0).matmul(in.get(1)), randn(3, 4), randn(2, 4, 2));
+        check(in -> in.get(0).matmul(in.get(1).transpose(0, 1)), randn(3, 4), randn(5, 4));
+        check(in -> in.get(0).transpose(0, 1).matmul(in.get(1)), randn(4, 3), randn(4, 5));
+    }
+
+    @Test
+    void views() {
+        check(in -> in.get(0).reshape(4, -1), randn(2, 3, 2));
+        check(in -> in.get(0).transpose(0, 2).mul(in.get(0).transpose(0, 2)), randn(2, 3, 4));
+        check(in -> in.get(0).permute(2, 0, 1).contiguous(), randn(2, 3, 4));
+        check(in -> in.get(0).slice(1, 1, 3), randn(2, 4, 3));
+        check(in -> in.get(0).slice(0, 1, 2).transpose(0, 1).reshape(-1), randn(3, 4));
+        check(in -> in.get(0).unsqueeze(1).flatten(), randn(3, 4));
+        check(in -> Tensor.concat(1, List.of(in.get(0), in.get(1))), randn(2, 3), randn(2, 2));
+        check(in -> Tensor.stack(0, List.of(in.get(0), in.get(1).tanh())), randn(2, 3), randn(2, 3));
+    }
+
+    @Test
+    void softmaxFamilyAndIndexing() {
+        check(in -> in.get(0).softmax(), randn(3, 5));
+        check(in -> in.get(0).logSoftmax(), randn(2, 3, 5));
+        check(in -> in.get(0).pick(new int[] {2, 0, 4}), randn(3, 5));
+        check(in -> in.get(0).rows(new int[] {1, 3, 1}), randn(4, 3));
+    }
+
+    @Test
+    void convolutionAndPooling() {
+        check(in -> in.get(0).conv2d(in.get(1), in.get(2), 1, 1, false), randn(2, 5, 5, 2), randn(3, 3, 2, 3), randn(3));
+        check(in -> in.get(0).conv2d(in.get(1), in.get(2), 2, 2, true), randn(1, 6, 5, 3), randn(3, 2, 3, 2), randn(2));
+        check(in -> in.get(0).conv2d(in.get(1), null, 1, 2, true), randn(2, 4, 4, 1), randn(2, 2, 1, 2));
+        check(in -> in.get(0).maxPool2d(2, 2, 2, 2, false), distinct(2, 4, 4, 3));
+        check(in -> in.get(0).maxPool2d(3, 3, 2, 2, true), distinct(1, 5, 5, 2));
+        check(in -> in.get(0).avgPool2d(2, 2, 2, 2, true), randn(2, 5, 5, 2));
+    }
+
+    /** Values spaced far enough apart that the finite-difference step never changes a maximum. */
+    private Tensor distinct(int... dims) {
+        int n = Shape.of(dims).size();
+        float[] d = new float[n];
+        for (int i = 0; i < n; i++) d[i] = i * 0.1f;
+        for (int i = n - 1; i > 0; i--) {
+            int j = rnd.nextInt(i + 1);
+            float t = d[i];
+            d[i] = d[j];
+            d[j] = t;
+        }
+        return Tensor.of(d, dims);
+    }
+}

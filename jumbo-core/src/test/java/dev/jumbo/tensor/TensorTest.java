@@ -1,0 +1,113 @@
+package dev.jumbo.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.jumbo.testing.GradCheck;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Forward values of tensor operations against naive index arithmetic on random inputs. */
+class TensorTest {
+    private final Random rnd = GradCheck.random();
+
+    @Test
+    void broadcastAddMatchesIndexArithmetic() {
+        Tensor a = Tensor.randn(rnd, 3, 1, 5), b = Tensor.randn(rnd, 4, 1);
+        Tensor y = a.add(b);
+        assertThat(y.shape()).isEqualTo(Shape.of(3, 4, 5));
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 4; j++)
+                for (int k = 0; k < 5; k++)
+                    assertThat(y.get(i, j, k)).isEqualTo(a.get(i, 0, k) + b.get(j, 0));
+    }
+
+    @Test
+    void elementwiseOnStridedViewsMatchesCopies() {
+        Tensor a = Tensor.randn(rnd, 4, 6).transpose(0, 1).slice(0, 1, 5);
+        Tensor b = Tensor.randn(rnd, 4, 4);
+        Tensor viaViews = a.mul(b);
+        Tensor viaCopies = Tensor.of(a.toFloatArray(), 4, 4).mul(Tensor.of(b.toFloatArray(), 4, 4));
+        assertThat(viaViews.toFloatArray()).containsExactly(viaCopies.toFloatArray());
+    }
+
+    @Test
+    void matmulMatchesNaiveLoopsIncludingBatchedAndTransposedViews() {
+        for (int[] mkn : new int[][] {{1, 1, 1}, {7, 33, 5}, {17, 3, 65}}) {
+            int m = mkn[0], k = mkn[1], n = mkn[2];
+            Tensor a = Tensor.randn(rnd, 3, m, k), b = Tensor.randn(rnd, 3, k, n);
+            Tensor c = a.matmul(b);
+            for (int bi = 0; bi < 3; bi++)
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) {
+                        double s = 0;
+                        for (int p = 0; p < k; p++) s += a.get(bi, i, p) * b.get(bi, p, j);
+                        assertThat(c.get(bi, i, j)).isCloseTo((float) s, within(1e-4f * k));
+                    }
+            Tensor bt = Tensor.randn(rnd, n, k);
+            Tensor viaView = a.slice(0, 0, 1).reshape(m, k).matmul(bt.transpose(0, 1));
+            Tensor viaCopy = a.slice(0, 0, 1).reshape(m, k).matmul(Tensor.of(bt.transpose(0, 1).toFloatArray(), k, n));
+            assertThat(viaView.toFloatArray()).containsExactly(viaCopy.toFloatArray());
+        }
+    }
+
+    @Test
+    void viewsShareStorage() {
+        Tensor a = Tensor.zeros(2, 3);
+        Tensor t = a.transpose(0, 1);
+        a.buffer()[1] = 7f;
+        assertThat(t.get(1, 0)).isEqualTo(7f);
+        assertThat(a.reshape(3, 2).get(0, 1)).isEqualTo(7f);
+        assertThat(t.isContiguous()).isFalse();
+    }
+
+    @Test
+    void softmaxRowsSumToOneAndLogSoftmaxIsItsLog() {
+        Tensor x = Tensor.randn(rnd, 4, 7).mul(30f);
+        float[] p = x.softmax().toFloatArray(), lp = x.logSoftmax().toFloatArray();
+        for (int r = 0; r < 4; r++) {
+            double s = 0;
+            for (int j = 0; j < 7; j++) {
+                s += p[r * 7 + j];
+                if (p[r * 7 + j] == 0f) { // underflowed in float: the log must say it is tiny, not fail
+                    assertThat(lp[r * 7 + j]).isLessThan(-80f);
+                    continue;
+                }
+                assertThat(Math.log(p[r * 7 + j])).isCloseTo(lp[r * 7 + j], within(1e-3 + 1e-4 * Math.abs(lp[r * 7 + j])));
+            }
+            assertThat(s).isCloseTo(1.0, within(1e-5));
+        }
+    }
+
+    @Test
+    void gradientsAccumulateUntilZeroed() {
+        Tensor w = Tensor.ones(3).requiresGrad(true);
+        w.mul(2f).sum().backward();
+        w.mul(3f).sum().backward();
+        assertThat(w.grad().toFloatArray()).containsExactly(5f, 5f, 5f);
+        w.zeroGrad();
+        assertThat(w.grad()).isNull();
+    }
+
+    @Test
+    void noGradScopeRecordsNothing() {
+        Tensor w = Tensor.ones(3).requiresGrad(true);
+        Tensor y;
+        try (var scope = GradMode.noGrad()) {
+            y = w.mul(2f);
+        }
+        assertThat(y.requiresGrad()).isFalse();
+        assertThat(w.mul(2f).requiresGrad()).isTrue();
+    }
+
+    @Test
+    void badShapesAreNamedInTheError() {
+        assertThatThrownBy(() -> Tensor.zeros(2, 3).add(Tensor.zeros(4)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 3]").hasMessageContaining("[4]");
+        assertThatThrownBy(() -> Tensor.zeros(2, 3).matmul(Tensor.zeros(2, 3)))
+                .hasMessageContaining("do not agree");
+        assertThatThrownBy(() -> Tensor.zeros(2, 3).reshape(4, -1)).hasMessageContaining("cannot reshape");
+        assertThatThrownBy(() -> Tensor.of(new float[5], 2, 3)).hasMessageContaining("needs 6 values");
+    }
+}
