@@ -1,0 +1,39 @@
+package dev.jumbo.cli;
+
+import dev.jumbo.nn.Activation;
+import dev.jumbo.nn.Conv2D;
+import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.Flatten;
+import dev.jumbo.nn.MaxPool2D;
+import dev.jumbo.tensor.Shape;
+import dev.jumbo.train.Sequential;
+
+/** The built-in architectures of {@code jumbo train --arch}. */
+final class Architectures {
+    private Architectures() {}
+
+    /**
+     * {@code mlp}: Dense(64, relu) - Dense(64, relu) - Dense(classes, softmax) on flattened inputs;
+     * {@code cnn}: Conv2D(32, 3x3, relu) - MaxPool(2) - Conv2D(64, 3x3, relu) - MaxPool(2) - Flatten -
+     * Dense(64, relu) - Dense(classes, softmax) on [h, w, c] images.
+     */
+    static Sequential build(String arch, Shape example, int classes) {
+        return switch (arch) {
+            case "mlp" -> new Sequential(Shape.of(example.size()),
+                    new Dense(64, Activation.RELU), new Dense(64, Activation.RELU), new Dense(classes, Activation.SOFTMAX));
+            case "cnn" -> {
+                if (example.rank() != 3) throw new IllegalArgumentException("--arch cnn needs image data [height, width, channels], got examples of shape " + example);
+                yield new Sequential(example,
+                        new Conv2D(32, 3, Activation.RELU), new MaxPool2D(2),
+                        new Conv2D(64, 3, Activation.RELU), new MaxPool2D(2),
+                        new Flatten(), new Dense(64, Activation.RELU), new Dense(classes, Activation.SOFTMAX));
+            }
+            default -> throw new IllegalArgumentException("unknown architecture '" + arch + "': use mlp or cnn");
+        };
+    }
+
+    /** Batch size each architecture is trained with by default (the peers' settings). */
+    static int defaultBatchSize(String arch) {
+        return "cnn".equals(arch) ? 64 : 32;
+    }
+}

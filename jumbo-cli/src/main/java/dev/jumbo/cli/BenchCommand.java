@@ -1,0 +1,153 @@
+package dev.jumbo.cli;
+
+import dev.jumbo.data.Splits;
+import dev.jumbo.data.TensorDataset;
+import dev.jumbo.kernel.Gemm;
+import dev.jumbo.kernel.Parallel;
+import dev.jumbo.nn.Init;
+import dev.jumbo.optim.Adam;
+import dev.jumbo.train.FitOptions;
+import dev.jumbo.train.Sequential;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jumbo bench}: speed figures, medians over repeats. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm GFLOPS, training seconds per epoch.",
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class})
+final class BenchCommand {
+
+    static double median(List<Double> v) {
+        double[] s = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** Peak resident memory of this process in MB (Linux), or -1 where unknown. */
+    static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status")))
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "sgemm GFLOPS (C = A B, square n x n), median of repeats.")
+    static final class GemmBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--sizes", split = ",", defaultValue = "256,512,1024,2048", description = "Matrix sizes (default: ${DEFAULT-VALUE}).")
+        int[] sizes;
+
+        @Option(names = "--threads", split = ",", description = "Thread counts to try (default: all cores).")
+        int[] threads;
+
+        @Option(names = "--repeats", defaultValue = "7", description = "Timed repeats per size (default: ${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Option(names = "--json", description = "Print one JSON object as the last line.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            Main.banner(spec.commandLine().getErr());
+            int[] ts = threads != null ? threads : new int[] {Parallel.threads()};
+            List<Map<String, Object>> rows = new ArrayList<>();
+            out.printf("%6s %8s %10s%n", "n", "threads", "GFLOPS");
+            Random rnd = new Random(1);
+            for (int n : sizes) {
+                float[] a = new float[n * n], b = new float[n * n], c = new float[n * n];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = rnd.nextFloat() - 0.5f;
+                    b[i] = rnd.nextFloat() - 0.5f;
+                }
+                for (int t : ts) {
+                    double gflops = Parallel.withThreads(t, () -> {
+                        List<Double> g = new ArrayList<>();
+                        double flops = 2.0 * n * n * n;
+                        int warm = Math.max(1, (int) (2e9 / flops));
+                        for (int i = 0; i < warm; i++) Gemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+                        for (int r = 0; r < repeats; r++) {
+                            long t0 = System.nanoTime();
+                            Gemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+                            g.add(flops / (System.nanoTime() - t0));
+                        }
+                        return median(g);
+                    });
+                    out.printf("%6d %8d %10.1f%n", n, t, gflops);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("n", n);
+                    row.put("threads", t);
+                    row.put("gflops", Math.round(gflops * 10) / 10.0);
+                    rows.add(row);
+                }
+            }
+            if (json) out.println(JsonOutput.line(Map.of("gemm", rows)));
+            return 0;
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true, description = "Fashion-MNIST training seconds per epoch (mlp at batch 32, cnn at batch 64).")
+    static final class TrainBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--arch", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+        String arch;
+
+        @Option(names = "--epochs", defaultValue = "1", description = "Epochs to time (default: ${DEFAULT-VALUE}).")
+        int epochs;
+
+        @Option(names = "--batch-size", description = "Default: 32 for mlp, 64 for cnn.")
+        Integer batchSize;
+
+        @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the Fashion-MNIST files.")
+        Path dataDir;
+
+        @Option(names = "--json", description = "Print one JSON object as the last line.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            Main.banner(spec.commandLine().getErr());
+            DataOptions d = new DataOptions();
+            d.dataset = "fashion-mnist";
+            d.dataDir = dataDir;
+            Splits s = d.load();
+            int batch = batchSize != null ? batchSize : Architectures.defaultBatchSize(arch);
+            Init.seed(1);
+            Sequential m = Architectures.build(arch, s.train().exampleShape(), 10);
+            TensorDataset train = DataOptions.fit(s.train(), m.inputShape()), test = DataOptions.fit(s.test(), m.inputShape());
+            m.compile(new Adam(1e-3), "sparse_categorical_crossentropy", "accuracy");
+            TrainCommand.EpochTimer timer = new TrainCommand.EpochTimer(spec.commandLine().getErr());
+            m.fit(train, FitOptions.defaults().epochs(epochs).batchSize(batch).seed(1).callbacks(timer));
+            double acc = m.evaluate(test, 256).get("accuracy");
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("arch", arch);
+            r.put("batch_size", batch);
+            r.put("threads", Parallel.threads());
+            r.put("seconds_per_epoch", Math.round(timer.medianSeconds() * 100) / 100.0);
+            r.put("peak_rss_mb", Math.round(peakRssMb()));
+            r.put("test_accuracy", Math.round(acc * 10000) / 10000.0);
+            out.printf("%s batch %d: %.2f s/epoch, peak RSS %.0f MB, test accuracy %.4f%n", arch, batch, timer.medianSeconds(), peakRssMb(), acc);
+            if (json) out.println(JsonOutput.line(r));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package dev.jumbo.cli;
+
+import dev.jumbo.data.Splits;
+import dev.jumbo.data.TensorDataset;
+import dev.jumbo.nn.Init;
+import dev.jumbo.optim.Adam;
+import dev.jumbo.train.Callback;
+import dev.jumbo.train.Checkpoint;
+import dev.jumbo.train.CsvLogger;
+import dev.jumbo.train.FitOptions;
+import dev.jumbo.train.History;
+import dev.jumbo.train.ModelCheckpoint;
+import dev.jumbo.train.Sequential;
+import dev.jumbo.train.TrainingRun;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jumbo train}: trains a built-in architecture and writes the model, a metrics CSV and a chart. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a model on a dataset; writes DIR/config.json, DIR/model.safetensors, DIR/metrics.csv and DIR/training.png.",
+                "Example: jumbo train fashion-mnist --arch cnn --epochs 3 --batch-size 64 --out runs/cnn"})
+final class TrainCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    DataOptions data;
+
+    @Option(names = "--arch", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--epochs", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}).")
+    int epochs;
+
+    @Option(names = "--batch-size", description = "Examples per step (default: 32 for mlp, 64 for cnn).")
+    Integer batchSize;
+
+    @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(names = "--validation-split", defaultValue = "0",
+            description = "Hold out this fraction of the training data for validation; 0 validates on the test set (default).")
+    double validationSplit;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seeds weights and shuffling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", defaultValue = "runs/model", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--checkpoint-every", defaultValue = "0", paramLabel = "N",
+            description = "Also checkpoint every N batches to DIR/checkpoint.safetensors (always at epoch ends).")
+    int checkpointEvery;
+
+    @Option(names = "--resume", description = "Continue from DIR/checkpoint.safetensors.")
+    boolean resume;
+
+    @Option(names = "--json", description = "Print one JSON object with the results as the last line.")
+    boolean json;
+
+    @Option(names = "--no-progress", description = "No progress bar (per-epoch lines only).")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        Main.banner(err);
+        int batch = batchSize != null ? batchSize : Architectures.defaultBatchSize(arch);
+        Splits splits = data.load();
+        int classes = classes(splits);
+        Init.seed(seed);
+        Path checkpoint = out.resolve("checkpoint.safetensors");
+        Sequential model;
+        if (resume) {
+            if (!Files.isRegularFile(checkpoint)) throw new IllegalArgumentException(checkpoint + ": no checkpoint to resume from");
+            String config = Checkpoint.read(checkpoint).config();
+            model = Sequential.fromConfig(config, checkpoint);
+        } else {
+            model = Architectures.build(arch, splits.train().exampleShape(), classes);
+        }
+        TensorDataset train = DataOptions.fit(splits.train(), model.inputShape());
+        TensorDataset test = DataOptions.fit(splits.test(), model.inputShape());
+        model.compile(new Adam(learningRate), "sparse_categorical_crossentropy", "accuracy");
+        Files.createDirectories(out);
+        EpochTimer timer = new EpochTimer(err);
+        FitOptions options = FitOptions.defaults().epochs(epochs).batchSize(batch).seed(seed)
+                .callbacks(new CsvLogger(out.resolve("metrics.csv")), new ModelCheckpoint(checkpoint, checkpointEvery, model::configJson), timer);
+        if (!noProgress) options = options.callbacks(new ProgressBarCallback(err));
+        options = validationSplit > 0 ? options.validationSplit(validationSplit) : options.validationData(test);
+        if (resume) options = options.resumeFrom(checkpoint);
+        History history = model.fit(train, options);
+        model.save(out);
+        Charts.trainingCurves(history, out.resolve("training.png"), arch + " on " + data.dataset);
+        Map<String, Double> testFigures = model.evaluate(test, 256);
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("test loss %.4f, test accuracy %.4f; model written to %s%n", testFigures.get("loss"), testFigures.get("accuracy"), out);
+        if (json) {
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("arch", arch);
+            result.put("dataset", data.dataset);
+            result.put("epochs", history.epochs());
+            result.put("batch_size", batch);
+            result.put("test_accuracy", testFigures.get("accuracy"));
+            result.put("test_loss", testFigures.get("loss"));
+            result.put("seconds_per_epoch", timer.medianSeconds());
+            result.put("history", history.asMap());
+            result.put("out", out.toString());
+            o.println(JsonOutput.line(result));
+        }
+        return 0;
+    }
+
+    static int classes(Splits s) {
+        float max = 0;
+        for (float v : s.train().y().toFloatArray()) max = Math.max(max, v);
+        return (int) max + 1;
+    }
+
+    /** Times epochs and prints one line per epoch with the figures. */
+    static final class EpochTimer implements Callback {
+        private final PrintWriter err;
+        private final java.util.List<Double> seconds = new java.util.ArrayList<>();
+        private long start;
+
+        EpochTimer(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void onEpochBegin(TrainingRun run, int epoch) {
+            start = System.nanoTime();
+        }
+
+        @Override
+        public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
+            double s = (System.nanoTime() - start) / 1e9;
+            seconds.add(s);
+            StringBuilder sb = new StringBuilder(String.format("epoch %d/%d - %.1fs", epoch + 1, run.epochs(), s));
+            logs.forEach((k, v) -> sb.append(String.format(" - %s %.4f", k, v)));
+            err.println(sb);
+            err.flush();
+        }
+
+        double medianSeconds() {
+            if (seconds.isEmpty()) return Double.NaN;
+            double[] s = seconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.jumbo.train;
+
+import dev.jumbo.data.Dataset;
+import dev.jumbo.data.TensorDataset;
+import dev.jumbo.io.AtomicFiles;
+import dev.jumbo.io.FormatException;
+import dev.jumbo.io.Json;
+import dev.jumbo.io.Safetensors;
+import dev.jumbo.loss.Loss;
+import dev.jumbo.loss.Losses;
+import dev.jumbo.nn.Layer;
+import dev.jumbo.nn.Layers;
+import dev.jumbo.nn.Module;
+import dev.jumbo.nn.Parameter;
+import dev.jumbo.optim.Optimizer;
+import dev.jumbo.tensor.Shape;
+import dev.jumbo.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A stack of layers trained the Keras way: {@code compile}, {@code fit}, {@code evaluate},
+ * {@code predict}, {@code summary}, {@code save}/{@link #load}. It is an ordinary {@link Module},
+ * so it also works in a hand-written loop.
+ *
+ * <pre>{@code
+ * Sequential model = new Sequential(Shape.of(784),
+ *         new Dense(64, Activation.RELU), new Dense(64, Activation.RELU), new Dense(10, Activation.SOFTMAX));
+ * model.compile(new Adam(1e-3), "sparse_categorical_crossentropy", "accuracy");
+ * History h = model.fit(x, y, FitOptions.defaults().epochs(5).batchSize(32).validationSplit(0.1));
+ * }</pre>
+ */
+public final class Sequential extends Module {
+    /** File names of a saved model folder. */
+    public static final String CONFIG_FILE = "config.json", WEIGHTS_FILE = "model.safetensors";
+
+    private final Shape inputShape;
+    private final List<Layer> layers = new ArrayList<>();
+    private Trainer trainer;
+
+    /** A model taking examples of {@code inputShape} (without the batch dimension). */
+    public Sequential(Shape inputShape, Layer... layers) {
+        this.inputShape = inputShape;
+        for (Layer l : layers) add(l);
+    }
+
+    /** Appends a layer and builds it for the current output shape. */
+    public Sequential add(Layer layer) {
+        Shape in = outputShape();
+        layer.build(in);
+        register(Integer.toString(layers.size()), layer);
+        layers.add(layer);
+        return this;
+    }
+
+    /** The shape of one example going in (no batch dimension). */
+    public Shape inputShape() {
+        return inputShape;
+    }
+
+    /** The shape of one example coming out. */
+    public Shape outputShape() {
+        Shape s = inputShape;
+        for (Layer l : layers) s = l.outputShape(s);
+        return s;
+    }
+
+    public List<Layer> layers() {
+        return List.copyOf(layers);
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        int[] want = inputShape.toArray(), got = x.shape().toArray();
+        if (got.length != want.length + 1 || !Arrays.equals(Arrays.copyOfRange(got, 1, got.length), want))
+            throw new IllegalArgumentException("model expects batches of shape [batch, " + join(want) + "], got " + x.shape());
+        for (Layer l : layers) x = l.forward(x);
+        return x;
+    }
+
+    private static String join(int[] d) {
+        return Arrays.toString(d).replace("[", "").replace("]", "");
+    }
+
+    // ---------------------------------------------------------------- Keras API
+
+    /** Chooses the optimizer, loss and metrics (e.g. "accuracy") for {@link #fit}. */
+    public void compile(Optimizer optimizer, Loss loss, String... metrics) {
+        trainer = new Trainer(this, optimizer, loss, List.of(metrics));
+    }
+
+    /** {@link #compile(Optimizer, Loss, String...)} with a loss by its Keras name. */
+    public void compile(Optimizer optimizer, String loss, String... metrics) {
+        compile(optimizer, Losses.of(loss), metrics);
+    }
+
+    /** The trainer set up by {@code compile}. */
+    public Trainer trainer() {
+        if (trainer == null) throw new IllegalStateException("call compile(optimizer, loss, metrics...) before fit/evaluate");
+        return trainer;
+    }
+
+    /** Trains on in-memory examples {@code x} ([n, ...inputShape]) and targets {@code y}. */
+    public History fit(Tensor x, Tensor y, FitOptions options) {
+        return fit(new TensorDataset(x, y), options);
+    }
+
+    /** Trains on a dataset. */
+    public History fit(Dataset data, FitOptions options) {
+        FitOptions o = options;
+        return trainer().fit(data, o);
+    }
+
+    /** Loss and metrics on {@code data}. */
+    public Map<String, Double> evaluate(Dataset data, int batchSize) {
+        return trainer().evaluate(data, batchSize);
+    }
+
+    /** Loss and metrics on in-memory examples. */
+    public Map<String, Double> evaluate(Tensor x, Tensor y, int batchSize) {
+        return evaluate(new TensorDataset(x, y), batchSize);
+    }
+
+    /** Outputs for a batch of inputs, computed in inference mode, {@code batchSize} at a time. */
+    public Tensor predict(Tensor x, int batchSize) {
+        boolean was = isTraining();
+        train(false);
+        try (var scope = dev.jumbo.tensor.GradMode.noGrad()) {
+            List<Tensor> outs = new ArrayList<>();
+            for (int i = 0; i < x.dim(0); i += batchSize) outs.add(forward(x.slice(0, i, Math.min(x.dim(0), i + batchSize))));
+            return outs.size() == 1 ? outs.getFirst() : Tensor.concat(0, outs);
+        } finally {
+            train(was);
+        }
+    }
+
+    /** A table of layers, output shapes, parameter counts and FLOPs per example (Keras' summary()). */
+    public String summary() {
+        StringBuilder sb = new StringBuilder();
+        String fmt = "%-28s %-20s %12s %14s%n";
+        String rule = "-".repeat(77) + "\n";
+        sb.append("Model: Sequential, input ").append(inputShape).append('\n').append(rule);
+        sb.append(String.format(fmt, "Layer (type)", "Output shape", "Params", "FLOPs/example")).append(rule.replace('-', '='));
+        Shape s = inputShape;
+        long total = 0, trainable = 0, flops = 0;
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            Shape out = l.outputShape(s);
+            long params = 0;
+            for (Parameter p : l.parameters()) {
+                params += p.value().size();
+                if (p.trainable()) trainable += p.value().size();
+            }
+            long f = l.flops(s);
+            sb.append(String.format(fmt, l.name() + "_" + i + " (" + l.config().get("type") + ")", "(None, " + join(out.toArray()) + ")",
+                    String.format("%,d", params), String.format("%,d", f)));
+            total += params;
+            flops += f;
+            s = out;
+        }
+        sb.append(rule.replace('-', '='));
+        sb.append(String.format("Total params: %,d%nTrainable params: %,d%nNon-trainable params: %,d%nFLOPs per example: %,d%n",
+                total, trainable, total - trainable, flops));
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------- save and load
+
+    /** The architecture as JSON: input shape and each layer's config. */
+    public String configJson() {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("format", "jumbo-sequential/1");
+        c.put("input_shape", Arrays.stream(inputShape.toArray()).boxed().toList());
+        c.put("layers", layers.stream().map(Layer::config).toList());
+        return Json.write(c, true);
+    }
+
+    /** Saves {@code config.json} (architecture) and {@code model.safetensors} (weights) into {@code dir}, each atomically. */
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Safetensors.write(dir.resolve(WEIGHTS_FILE), stateDict(), Map.of("format", "jumbo"));
+        AtomicFiles.writeString(dir.resolve(CONFIG_FILE), configJson());
+    }
+
+    /** Rebuilds a model from its architecture JSON, with freshly initialised weights. */
+    public static Sequential fromConfig(String json, Path source) throws FormatException {
+        try {
+            if (!(Json.parse(json) instanceof Map<?, ?> c)) throw new IllegalArgumentException("expected a JSON object");
+            if (!(c.get("input_shape") instanceof List<?> dims)) throw new IllegalArgumentException("missing 'input_shape'");
+            if (!(c.get("layers") instanceof List<?> ls)) throw new IllegalArgumentException("missing 'layers'");
+            Sequential m = new Sequential(Shape.of(dims.stream().mapToInt(d -> ((Number) d).intValue()).toArray()));
+            for (Object l : ls) {
+                if (!(l instanceof Map<?, ?> lm)) throw new IllegalArgumentException("a layer entry is not an object: " + l);
+                @SuppressWarnings("unchecked")
+                Map<String, Object> config = (Map<String, Object>) lm;
+                m.add(Layers.fromConfig(config));
+            }
+            return m;
+        } catch (RuntimeException e) {
+            throw new FormatException(source, e.getMessage());
+        }
+    }
+
+    /** Loads a folder written by {@link #save}. */
+    public static Sequential load(Path dir) throws IOException {
+        Path config = dir.resolve(CONFIG_FILE), weights = dir.resolve(WEIGHTS_FILE);
+        if (!Files.isDirectory(dir)) throw new NoSuchFileException(dir.toString(), null, "no such model folder");
+        if (!Files.isRegularFile(config)) throw new FormatException(config, "missing: a model folder needs " + CONFIG_FILE + " and " + WEIGHTS_FILE);
+        Sequential m = fromConfig(Files.readString(config), config);
+        Map<String, Tensor> state = Safetensors.read(weights);
+        try {
+            m.loadStateDict(state);
+        } catch (RuntimeException e) {
+            throw new FormatException(weights, "does not fit " + CONFIG_FILE + ": " + e.getMessage());
+        }
+        return m;
+    }
+}
