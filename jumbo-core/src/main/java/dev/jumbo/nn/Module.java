@@ -152,11 +152,20 @@ public abstract class Module {
                 throw new IllegalArgumentException("shape mismatch for '" + e.getKey() + "': module has " + e.getValue().shape() + ", state dict has " + src.shape());
         }
         for (String k : state.keySet())
-            if (!own.containsKey(k)) throw new IllegalArgumentException("unexpected key '" + k + "' in state dict");
+            if (!own.containsKey(k))
+                throw new IllegalArgumentException("unexpected key '" + k + "' in state dict"
+                        + (hasUnbuiltLayer() ? " (some layers are not built yet: they create their weights on the first forward or build())" : ""));
         for (var e : own.entrySet()) {
             float[] from = state.get(e.getKey()).toFloatArray();
             System.arraycopy(from, 0, e.getValue().buffer(), 0, from.length);
         }
+    }
+
+    private boolean hasUnbuiltLayer() {
+        if (this instanceof Layer l && !l.isBuilt()) return true;
+        for (Object v : entries.values())
+            if (v instanceof Module m && m.hasUnbuiltLayer()) return true;
+        return false;
     }
 
     // ---------------------------------------------------------------- modes and gradients

@@ -97,6 +97,9 @@ class ModuleTest {
         Map<String, Tensor> extra = new LinkedHashMap<>(net.stateDict());
         extra.put("2.dense.kernel", Tensor.zeros(1));
         assertThatThrownBy(() -> net.loadStateDict(extra)).hasMessageContaining("unexpected key '2.dense.kernel'");
+
+        Net unbuilt = new Net();
+        assertThatThrownBy(() -> unbuilt.loadStateDict(net.stateDict())).hasMessageContaining("not built");
     }
 
     @Test
