@@ -117,7 +117,7 @@ public final class Trainer {
             value.backward();
             optimizer.step();
             Tensor detached = predictions.detach();
-            lossMean.update(Tensor.scalar(lossValue), null);
+            lossMean.update(lossValue, batch.x().dim(0));
             for (Metric m : metrics) m.update(detached, batch.y());
             b++;
             run.at(epoch, b);

@@ -1,0 +1,149 @@
+package dev.jumbo.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The jumbo command end to end, on a small dataset written by the test. */
+class CliTest {
+    @TempDir
+    static Path tmp;
+    static Path data;
+    static Path model;
+    static Result trained;
+
+    record Result(int code, String out, String err) {
+        JsonNode lastJson() throws Exception {
+            List<String> lines = out.lines().toList();
+            return new ObjectMapper().readTree(lines.getLast());
+        }
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void trainOnce() throws Exception {
+        data = TinyFashionMnist.write(tmp.resolve("fmnist"), 640, 160, 7);
+        model = tmp.resolve("run");
+        trained = run("train", "fashion-mnist", "--data", data.toString(), "--arch", "cnn", "--epochs", "2",
+                "--batch-size", "32", "--out", model.toString(), "--json", "--no-progress");
+    }
+
+    @Test
+    void trainWritesTheModelFolderMetricsChartAndJson() throws Exception {
+        assertThat(trained.code()).as(trained.err()).isZero();
+        JsonNode j = trained.lastJson();
+        assertThat(j.get("epochs").asInt()).isEqualTo(2);
+        assertThat(j.get("test_accuracy").asDouble()).isGreaterThan(0.5);
+        assertThat(j.has("test_loss")).isTrue();
+        assertThat(j.get("seconds_per_epoch").asDouble()).isPositive();
+        assertThat(model.resolve("config.json")).isRegularFile();
+        assertThat(model.resolve("model.safetensors")).isRegularFile();
+        assertThat(Files.readAllLines(model.resolve("metrics.csv"))).hasSize(3).first().asString()
+                .isEqualTo("epoch,loss,accuracy,val_loss,val_accuracy");
+        byte[] png = Files.readAllBytes(model.resolve("training.png"));
+        assertThat(png).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
+        assertThat(trained.err()).contains("epoch 1/2").contains("SIMD");
+    }
+
+    @Test
+    void evaluatePrintsTheSameTestFiguresForTheSavedModel() throws Exception {
+        Result r = run("evaluate", "--model", model.toString(), "fashion-mnist", "--data", data.toString(), "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.lastJson().get("test_accuracy").asDouble()).isEqualTo(trained.lastJson().get("test_accuracy").asDouble());
+        assertThat(r.lastJson().get("test_loss").asDouble()).isCloseTo(trained.lastJson().get("test_loss").asDouble(), org.assertj.core.api.Assertions.within(1e-6));
+    }
+
+    @Test
+    void predictAndSummaryWork() {
+        Result p = run("predict", "--model", model.toString(), "fashion-mnist", "--data", data.toString(), "--count", "3");
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(p.out().lines()).hasSize(3).allMatch(l -> l.contains("predicted") && l.contains("label"));
+        Result s = run("summary", "--model", model.toString());
+        assertThat(s.code()).as(s.err()).isZero();
+        assertThat(s.out()).contains("Conv2D").contains("Total params: 121,930").contains("FLOPs per example");
+    }
+
+    @Test
+    void truncatedWeightsEndWithOneLineNamingTheFile() throws Exception {
+        Path bad = tmp.resolve("truncated");
+        copyModel(bad);
+        Path weights = bad.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(weights);
+        Files.write(weights, java.util.Arrays.copyOf(all, all.length / 2));
+        Result r = run("evaluate", "--model", bad.toString(), "fashion-mnist", "--data", data.toString());
+        assertOneLineError(r, weights.toString());
+    }
+
+    @Test
+    void corruptedHeaderEndsWithOneLineNamingTheFile() throws Exception {
+        Path bad = tmp.resolve("corrupt");
+        copyModel(bad);
+        Path weights = bad.resolve("model.safetensors");
+        byte[] all = Files.readAllBytes(weights);
+        all[10] = '#';
+        Files.write(weights, all);
+        assertOneLineError(run("evaluate", "--model", bad.toString(), "fashion-mnist", "--data", data.toString()), weights.toString());
+    }
+
+    @Test
+    void unknownLayerInConfigEndsWithOneLineNamingTheFile() throws Exception {
+        Path bad = tmp.resolve("unknown-layer");
+        copyModel(bad);
+        Path config = bad.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("\"MaxPool2D\"", "\"Teleporter2D\""));
+        Result r = run("summary", "--model", bad.toString());
+        assertOneLineError(r, config.toString());
+        assertThat(r.err()).contains("Teleporter2D");
+    }
+
+    @Test
+    void idxWithWrongMagicOrShortReadEndsWithOneLineNamingTheFile() throws Exception {
+        Path wrongMagic = TinyFashionMnist.write(tmp.resolve("wrong-magic"), 10, 10, 1);
+        Path labels = wrongMagic.resolve("t10k-labels-idx1-ubyte.gz");
+        TinyFashionMnist.writeIdx(labels, new int[] {10, 1}, new byte[10]); // idx2 where idx1 is expected... still valid IDX
+        java.nio.file.Files.delete(labels);
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(labels))) {
+            out.write(new byte[] {0, 0, 9, 1, 0, 0, 0, 10});
+            out.write(new byte[10]);
+        }
+        assertOneLineError(run("evaluate", "--model", model.toString(), "fashion-mnist", "--data", wrongMagic.toString()), labels.toString());
+
+        Path shortRead = TinyFashionMnist.write(tmp.resolve("short"), 10, 10, 1);
+        Path images = shortRead.resolve("t10k-images-idx3-ubyte.gz");
+        TinyFashionMnist.writeIdx(images, new int[] {10, 28, 28}, new byte[5 * 784]);
+        assertOneLineError(run("evaluate", "--model", model.toString(), "fashion-mnist", "--data", shortRead.toString()), images.toString());
+    }
+
+    @Test
+    void badArgumentsSayWhichValueWasWrong() {
+        Result r = run("train", "fashion-mnist", "--data", data.toString(), "--arch", "transformer", "--out", tmp.resolve("x").toString());
+        assertOneLineError(r, "transformer");
+    }
+
+    private static void assertOneLineError(Result r, String mustMention) {
+        assertThat(r.code()).as(r.out() + r.err()).isNotZero();
+        List<String> errorLines = r.err().lines().filter(l -> l.startsWith("jumbo: error:")).toList();
+        assertThat(errorLines).hasSize(1);
+        assertThat(errorLines.getFirst()).contains(mustMention);
+        assertThat(r.err()).doesNotContain("\tat ");
+    }
+
+    private static void copyModel(Path to) throws Exception {
+        Files.createDirectories(to);
+        for (String f : List.of("config.json", "model.safetensors")) Files.copy(model.resolve(f), to.resolve(f));
+    }
+}
