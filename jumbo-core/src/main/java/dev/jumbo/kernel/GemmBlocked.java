@@ -29,13 +29,16 @@ final class GemmBlocked {
     static final int MC = 120;
     /** Widest B panel: {@code KC*NC*4} bytes (4 MB) shared by all threads, in L3. */
     static final int NC = 4096;
+    /** Below this many multiply-adds (~10 us on one core) waking another thread costs more than it saves. */
+    private static final long PARALLEL_MIN = 1 << 20;
 
     private GemmBlocked() {}
 
     static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                     float beta, float[] c, int cOff, int ldc, boolean parallel) {
-        int threads = parallel && !Parallel.insideParallel() ? Parallel.threads() : 1;
+        boolean split = parallel && (long) m * n * k >= PARALLEL_MIN && !Parallel.insideParallel();
+        int threads = split ? Parallel.threads() : 1;
         // Round the M blocks up to a multiple of the thread count so no thread idles at the end.
         int mBlocks = Math.ceilDiv(m, MC);
         if (threads > 1) mBlocks = Math.ceilDiv(mBlocks, threads) * threads;

@@ -35,7 +35,6 @@ final class GemmMicroKernel {
     static void tile(int kc, float[] ap, int aOff, float[] bp, int bOff,
                      boolean accumulate, float[] c, int cOff, int ldc) {
         var S = SPECIES;
-        // broadcast(0) rather than zero(): a loop phi starting from a cached constant box can defeat box elimination.
         FloatVector c00 = FloatVector.broadcast(S, 0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int p = 0; p < kc; p++) {

@@ -18,8 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
-    /** {@link #sum} adds this many floats in float lanes before moving the partial sum into a double. */
-    private static final int SUM_BLOCK = 1024;
+    /** {@link #sum} lets each float lane add this many values before the block total moves into a double. */
+    private static final int SUM_LANE_TERMS = 64;
+    private static final int SUM_BLOCK = SUM_LANE_TERMS * V;
     /** Row-wise work (in elements) below which a softmax stays on the calling thread. */
     private static final long ROW_COST = 8;
 
@@ -96,10 +97,11 @@ public final class VectorMath {
     }
 
     /**
-     * Sum of {@code x[off .. off+n)}, accumulated so long sums keep their precision: float lanes
-     * add blocks of {@value #SUM_BLOCK} values (each lane sees {@code SUM_BLOCK / V} of them), and
-     * the block sums are added in double. The error is that of a {@code SUM_BLOCK}-term float sum,
-     * independent of n, rather than the {@code n}-term one a plain float loop would have.
+     * Sum of {@code x[off .. off+n)}, accumulated so long sums keep their precision: each float
+     * lane adds {@value #SUM_LANE_TERMS} values of a block, and the block totals are added in
+     * double. The error is that of a 64-term float sum, whatever n and the vector width, rather
+     * than the n-term one a plain float loop would have; close to, but not bit-identical with, a
+     * sum accumulated entirely in double.
      */
     public static double sum(float[] x, int off, int n) {
         double total = 0;
