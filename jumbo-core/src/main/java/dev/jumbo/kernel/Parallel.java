@@ -49,6 +49,7 @@ public final class Parallel {
     /** A half-open range of indices that one task works on. */
     @FunctionalInterface
     public interface RangeBody {
+        /** Processes indices {@code from} (inclusive) to {@code to} (exclusive). */
         void run(int from, int to);
     }
 
@@ -132,11 +133,22 @@ public final class Parallel {
             }
         }
 
+        /**
+         * Waits for every claimed task. An interrupt does not cut the wait short (the tasks are
+         * still writing the caller's arrays) but is kept: park returns at once while the flag is
+         * set, so it is cleared during the wait and restored afterwards rather than spinning.
+         */
         void awaitAll() {
+            boolean interrupted = false;
             for (int spin = 0; unfinished.get() > 0; spin++) {
-                if (spin < SPINS_BEFORE_PARK) Thread.onSpinWait();
-                else LockSupport.park(this);
+                if (spin < SPINS_BEFORE_PARK) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                    interrupted |= Thread.interrupted();
+                }
             }
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 }

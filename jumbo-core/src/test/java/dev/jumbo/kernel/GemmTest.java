@@ -12,9 +12,9 @@ import org.junit.jupiter.api.Test;
  * split over threads.
  */
 class GemmTest {
-    /** {m, n, k}: tiny, odd, skinny in each direction, edges in every dimension, k > KC, n > NC. */
+    /** {m, n, k}: tiny, odd, few rows (single and 4-row groups), few columns, edges in every dimension, k > KC, n > NC. */
     private static final int[][] SIZES = {
-        {1, 1, 1}, {2, 3, 4}, {7, 33, 65}, {65, 7, 33}, {33, 65, 7}, {1, 1023, 17}, {3, 300, 200},
+        {1, 1, 1}, {2, 3, 4}, {7, 33, 65}, {65, 7, 33}, {33, 65, 7}, {1, 1023, 17}, {3, 300, 200}, {5, 300, 200},
         {300, 5, 200}, {6, 32, 256}, {61, 67, 300}, {130, 150, 257}, {7, 4100, 9}, {1023, 33, 65},
     };
 

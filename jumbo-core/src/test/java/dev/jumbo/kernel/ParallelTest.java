@@ -94,6 +94,26 @@ class ParallelTest {
     }
 
     @Test
+    void anInterruptedCallerStillWaitsForEveryChunkAndKeepsItsFlag() {
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        Thread.currentThread().interrupt();
+        try {
+            Parallel.forEach(64, HEAVY, i -> {
+                try {
+                    Thread.sleep(1);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // the caller's own chunks see its flag
+                }
+                hits.incrementAndGet(i);
+            });
+            for (int i = 0; i < 64; i++) assertThat(hits.get(i)).isEqualTo(1);
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
     void idleWorkersPark() throws InterruptedException {
         Parallel.forEach(100, HEAVY, i -> {});
         Thread.sleep(300);
