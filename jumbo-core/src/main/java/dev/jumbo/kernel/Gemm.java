@@ -82,7 +82,7 @@ public final class Gemm {
         } else if ((long) m * n * k < SMALL || m < GemmMicroKernel.MR || n < GemmDirect.ROW_FORM_MIN_N) {
             GemmDirect.run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         } else {
-            GemmBlocked.run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, true);
+            GemmBlocked.run(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
         }
     }
 

@@ -36,14 +36,16 @@ final class GemmBlocked {
 
     static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
-                    float beta, float[] c, int cOff, int ldc, boolean parallel) {
-        boolean split = parallel && (long) m * n * k >= PARALLEL_MIN && !Parallel.insideParallel();
+                    float beta, float[] c, int cOff, int ldc) {
+        boolean split = (long) m * n * k >= PARALLEL_MIN && !Parallel.insideParallel();
         int threads = split ? Parallel.threads() : 1;
         // Round the M blocks up to a multiple of the thread count so no thread idles at the end.
         int mBlocks = Math.ceilDiv(m, MC);
         if (threads > 1) mBlocks = Math.ceilDiv(mBlocks, threads) * threads;
         int mc = Math.min(roundUp(Math.ceilDiv(m, mBlocks), MR), roundUp(m, MR));
         int mBlockCount = Math.ceilDiv(m, mc);
+        // Equal k passes (k = 300 runs as 150 + 150, not 256 + 44): a short pass pays the C traffic for little work.
+        int kcMax = Math.ceilDiv(k, Math.ceilDiv(k, KC));
         if (beta != 0 && beta != 1) {
             for (int i = 0; i < m; i++) VectorMath.scale(beta, c, cOff + i * ldc, c, cOff + i * ldc, n);
         }
@@ -54,8 +56,8 @@ final class GemmBlocked {
                 // Too few M blocks to feed every thread: also cut the panel's columns into slices.
                 int nSlices = threads == 1 || mBlockCount >= threads ? 1
                         : Math.min(nPanels, Math.ceilDiv(2 * threads, mBlockCount));
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
+                for (int pc = 0; pc < k; pc += kcMax) {
+                    int kc = Math.min(kcMax, k - pc);
                     boolean accumulate = pc > 0 || beta != 0;
                     float[] bp = shared.b(nPanels * NR * kc);
                     int jc0 = jc, pc0 = pc;
