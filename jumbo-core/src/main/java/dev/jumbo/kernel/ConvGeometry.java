@@ -9,6 +9,7 @@ package dev.jumbo.kernel;
 public record ConvGeometry(int n, int h, int w, int c, int kh, int kw, int strideH, int strideW,
                            int padTop, int padLeft, int outH, int outW, int outC) {
 
+    /** @throws IllegalArgumentException if a size or stride is not positive (n may be 0) or a padding is negative */
     public ConvGeometry {
         if (n < 0 || h <= 0 || w <= 0 || c <= 0 || kh <= 0 || kw <= 0 || strideH <= 0 || strideW <= 0
                 || padTop < 0 || padLeft < 0 || outH <= 0 || outW <= 0 || outC <= 0)

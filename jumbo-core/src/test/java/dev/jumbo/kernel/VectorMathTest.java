@@ -1,0 +1,167 @@
+package dev.jumbo.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** {@link VectorMath} against {@link Reference} on fresh random data, at lengths around the vector width. */
+class VectorMathTest {
+    private static final int[] LENGTHS = {0, 1, 7, 15, 16, 17, 33, 65, 100, 1023, 4099};
+
+    /** Elementwise kernels on ranges that start at offsets; everything outside the output range must survive. */
+    @FunctionalInterface
+    private interface Binary {
+        void apply(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n);
+    }
+
+    @Test
+    void binaryElementwiseIsExact() {
+        checkBinary(VectorMath::add, Reference::add, "add", 0);
+        checkBinary(VectorMath::sub, Reference::sub, "sub", 0);
+        checkBinary(VectorMath::mul, Reference::mul, "mul", 0);
+        checkBinary(VectorMath::div, Reference::div, "div", 0);
+    }
+
+    @Test
+    void axpyAndScaleMatchReference() {
+        // axpy may fuse the multiply-add: one rounding fewer than the plain loop.
+        checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.axpy(-0.7f, a, ao, y, yo, n),
+                (a, ao, b, bo, y, yo, n) -> Reference.axpy(-0.7f, a, ao, y, yo, n), "axpy", 1e-6);
+        checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.scale(3.3f, a, ao, y, yo, n),
+                (a, ao, b, bo, y, yo, n) -> Reference.scale(3.3f, a, ao, y, yo, n), "scale", 0);
+    }
+
+    @Test
+    void unaryElementwiseMatchesReference() {
+        checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.relu(a, ao, y, yo, n),
+                (a, ao, b, bo, y, yo, n) -> Reference.relu(a, ao, y, yo, n), "relu", 0);
+        checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.exp(a, ao, y, yo, n),
+                (a, ao, b, bo, y, yo, n) -> Reference.exp(a, ao, y, yo, n), "exp", 1e-6);
+        checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.fill(2.5f, y, yo, n),
+                (a, ao, b, bo, y, yo, n) -> java.util.Arrays.fill(y, yo, yo + n, 2.5f), "fill", 0);
+    }
+
+    @Test
+    void expAndReluHandleSpecialValues() {
+        float[] x = new float[37];
+        float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f, -100f, 88f, 89f, -87f, 1e-30f};
+        for (int i = 0; i < x.length; i++) x[i] = specials[i % specials.length];
+        float[] e = new float[x.length], r = new float[x.length], er = new float[x.length], rr = new float[x.length];
+        VectorMath.exp(x, 0, e, 0, x.length);
+        Reference.exp(x, 0, er, 0, x.length);
+        VectorMath.relu(x, 0, r, 0, x.length);
+        Reference.relu(x, 0, rr, 0, x.length);
+        Fixture f = new Fixture();
+        f.assertClose(er, e, 1e-6, "exp of special values");
+        f.assertClose(rr, r, 0, "relu of special values");
+    }
+
+    @Test
+    void dotMatchesReference() {
+        for (int n : LENGTHS) {
+            Fixture f = new Fixture();
+            float[] a = f.floats(n + 3), b = f.floats(n + 5);
+            assertThat((double) VectorMath.dot(a, 3, b, 5, n))
+                    .as("dot of %d (seed %d)", n, f.seed)
+                    .isCloseTo(Reference.dot(a, 3, b, 5, n), org.assertj.core.data.Offset.offset(2e-5 * Math.sqrt(n + 1) * 2));
+        }
+    }
+
+    @Test
+    void sumKeepsItsPrecisionOverLongRanges() {
+        for (int n : LENGTHS) {
+            Fixture f = new Fixture();
+            float[] x = f.floats(n + 2);
+            assertThat(VectorMath.sum(x, 2, n)).as("sum of %d (seed %d)", n, f.seed)
+                    .isCloseTo(Reference.sum(x, 2, n), org.assertj.core.data.Offset.offset(1e-5 * Math.sqrt(n + 1)));
+        }
+        // Four million tenths: a float accumulator drifts by about 1%; the blocked sum must not.
+        float[] tenths = new float[1 << 22];
+        java.util.Arrays.fill(tenths, 0.1f);
+        double exact = Reference.sum(tenths, 0, tenths.length);
+        assertThat(Math.abs(VectorMath.sum(tenths, 0, tenths.length) - exact) / exact).isLessThan(1e-6);
+    }
+
+    @Test
+    void softmaxRowsMatchReference() {
+        checkRows(true);
+    }
+
+    @Test
+    void logSoftmaxRowsMatchReference() {
+        checkRows(false);
+    }
+
+    @Test
+    void softmaxIsStableForLargeLogitsAndInfinities() {
+        float[] x = {1000f, 1001f, Float.NEGATIVE_INFINITY, -1000f, 999f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f,
+                1000f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f};
+        float[] y = new float[x.length], ref = new float[x.length];
+        Fixture f = new Fixture();
+        VectorMath.softmaxRows(x, 0, y, 0, 1, x.length);
+        Reference.softmaxRows(x, 0, ref, 0, 1, x.length);
+        f.assertClose(ref, y, 1e-5, "softmax of large logits");
+        VectorMath.logSoftmaxRows(x, 0, y, 0, 1, x.length);
+        Reference.logSoftmaxRows(x, 0, ref, 0, 1, x.length);
+        f.assertClose(ref, y, 1e-5, "log-softmax of large logits");
+    }
+
+    @Test
+    void maxIndexPrefersTheFirstMaximumAndAnyNan() {
+        assertThat(VectorMath.maxIndex(new float[0], 0, 0)).isEqualTo(-1);
+        assertThat(VectorMath.maxIndex(new float[] {1, 3, 3, 2}, 0, 4)).isEqualTo(1);
+        assertThat(VectorMath.maxIndex(new float[] {9, 1, 3, 3, 2}, 1, 4)).isEqualTo(1);
+        float[] withNan = new float[40];
+        withNan[30] = Float.NaN;
+        withNan[35] = Float.NaN;
+        withNan[3] = 5;
+        assertThat(VectorMath.maxIndex(withNan, 0, 40)).isEqualTo(30);
+        float[] allNegInf = new float[20];
+        java.util.Arrays.fill(allNegInf, Float.NEGATIVE_INFINITY);
+        assertThat(VectorMath.maxIndex(allNegInf, 0, 20)).isZero();
+    }
+
+    @Test
+    void maxIndexRowsMatchesReference() {
+        for (int[] rc : new int[][] {{1, 1}, {3, 7}, {5, 33}, {2, 1023}, {3000, 65}}) {
+            Fixture f = new Fixture();
+            int rows = rc[0], cols = rc[1];
+            float[] x = f.floats(4 + rows * cols);
+            for (int i = 0; i < x.length; i += 97) x[i] = 1f; // ties
+            int[] idx = new int[rows + 1], expected = new int[rows + 1];
+            VectorMath.maxIndexRows(x, 4, rows, cols, idx, 1);
+            for (int r = 0; r < rows; r++) expected[r + 1] = Reference.maxIndex(x, 4 + r * cols, cols);
+            f.assertEqual(expected, idx, "maxIndexRows " + rows + "x" + cols);
+        }
+    }
+
+    private static void checkRows(boolean softmax) {
+        // Includes rows*cols large enough to be split over threads.
+        for (int[] rc : new int[][] {{1, 1}, {3, 7}, {5, 33}, {2, 1023}, {300, 65}, {64, 4099}}) {
+            Fixture f = new Fixture();
+            int rows = rc[0], cols = rc[1];
+            float[] x = f.floats(3 + rows * cols);
+            for (int i = 0; i < x.length; i++) x[i] *= 20;
+            float[] y = f.nans(5 + rows * cols), expected = y.clone();
+            if (softmax) {
+                VectorMath.softmaxRows(x, 3, y, 5, rows, cols);
+                Reference.softmaxRows(x, 3, expected, 5, rows, cols);
+            } else {
+                VectorMath.logSoftmaxRows(x, 3, y, 5, rows, cols);
+                Reference.logSoftmaxRows(x, 3, expected, 5, rows, cols);
+            }
+            f.assertClose(expected, y, 1e-5, (softmax ? "softmax " : "log-softmax ") + rows + "x" + cols);
+        }
+    }
+
+    private static void checkBinary(Binary fast, Binary reference, String name, double tol) {
+        for (int n : LENGTHS) {
+            Fixture f = new Fixture();
+            float[] a = f.floats(n + 3), b = f.floats(n + 1);
+            float[] y = f.floats(n + 6), expected = y.clone();
+            fast.apply(a, 3, b, 1, y, 2, n);
+            reference.apply(a, 3, b, 1, expected, 2, n);
+            f.assertClose(expected, y, tol, name + " of " + n);
+        }
+    }
+}
