@@ -36,14 +36,29 @@ public final class Parallel {
         return t;
     }, null, false);
 
+    /** Bound by {@link #withThreads}: a lower thread count for the calls made inside it. */
+    private static final ScopedValue<Integer> LIMIT = ScopedValue.newInstance();
+
     /** Bound while the current (non-pool) thread is running chunks, so nested calls run inline. */
     private static final ScopedValue<Boolean> INSIDE = ScopedValue.newInstance();
 
     private Parallel() {}
 
-    /** Number of compute threads ({@code -Djumbo.threads=N} overrides the core count). */
+    /**
+     * Number of compute threads: the core count, or {@code -Djumbo.threads=N}, or less inside
+     * {@link #withThreads}.
+     */
     public static int threads() {
-        return THREADS;
+        return LIMIT.isBound() ? Math.min(THREADS, LIMIT.get()) : THREADS;
+    }
+
+    /**
+     * Runs {@code body} with kernels limited to {@code n} threads (benchmarks compare 1 and 2
+     * threads in one process this way). A limit above the pool's size has no effect.
+     */
+    public static <T> T withThreads(int n, java.util.function.Supplier<T> body) {
+        if (n < 1) throw new IllegalArgumentException("thread count must be positive, got " + n);
+        return ScopedValue.where(LIMIT, n).call(body::get);
     }
 
     /** A half-open range of indices that one task works on. */
@@ -60,7 +75,7 @@ public final class Parallel {
     public static void forRange(int n, long costPerItem, RangeBody body) {
         if (n <= 0) return;
         long work = (long) n * Math.max(1, costPerItem);
-        int chunks = (int) Math.min(Math.min(THREADS, n), Math.max(1, work / MIN_WORK_PER_CHUNK));
+        int chunks = (int) Math.min(Math.min(threads(), n), Math.max(1, work / MIN_WORK_PER_CHUNK));
         if (chunks <= 1 || insideParallel()) {
             body.run(0, n);
             return;
@@ -77,7 +92,7 @@ public final class Parallel {
 
     /** True when the current thread is already running a chunk, where a new split would only add overhead. */
     static boolean insideParallel() {
-        return POOL == null || INSIDE.isBound()
+        return POOL == null || threads() == 1 || INSIDE.isBound()
                 || Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == POOL;
     }
 
@@ -94,7 +109,7 @@ public final class Parallel {
             return;
         }
         Job job = new Job(tasks, task, Thread.currentThread());
-        int helpers = Math.min(THREADS - 1, tasks - 1);
+        int helpers = Math.min(threads() - 1, tasks - 1);
         for (int h = 0; h < helpers; h++) POOL.execute(job::work);
         ScopedValue.where(INSIDE, Boolean.TRUE).run(job::work);
         job.awaitAll();

@@ -122,4 +122,16 @@ class ParallelTest {
                 .forEach(t -> assertThat(t.getState()).as(t.getName())
                         .isIn(Thread.State.WAITING, Thread.State.TIMED_WAITING));
     }
+
+    @Test
+    void withThreadsOneRunsLargeJobsOnTheCallingThreadOnly() {
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
+        int threadsInside = Parallel.withThreads(1, () -> {
+            Parallel.forRange(1 << 20, 1 << 10, (from, to) -> seen.add(Thread.currentThread()));
+            return Parallel.threads();
+        });
+        assertThat(threadsInside).isEqualTo(1);
+        assertThat(seen).containsExactly(Thread.currentThread());
+        assertThat(Parallel.threads()).isGreaterThanOrEqualTo(1);
+    }
 }
