@@ -5,6 +5,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -65,6 +66,7 @@ record DatasetLocator(String title, List<Path> searchDirs, Path cacheDir, URI ba
     List<Found> locate(Path dataDir, List<String> names) throws IOException {
         List<Found> found = new ArrayList<>();
         if (dataDir != null) {
+            if (!Files.isDirectory(dataDir)) throw new FileNotFoundException(dataDir + ": no such folder (for the " + title + " files)");
             List<String> missing = new ArrayList<>();
             for (String name : names) {
                 Path p = find(dataDir, name);
@@ -114,9 +116,16 @@ record DatasetLocator(String title, List<Path> searchDirs, Path cacheDir, URI ba
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while downloading " + uri);
         } catch (IOException e) {
-            String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + e.getMessage();
-            throw new IOException("could not download " + uri + " to " + target + ": " + why + "; " + installHint, e);
+            throw new IOException("could not download " + uri + " to " + target + ": " + describe(e, uri) + "; " + installHint, e);
         }
         return target;
+    }
+
+    /** The exception's type and the first message along its causes; HttpClient's ConnectException often has none. */
+    private static String describe(Throwable e, URI uri) {
+        for (Throwable c = e; c != null; c = c.getCause())
+            if (c.getMessage() != null) return e.getClass().getSimpleName() + ": " + c.getMessage();
+        if (e instanceof ConnectException) return "ConnectException: no connection to " + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
+        return e.getClass().getSimpleName();
     }
 }

@@ -114,6 +114,10 @@ class MnistLoadersTest {
         assertThatThrownBy(() -> FashionMnist.load(data, locator(tmp.resolve("cache"), tmp.resolve("system"), URI.create("http://127.0.0.1:9/"))))
                 .isInstanceOf(FileNotFoundException.class)
                 .hasMessage(data + ": missing train-labels-idx1-ubyte(.gz), t10k-images-idx3-ubyte(.gz) (the Fashion-MNIST files)");
+        Path absent = tmp.resolve("absent");
+        assertThatThrownBy(() -> FashionMnist.load(absent))
+                .isInstanceOf(FileNotFoundException.class)
+                .hasMessage(absent + ": no such folder (for the Fashion-MNIST files)");
     }
 
     @Test
@@ -167,6 +171,8 @@ class MnistLoadersTest {
         assertThatThrownBy(() -> FashionMnist.load(null, locator(cache, tmp.resolve("system"), base)))
                 .isInstanceOf(IOException.class)
                 .hasMessageStartingWith("could not download " + base + "train-images-idx3-ubyte.gz to " + cache.resolve("train-images-idx3-ubyte.gz") + ": ")
+                .hasMessageContaining("ConnectException: ")
+                .hasMessageContaining(base.getHost())
                 .hasMessageEndingWith("; pass --data DIR or install dataset-fashion-mnist");
         assertThat(filesIn(cache)).isEmpty();
     }
