@@ -276,7 +276,7 @@ public final class Safetensors {
     }
 
     /** float8 e4m3fn (OCP FP8): sign, 4 exponent bits with bias 7, 3 mantissa bits; no infinities, S.1111.111 is NaN. */
-    static float e4m3(byte b) {
+    private static float e4m3(byte b) {
         int exponent = (b >> 3) & 0xF, mantissa = b & 0x7;
         float sign = b < 0 ? -1f : 1f;
         if (exponent == 0xF && mantissa == 0x7) return Float.NaN;
@@ -342,7 +342,8 @@ public final class Safetensors {
         });
     }
 
+    /** A name as JSON would write it, cut short so that a hostile 100 MB name cannot flood a message. */
     private static String quote(String s) {
-        return Json.write(s, false);
+        return Json.write(s.length() <= 80 ? s : s.substring(0, 77) + "...", false);
     }
 }
