@@ -25,6 +25,8 @@ public final class DataLoader implements Iterable<Batch> {
     private final Random random;
 
     /**
+     * A loader of {@code batchSize} examples at a time.
+     *
      * @param random source of the shuffles; may be null only when {@code shuffle} is false
      * @throws IllegalArgumentException if {@code batchSize < 1}, or {@code shuffle} without a Random
      */

@@ -8,6 +8,8 @@ import java.util.Arrays;
  */
 public record IdxArray(int[] dims, byte[] data) {
     /**
+     * Checks that the data holds exactly the elements the dimensions describe.
+     *
      * @throws IllegalArgumentException if the dimensions do not multiply to the data length
      */
     public IdxArray {

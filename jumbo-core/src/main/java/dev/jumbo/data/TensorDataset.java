@@ -20,6 +20,8 @@ public final class TensorDataset implements Dataset {
     private final Tensor y;
 
     /**
+     * A dataset over {@code x} and {@code y}; views are copied once, dense tensors are shared.
+     *
      * @throws IllegalArgumentException if either tensor is a scalar or their first dimensions differ
      */
     public TensorDataset(Tensor x, Tensor y) {

@@ -36,6 +36,7 @@ public final class AtomicFiles {
     /** Like {@link java.util.function.Consumer}, but may throw {@link IOException}. */
     @FunctionalInterface
     public interface IoConsumer<T> {
+        /** Consumes {@code t}, perhaps failing with an {@link IOException}. */
         void accept(T t) throws IOException;
     }
 
