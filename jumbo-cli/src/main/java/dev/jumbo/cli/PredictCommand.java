@@ -52,8 +52,7 @@ final class PredictCommand implements Callable<Integer> {
         Tensor x;
         float[] labels = null;
         if (input != null) {
-            TensorDataset rows = Csv.read(input, true, -2);
-            x = rows.x();
+            x = Csv.readFeatures(input, true);
         } else {
             if (dataset == null) throw new IllegalArgumentException("give a DATASET (fashion-mnist, mnist) or --input FILE.csv");
             DataOptions d = new DataOptions();

@@ -25,19 +25,28 @@ public final class Csv {
     private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
     private static final Pattern NON_FINITE = Pattern.compile("[+-]?(nan|inf|infinity)", Pattern.CASE_INSENSITIVE);
 
+    /** {@code labelColumn} value for files with no label column (every column is a feature; y is all zeros). */
+    public static final int NO_LABEL = -2;
+
     private Csv() {}
+
+    /** The rows of an unlabelled numeric CSV file as a {@code [n, columns]} tensor (inputs to predict on). */
+    public static Tensor readFeatures(Path file, boolean header) throws IOException {
+        return read(file, header, NO_LABEL).x();
+    }
 
     /**
      * Reads {@code file}: x is {@code [n, columns - 1]}, y is {@code [n]} holding the label column.
      *
      * @param header      true if the first line holds column names (skipped)
-     * @param labelColumn index of the label column from 0, or -1 for the last column
+     * @param labelColumn index of the label column from 0, -1 for the last column, or {@link #NO_LABEL}
      * @throws FormatException naming the line and column of a bad number, a line with the wrong
      *     number of columns, a label column the file does not have, text that is not UTF-8, or a
      *     file without data lines
      */
     public static TensorDataset read(Path file, boolean header, int labelColumn) throws IOException {
-        if (labelColumn < -1) throw new IllegalArgumentException("label column must be -1 (last) or an index from 0, got " + labelColumn);
+        if (labelColumn < NO_LABEL)
+            throw new IllegalArgumentException("label column must be -1 (last), NO_LABEL or an index from 0, got " + labelColumn);
         float[] x = new float[1024];
         float[] y = new float[64];
         int rows = 0, columns = -1, label = -1, lineNumber = 0;
@@ -50,8 +59,9 @@ public final class Csv {
                 String[] fields = line.split(",", -1);
                 if (columns < 0) {
                     columns = fields.length;
-                    if (columns < 2) throw new FormatException(file, "line " + lineNumber + " has " + columns + " column; need features and a label");
-                    label = labelColumn == -1 ? columns - 1 : labelColumn;
+                    if (columns < 2 && labelColumn != NO_LABEL)
+                        throw new FormatException(file, "line " + lineNumber + " has " + columns + " column; need features and a label");
+                    label = labelColumn == -1 ? columns - 1 : labelColumn == NO_LABEL ? -1 : labelColumn;
                     if (label >= columns)
                         throw new FormatException(file, "label column " + labelColumn + " is outside the " + columns + " columns of line " + lineNumber);
                 } else if (fields.length != columns) {
@@ -61,7 +71,7 @@ public final class Csv {
                     headerPending = false;
                     continue;
                 }
-                int features = columns - 1;
+                int features = label < 0 ? columns : columns - 1;
                 if ((long) (rows + 1) * features > Integer.MAX_VALUE - 8)
                     throw new FormatException(file, "more than 2^31 values at line " + lineNumber + "; too large to load");
                 if (x.length < (rows + 1) * features) x = Arrays.copyOf(x, (int) Math.min(Integer.MAX_VALUE - 8, Math.max(2L * x.length, (long) (rows + 1) * features)));
@@ -77,7 +87,7 @@ public final class Csv {
             throw new FormatException(file, "is not UTF-8 text (after line " + lineNumber + ")", e);
         }
         if (rows == 0) throw new FormatException(file, "has no data lines");
-        int features = columns - 1;
+        int features = label < 0 ? columns : columns - 1;
         return new TensorDataset(
                 Tensor.of(Arrays.copyOf(x, rows * features), rows, features),
                 Tensor.of(Arrays.copyOf(y, rows), rows));

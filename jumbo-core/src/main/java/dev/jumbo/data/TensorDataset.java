@@ -36,17 +36,11 @@ public final class TensorDataset implements Dataset {
     }
 
     /**
-     * Batches are gathered with {@link Tensor#rows}, which reads a view by copying all of it; one
-     * dense copy here keeps each batch as cheap as its own size. The data is detached from any
-     * autograd graph: examples are inputs, not parameters.
+     * A contiguous tensor is shared ({@link Tensor#rows} reads it in place); other views are copied
+     * once. The data is detached from any autograd graph: examples are inputs, not parameters.
      */
     private static Tensor dense(Tensor t) {
-        try {
-            t.buffer();
-            return t.detach();
-        } catch (IllegalStateException view) {
-            return Tensor.of(t.toFloatArray(), t.shape());
-        }
+        return t.isContiguous() ? t.detach() : Tensor.of(t.toFloatArray(), t.shape());
     }
 
     /** The inputs, {@code [n, ...]}. */

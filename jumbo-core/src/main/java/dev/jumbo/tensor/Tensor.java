@@ -184,8 +184,8 @@ public final class Tensor {
         return true;
     }
 
-    /** Contiguous, starting at 0 and covering the whole storage: its array is exactly its data. */
-    boolean isDense() {
+    /** Contiguous, starting at 0 and covering the whole storage: {@link #buffer()} is exactly its data. */
+    public boolean isDense() {
         return offset == 0 && storage.length() == shape.size() && isContiguous();
     }
 
@@ -200,7 +200,7 @@ public final class Tensor {
      * @throws IllegalStateException if this tensor is a view that does not own its whole storage
      */
     public float[] buffer() {
-        if (!isDense()) throw new IllegalStateException("buffer() needs a dense tensor; this is a view " + shape + " (call contiguous())");
+        if (!isDense()) throw new IllegalStateException("buffer() needs a dense tensor; this is a view " + shape + " (call copy())");
         return storageArray();
     }
 
@@ -228,6 +228,11 @@ public final class Tensor {
     public float item() {
         if (shape.size() != 1) throw new IllegalStateException("item() needs exactly one element, shape is " + shape);
         return storageArray()[offset];
+    }
+
+    /** A dense copy with its own storage; gradients flow back to this tensor. */
+    public Tensor copy() {
+        return result(toFloatArray(), shape, this::addToGrad, this);
     }
 
     /** A dense copy if this is a view with gaps or another order; this tensor otherwise. */
@@ -880,10 +885,13 @@ public final class Tensor {
     /** Rows of this {@code [v, ...]} table at the given indices: shape {@code [index.length, ...]} (embedding lookup). */
     public Tensor rows(int[] index) {
         int v = dim(0), width = size() / Math.max(v, 1);
-        float[] x = dense(), y = new float[index.length * width];
+        // a contiguous view is read in place: batching from a slice must not copy the whole slice
+        boolean inPlace = isContiguous();
+        float[] x = inPlace ? storageArray() : dense(), y = new float[index.length * width];
+        int base = inPlace ? offset : 0;
         for (int r = 0; r < index.length; r++) {
             if (index[r] < 0 || index[r] >= v) throw new IndexOutOfBoundsException("row " + index[r] + " is outside [0, " + v + ")");
-            System.arraycopy(x, index[r] * width, y, r * width, width);
+            System.arraycopy(x, base + index[r] * width, y, r * width, width);
         }
         int[] d = shape.toArray();
         d[0] = index.length;

@@ -38,6 +38,13 @@ class CsvTest {
     }
 
     @Test
+    void readsUnlabelledRowsAsFeaturesOnly() throws IOException {
+        var x = Csv.readFeatures(csv("a,b,c\n1,2,3\n4,5,6\n"), true);
+        assertThat(x.shape()).isEqualTo(Shape.of(2, 3));
+        assertThat(x.toFloatArray()).containsExactly(1, 2, 3, 4, 5, 6);
+    }
+
+    @Test
     void readsTheLabelFromAnyColumn() throws IOException {
         TensorDataset d = Csv.read(csv("7,1,2\n8,3,4\n"), false, 0);
         assertThat(d.x().toFloatArray()).containsExactly(1, 2, 3, 4);
@@ -81,7 +88,7 @@ class CsvTest {
     @Test
     void rejectsALabelColumnTheFileDoesNotHave() throws IOException {
         rejects("1,2\n", false, 2, "label column 2 is outside the 2 columns of line 1");
-        assertThatThrownBy(() -> Csv.read(csv("1,2\n"), false, -2)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Csv.read(csv("1,2\n"), false, -3)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

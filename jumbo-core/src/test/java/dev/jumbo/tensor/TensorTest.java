@@ -48,7 +48,8 @@ class TensorTest {
             Tensor bt = Tensor.randn(rnd, n, k);
             Tensor viaView = a.slice(0, 0, 1).reshape(m, k).matmul(bt.transpose(0, 1));
             Tensor viaCopy = a.slice(0, 0, 1).reshape(m, k).matmul(Tensor.of(bt.transpose(0, 1).toFloatArray(), k, n));
-            assertThat(viaView.toFloatArray()).containsExactly(viaCopy.toFloatArray());
+            // the transposed view goes to gemm as a transposed operand; only rounding may differ
+            assertThat(viaView.toFloatArray()).containsExactly(viaCopy.toFloatArray(), within(1e-5f * k));
         }
     }
 
