@@ -37,7 +37,7 @@ final class ProgressBarCallback implements Callback {
         bar.stepTo(batch + 1);
         StringBuilder sb = new StringBuilder();
         logs.forEach((k, v) -> sb.append(k.equals("accuracy") ? "acc" : k).append(' ').append(String.format("%.4f ", v)));
-        bar.setExtraMessage(sb.toString().trim());
+        bar.setExtraMessage(" " + sb.toString().trim());
     }
 
     @Override

@@ -25,6 +25,9 @@ public record BinaryCrossentropy(boolean fromLogits) implements Loss {
     @Override
     public Tensor compute(Tensor predictions, Tensor targets) {
         LossChecks.requireElementwise(name(), predictions, targets);
+        // probabilities straight from a sigmoid: use its logits, exact where a probability saturates (as Keras does)
+        Tensor logits = fromLogits ? null : predictions.logitsOf(Tensor.Squash.SIGMOID);
+        if (logits != null) return new BinaryCrossentropy(true).compute(logits, targets);
         float[] x = predictions.toFloatArray(), z = targets.toFloatArray();
         int n = x.length;
         double sum = 0;

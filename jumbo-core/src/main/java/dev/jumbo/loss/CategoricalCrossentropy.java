@@ -27,6 +27,9 @@ public record CategoricalCrossentropy(boolean fromLogits) implements Loss {
         if (!predictions.shape().equals(targets.shape()))
             throw new IllegalArgumentException(name() + ": predictions of shape " + predictions.shape() + " and targets of shape "
                     + targets.shape() + " do not match (targets are one-hot or probability rows; use sparse_categorical_crossentropy for class indices)");
+        // probabilities straight from a softmax: use its logits, exact where a probability underflows (as Keras does)
+        Tensor logits = fromLogits ? null : predictions.logitsOf(Tensor.Squash.SOFTMAX);
+        if (logits != null) return CrossEntropy.compute(logits, targets.toFloatArray(), targets, true);
         return CrossEntropy.compute(predictions, targets.toFloatArray(), targets, fromLogits);
     }
 

@@ -27,6 +27,9 @@ public record SparseCategoricalCrossentropy(boolean fromLogits) implements Loss 
         int n = predictions.dim(-1);
         float[] oneHot = new float[predictions.size()];
         for (int r = 0; r < index.length; r++) oneHot[r * n + index[r]] = 1f;
+        // probabilities straight from a softmax: use its logits, exact where a probability underflows (as Keras does)
+        Tensor logits = fromLogits ? null : predictions.logitsOf(Tensor.Squash.SOFTMAX);
+        if (logits != null) return CrossEntropy.compute(logits, oneHot, null, true);
         return CrossEntropy.compute(predictions, oneHot, null, fromLogits);
     }
 

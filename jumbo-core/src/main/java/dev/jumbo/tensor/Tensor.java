@@ -46,6 +46,9 @@ public final class Tensor {
     private boolean requiresGrad;
     private Tensor grad;
     private Node node;
+    /** The input of the softmax or sigmoid that produced this tensor, if one did (see {@link #logitsOf}). */
+    private Tensor logits;
+    private Squash squash;
 
     private Tensor(Shape shape, int[] strides, int offset, Storage storage) {
         this.shape = shape;
@@ -349,6 +352,24 @@ public final class Tensor {
         if (t.requiresGrad) t.addToGrad(g.sumTo(t.shape));
     }
 
+    /** The squashing functions whose inputs {@link #logitsOf} remembers. */
+    public enum Squash { SOFTMAX, SIGMOID }
+
+    /**
+     * The logits this tensor was computed from by {@code squash} (its direct input), or null if
+     * it was not. Cross-entropy losses given probabilities use them to compute the loss and its
+     * gradient from logits, which stays exact where a probability underflows, as Keras does.
+     */
+    public Tensor logitsOf(Squash squash) {
+        return this.squash == squash ? logits : null;
+    }
+
+    private Tensor squashed(Tensor input, Squash kind) {
+        logits = input;
+        squash = kind;
+        return this;
+    }
+
     // ---------------------------------------------------------------- views
 
     /** The same data with another shape; one dimension may be -1 (inferred). Copies only if not contiguous. */
@@ -588,7 +609,7 @@ public final class Tensor {
 
     /** Elementwise logistic sigmoid {@code 1 / (1 + e^-x)}. */
     public Tensor sigmoid() {
-        return map(Unary.SIGMOID, 0);
+        return map(Unary.SIGMOID, 0).squashed(this, Squash.SIGMOID);
     }
 
     /** Elementwise {@code max(x, 0)}. */
@@ -846,7 +867,7 @@ public final class Tensor {
                 for (int j = 0; j < n; j++) dx[r * n + j] = y[r * n + j] * (gd[r * n + j] - dot);
             }
             addToGrad(of(dx, shape));
-        }, this);
+        }, this).squashed(this, Squash.SOFTMAX);
     }
 
     /** Log of the softmax along the last axis, computed stably. */
