@@ -656,7 +656,7 @@ public final class Tensor {
             case ABS -> Math.abs(x);
             case TANH -> (float) Math.tanh(x);
             case SIGMOID -> x >= 0 ? (float) (1 / (1 + Math.exp(-x))) : (float) (Math.exp(x) / (1 + Math.exp(x)));
-            case RELU -> x > 0 ? x : 0f;
+            case RELU -> Math.max(x, 0f); // NaN stays NaN, as in PyTorch
             case LEAKY_RELU -> x > 0 ? x : p * x;
             case GELU -> (float) (0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))));
             case CLAMP_LO -> Math.max(x, p);

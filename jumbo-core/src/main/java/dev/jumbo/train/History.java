@@ -48,4 +48,11 @@ public final class History {
     public Map<String, List<Double>> asMap() {
         return Collections.unmodifiableMap(values);
     }
+
+    /** A copy holding only the first {@code epochs} epochs (what a checkpoint taken mid-epoch has finished). */
+    public History firstEpochs(int epochs) {
+        History h = new History();
+        values.forEach((k, v) -> h.values.put(k, new ArrayList<>(v.subList(0, Math.min(epochs, v.size())))));
+        return h;
+    }
 }

@@ -35,12 +35,13 @@ public final class ModelCheckpoint implements Callback {
 
     @Override
     public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
-        save(run, epoch + 1, 0);
+        if (run.batchesDone() < run.batchesPerEpoch()) save(run, epoch, run.batchesDone()); // stopped mid-epoch
+        else save(run, epoch + 1, 0);
     }
 
     private void save(TrainingRun run, int epoch, int batch) {
         try {
-            new Checkpoint(run.model().stateDict(), run.optimizer().state(), epoch, batch, run.history(), config.get()).write(file);
+            new Checkpoint(run.model().stateDict(), run.optimizer().state(), epoch, batch, run.history().firstEpochs(epoch), config.get()).write(file);
         } catch (IOException e) {
             throw new UncheckedIOException("could not write checkpoint " + file + ": " + e.getMessage(), e);
         }

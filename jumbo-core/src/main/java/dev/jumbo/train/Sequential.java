@@ -144,8 +144,8 @@ public final class Sequential extends Module {
     /** A table of layers, output shapes, parameter counts and FLOPs per example (Keras' summary()). */
     public String summary() {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-28s %-20s %12s %14s%n";
-        String rule = "-".repeat(77) + "\n";
+        String fmt = "%-44s %-20s %12s %14s%n";
+        String rule = "-".repeat(93) + "\n";
         sb.append("Model: Sequential, input ").append(inputShape).append('\n').append(rule);
         sb.append(String.format(fmt, "Layer (type)", "Output shape", "Params", "FLOPs/example")).append(rule.replace('-', '='));
         Shape s = inputShape;
@@ -153,11 +153,10 @@ public final class Sequential extends Module {
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
             Shape out = l.outputShape(s);
+            // like Keras, buffers (e.g. batch-norm moving statistics) count as non-trainable parameters
             long params = 0;
-            for (Parameter p : l.parameters()) {
-                params += p.value().size();
-                if (p.trainable()) trainable += p.value().size();
-            }
+            for (Tensor t : l.stateDict().values()) params += t.size();
+            for (Parameter p : l.parameters()) if (p.trainable()) trainable += p.value().size();
             long f = l.flops(s);
             sb.append(String.format(fmt, l.name() + "_" + i + " (" + l.config().get("type") + ")", "(None, " + join(out.toArray()) + ")",
                     String.format("%,d", params), String.format("%,d", f)));

@@ -82,12 +82,13 @@ public final class Trainer {
         TrainingRun run = new TrainingRun(model, optimizer, options.epochs(), probe.batchesPerEpoch(), history);
         for (Callback cb : options.callbacks()) cb.onTrainBegin(run);
         for (int epoch = startEpoch; epoch < options.epochs() && !run.stopRequested(); epoch++) {
-            run.at(epoch, 0);
+            int skip = epoch == startEpoch ? skipBatches : 0;
+            run.at(epoch, skip);
             for (Callback cb : options.callbacks()) cb.onEpochBegin(run, epoch);
-            Map<String, Double> logs = trainEpoch(train, options, run, epoch, epoch == startEpoch ? skipBatches : 0);
+            Map<String, Double> logs = trainEpoch(train, options, run, epoch, skip);
             if (validation != null) evaluate(validation, options.batchSize()).forEach((k, v) -> logs.put("val_" + k, v));
             history.append(logs);
-            run.at(epoch + 1, 0);
+            // callbacks see where the epoch really ended: a stop mid-epoch leaves batchesDone() short
             for (Callback cb : options.callbacks()) cb.onEpochEnd(run, epoch, logs);
         }
         for (Callback cb : options.callbacks()) cb.onTrainEnd(run);
