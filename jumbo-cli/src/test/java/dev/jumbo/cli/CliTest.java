@@ -78,6 +78,29 @@ class CliTest {
     }
 
     @Test
+    void predictReadsUnlabelledCsvRows() throws Exception {
+        StringBuilder csv = new StringBuilder();
+        for (int j = 0; j < 784; j++) csv.append(j == 0 ? "" : ",").append("p").append(j);
+        csv.append('\n');
+        for (int r = 0; r < 2; r++) {
+            for (int j = 0; j < 784; j++) csv.append(j == 0 ? "" : ",").append((j / 28 == 2 * r + 4) ? "0.9" : "0.1");
+            csv.append('\n');
+        }
+        Path rows = tmp.resolve("rows.csv");
+        Files.writeString(rows, csv);
+        Result r = run("predict", "--model", model.toString(), "--input", rows.toString(), "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.lastJson().get("predictions")).hasSize(2);
+    }
+
+    @Test
+    void verboseAddsTheStackTrace() {
+        Result r = run("summary", "--model", tmp.resolve("missing").toString(), "--verbose");
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("jumbo: error:").contains("\tat ");
+    }
+
+    @Test
     void truncatedWeightsEndWithOneLineNamingTheFile() throws Exception {
         Path bad = tmp.resolve("truncated");
         copyModel(bad);
