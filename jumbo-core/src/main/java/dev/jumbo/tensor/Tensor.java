@@ -1,6 +1,5 @@
 package dev.jumbo.tensor;
 
-import dev.jumbo.kernel.Gemm;
 import dev.jumbo.kernel.VectorMath;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -574,7 +573,7 @@ public final class Tensor {
 
     /** Elementwise {@code this^p}. */
     public Tensor pow(float p) {
-        return map(Unary.POW, p);
+        return map(Pointwise.POW, p);
     }
 
     /** Elementwise square. */
@@ -584,101 +583,65 @@ public final class Tensor {
 
     /** Elementwise square root. */
     public Tensor sqrt() {
-        return map(Unary.SQRT, 0);
+        return map(Pointwise.SQRT, 0);
     }
 
     /** Elementwise e^x. */
     public Tensor exp() {
-        return map(Unary.EXP, 0);
+        return map(Pointwise.EXP, 0);
     }
 
     /** Elementwise natural logarithm. */
     public Tensor log() {
-        return map(Unary.LOG, 0);
+        return map(Pointwise.LOG, 0);
     }
 
     /** Elementwise absolute value. */
     public Tensor abs() {
-        return map(Unary.ABS, 0);
+        return map(Pointwise.ABS, 0);
     }
 
     /** Elementwise hyperbolic tangent. */
     public Tensor tanh() {
-        return map(Unary.TANH, 0);
+        return map(Pointwise.TANH, 0);
     }
 
     /** Elementwise logistic sigmoid {@code 1 / (1 + e^-x)}. */
     public Tensor sigmoid() {
-        return map(Unary.SIGMOID, 0).squashed(this, Squash.SIGMOID);
+        return map(Pointwise.SIGMOID, 0).squashed(this, Squash.SIGMOID);
     }
 
     /** Elementwise {@code max(x, 0)}. */
     public Tensor relu() {
-        return map(Unary.RELU, 0);
+        return map(Pointwise.RELU, 0);
     }
 
     /** Elementwise {@code x > 0 ? x : alpha * x}. */
     public Tensor leakyRelu(float alpha) {
-        return map(Unary.LEAKY_RELU, alpha);
+        return map(Pointwise.LEAKY_RELU, alpha);
     }
 
     /** Gaussian error linear unit, exact form {@code x * Phi(x)} (PyTorch's and Keras's default). */
     public Tensor gelu() {
-        return map(Unary.GELU, 0);
+        return map(Pointwise.GELU, 0);
     }
 
     /** Clamps each element to [lo, hi]; the gradient is zero where clamped. */
     public Tensor clamp(float lo, float hi) {
         if (!(lo <= hi)) throw new IllegalArgumentException("clamp bounds [" + lo + ", " + hi + "]");
-        Tensor c = map(Unary.CLAMP_LO, lo);
-        return c.map(Unary.CLAMP_HI, hi);
+        Tensor c = map(Pointwise.CLAMP_LO, lo);
+        return c.map(Pointwise.CLAMP_HI, hi);
     }
 
-    private enum Unary { POW, SQRT, EXP, LOG, ABS, TANH, SIGMOID, RELU, LEAKY_RELU, GELU, CLAMP_LO, CLAMP_HI }
-
-    private Tensor map(Unary op, float p) {
+    private Tensor map(Pointwise op, float p) {
         float[] x = toFloatArray();
         float[] y = new float[x.length];
-        for (int i = 0; i < x.length; i++) y[i] = apply(op, x[i], p);
+        for (int i = 0; i < x.length; i++) y[i] = op.apply(x[i], p);
         return result(y, shape, g -> {
             float[] d = new float[x.length];
-            for (int i = 0; i < x.length; i++) d[i] = derivative(op, x[i], y[i], p);
+            for (int i = 0; i < x.length; i++) d[i] = op.derivative(x[i], y[i], p);
             addToGrad(g.mul(of(d, shape)));
         }, this);
-    }
-
-    private static float apply(Unary op, float x, float p) {
-        return switch (op) {
-            case POW -> (float) Math.pow(x, p);
-            case SQRT -> (float) Math.sqrt(x);
-            case EXP -> (float) Math.exp(x);
-            case LOG -> (float) Math.log(x);
-            case ABS -> Math.abs(x);
-            case TANH -> (float) Math.tanh(x);
-            case SIGMOID -> x >= 0 ? (float) (1 / (1 + Math.exp(-x))) : (float) (Math.exp(x) / (1 + Math.exp(x)));
-            case RELU -> Math.max(x, 0f); // NaN stays NaN, as in PyTorch
-            case LEAKY_RELU -> x > 0 ? x : p * x;
-            case GELU -> (float) (0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))));
-            case CLAMP_LO -> Math.max(x, p);
-            case CLAMP_HI -> Math.min(x, p);
-        };
-    }
-
-    private static float derivative(Unary op, float x, float y, float p) {
-        return switch (op) {
-            case POW -> (float) (p * Math.pow(x, p - 1));
-            case SQRT -> 0.5f / y;
-            case EXP -> y;
-            case LOG -> 1f / x;
-            case ABS -> Math.signum(x);
-            case TANH -> 1 - y * y;
-            case SIGMOID -> y * (1 - y);
-            case RELU -> x > 0 ? 1f : 0f;
-            case LEAKY_RELU -> x > 0 ? 1f : p;
-            case GELU -> (float) (0.5 * (1 + Erf.erf(x / Math.sqrt(2))) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI));
-            case CLAMP_LO -> x >= p ? 1f : 0f;
-            case CLAMP_HI -> x <= p ? 1f : 0f;
-        };
     }
 
     // ---------------------------------------------------------------- reductions
@@ -784,72 +747,7 @@ public final class Tensor {
      * {@code [m, k] x [b.., k, n]} and {@code [b.., m, k] x [b.., k, n]} with equal batch dimensions.
      */
     public Tensor matmul(Tensor o) {
-        if (rank() < 2 || o.rank() < 2)
-            throw new IllegalArgumentException("matmul needs matrices, got shapes " + shape + " and " + o.shape);
-        int m = dim(-2), k = dim(-1), n = o.dim(-1);
-        if (o.dim(-2) != k) throw new IllegalArgumentException("matmul shapes " + shape + " and " + o.shape + " do not agree: " + k + " != " + o.dim(-2));
-        int batchA = shape.sizeBetween(0, rank() - 2), batchB = o.shape.sizeBetween(0, o.rank() - 2);
-        Shape batchShape;
-        if (o.rank() == 2) batchShape = Shape.of(Arrays.copyOf(shape.toArray(), rank() - 2));
-        else if (rank() == 2) batchShape = Shape.of(Arrays.copyOf(o.shape.toArray(), o.rank() - 2));
-        else if (rank() == o.rank() && batchA == batchB && Arrays.equals(Arrays.copyOf(shape.toArray(), rank() - 2), Arrays.copyOf(o.shape.toArray(), o.rank() - 2)))
-            batchShape = Shape.of(Arrays.copyOf(shape.toArray(), rank() - 2));
-        else throw new IllegalArgumentException("matmul batch dimensions of " + shape + " and " + o.shape + " differ");
-        int[] outDims = Arrays.copyOf(batchShape.toArray(), batchShape.rank() + 2);
-        outDims[outDims.length - 2] = m;
-        outDims[outDims.length - 1] = n;
-        Shape out = Shape.of(outDims);
-        float[] y = new float[out.size()];
-        MatOperand a = MatOperand.of(this), b = MatOperand.of(o);
-        boolean sharedA = rank() == 2 && o.rank() > 2;
-        if (o.rank() == 2) {
-            // fold A's batch into its rows: one large product
-            Gemm.sgemm(a.trans, b.trans, batchA * m, n, k, 1f, a.data, 0, a.ld, b.data, 0, b.ld, 0f, y, 0, n);
-        } else {
-            Gemm.batched(batchB, a.trans, false, m, n, k, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
-                    b.data, 0, n, k * n, 0f, y, 0, n, m * n);
-        }
-        return result(y, out, g -> {
-            float[] gd = g.dense();
-            if (requiresGrad) {
-                // dA = G B^T
-                float[] da = new float[batchA * m * k];
-                if (o.rank() == 2) {
-                    Gemm.sgemm(false, !b.trans, batchA * m, k, n, 1f, gd, 0, n, b.data, 0, b.ld, 0f, da, 0, k);
-                } else if (sharedA) {
-                    float[] perBatch = new float[batchB * m * k];
-                    Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, perBatch, 0, k, m * k);
-                    for (int bi = 0; bi < batchB; bi++) VectorMath.add(da, 0, perBatch, bi * m * k, da, 0, m * k);
-                } else {
-                    Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, da, 0, k, m * k);
-                }
-                addToGrad(of(da, shape));
-            }
-            if (o.requiresGrad) {
-                // dB = A^T G (summed over A's folded batch when B was shared)
-                float[] db = new float[o.size()];
-                if (o.rank() == 2) {
-                    Gemm.sgemm(!a.trans, false, k, n, batchA * m, 1f, a.data, 0, a.ld, gd, 0, n, 0f, db, 0, n);
-                } else {
-                    Gemm.batched(batchB, !a.trans, false, k, n, m, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
-                            gd, 0, n, m * n, 0f, db, 0, n, k * n);
-                }
-                o.addToGrad(of(db, o.shape));
-            }
-        }, this, o);
-    }
-
-    /**
-     * A matrix operand for gemm: dense data plus whether it is stored transposed. A 2-D view that
-     * is the transpose of a dense matrix is passed as such instead of being copied.
-     */
-    private record MatOperand(float[] data, boolean trans, int ld) {
-        static MatOperand of(Tensor t) {
-            if (t.rank() == 2 && t.offset == 0 && t.strides[0] == 1 && t.strides[1] == t.dim(0)
-                    && t.storage.length() == t.size() && t.dim(0) > 1 && t.dim(1) > 1)
-                return new MatOperand(t.storageArray(), true, t.dim(0));
-            return new MatOperand(t.dense(), false, t.dim(-1));
-        }
+        return MatMul.apply(this, o);
     }
 
     // ---------------------------------------------------------------- softmax and friends

@@ -1,0 +1,84 @@
+package dev.jumbo.tensor;
+
+import dev.jumbo.kernel.Gemm;
+import dev.jumbo.kernel.VectorMath;
+import java.util.Arrays;
+
+/** Matrix products as a differentiable operation, all through the one gemm entry point. */
+final class MatMul {
+    private MatMul() {}
+
+    /**
+     * Matrix product over the last two dimensions. Supported: {@code [.., m, k] x [k, n]},
+     * {@code [m, k] x [b.., k, n]} and {@code [b.., m, k] x [b.., k, n]} with equal batch dimensions.
+     */
+    static Tensor apply(Tensor self, Tensor o) {
+        if (self.rank() < 2 || o.rank() < 2)
+            throw new IllegalArgumentException("matmul needs matrices, got shapes " + self.shape() + " and " + o.shape());
+        int m = self.dim(-2), k = self.dim(-1), n = o.dim(-1);
+        if (o.dim(-2) != k) throw new IllegalArgumentException("matmul shapes " + self.shape() + " and " + o.shape() + " do not agree: " + k + " != " + o.dim(-2));
+        Shape shape = self.shape(), oShape = o.shape();
+        int batchA = shape.sizeBetween(0, self.rank() - 2), batchB = oShape.sizeBetween(0, o.rank() - 2);
+        Shape batchShape;
+        if (o.rank() == 2) batchShape = Shape.of(Arrays.copyOf(shape.toArray(), self.rank() - 2));
+        else if (self.rank() == 2) batchShape = Shape.of(Arrays.copyOf(oShape.toArray(), o.rank() - 2));
+        else if (self.rank() == o.rank() && batchA == batchB && Arrays.equals(Arrays.copyOf(shape.toArray(), self.rank() - 2), Arrays.copyOf(oShape.toArray(), o.rank() - 2)))
+            batchShape = Shape.of(Arrays.copyOf(shape.toArray(), self.rank() - 2));
+        else throw new IllegalArgumentException("matmul batch dimensions of " + shape + " and " + oShape + " differ");
+        int[] outDims = Arrays.copyOf(batchShape.toArray(), batchShape.rank() + 2);
+        outDims[outDims.length - 2] = m;
+        outDims[outDims.length - 1] = n;
+        Shape out = Shape.of(outDims);
+        float[] y = new float[out.size()];
+        MatOperand a = MatOperand.of(self), b = MatOperand.of(o);
+        boolean sharedA = self.rank() == 2 && o.rank() > 2;
+        if (o.rank() == 2) {
+            // fold A's batch into its rows: one large product
+            Gemm.sgemm(a.trans, b.trans, batchA * m, n, k, 1f, a.data, 0, a.ld, b.data, 0, b.ld, 0f, y, 0, n);
+        } else {
+            Gemm.batched(batchB, a.trans, false, m, n, k, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
+                    b.data, 0, n, k * n, 0f, y, 0, n, m * n);
+        }
+        return Tensor.result(y, out, g -> {
+            float[] gd = g.dense();
+            if (self.requiresGrad()) {
+                // dA = G B^T
+                float[] da = new float[batchA * m * k];
+                if (o.rank() == 2) {
+                    Gemm.sgemm(false, !b.trans, batchA * m, k, n, 1f, gd, 0, n, b.data, 0, b.ld, 0f, da, 0, k);
+                } else if (sharedA) {
+                    float[] perBatch = new float[batchB * m * k];
+                    Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, perBatch, 0, k, m * k);
+                    for (int bi = 0; bi < batchB; bi++) VectorMath.add(da, 0, perBatch, bi * m * k, da, 0, m * k);
+                } else {
+                    Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, da, 0, k, m * k);
+                }
+                self.addToGrad(Tensor.of(da, shape));
+            }
+            if (o.requiresGrad()) {
+                // dB = A^T G (summed over A's folded batch when B was shared)
+                float[] db = new float[o.size()];
+                if (o.rank() == 2) {
+                    Gemm.sgemm(!a.trans, false, k, n, batchA * m, 1f, a.data, 0, a.ld, gd, 0, n, 0f, db, 0, n);
+                } else {
+                    Gemm.batched(batchB, !a.trans, false, k, n, m, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
+                            gd, 0, n, m * n, 0f, db, 0, n, k * n);
+                }
+                o.addToGrad(Tensor.of(db, oShape));
+            }
+        }, self, o);
+    }
+
+    /**
+     * A matrix operand for gemm: dense data plus whether it is stored transposed. A 2-D view that
+     * is the transpose of a dense matrix is passed as such instead of being copied.
+     */
+    record MatOperand(float[] data, boolean trans, int ld) {
+        static MatOperand of(Tensor t) {
+            if (t.rank() == 2 && t.offset() == 0 && t.strides()[0] == 1 && t.strides()[1] == t.dim(0)
+                    && t.storageArray().length == t.size() && t.dim(0) > 1 && t.dim(1) > 1)
+                return new MatOperand(t.storageArray(), true, t.dim(0));
+            return new MatOperand(t.dense(), false, t.dim(-1));
+        }
+    }
+}
