@@ -209,7 +209,8 @@ public final class Tensor {
     /** A copy of the elements in row-major order. */
     public float[] toFloatArray() {
         float[] y = new float[shape.size()];
-        Elementwise.gather(this, y);
+        if (isContiguous()) System.arraycopy(storageArray(), offset, y, 0, y.length);
+        else Elementwise.gather(this, y);
         return y;
     }
 
@@ -634,13 +635,23 @@ public final class Tensor {
     }
 
     private Tensor map(Pointwise op, float p) {
-        float[] x = toFloatArray();
+        float[] x = dense();
         float[] y = new float[x.length];
-        for (int i = 0; i < x.length; i++) y[i] = op.apply(x[i], p);
+        switch (op) {
+            case RELU -> VectorMath.relu(x, 0, y, 0, x.length);
+            case EXP -> VectorMath.exp(x, 0, y, 0, x.length);
+            default -> {
+                for (int i = 0; i < x.length; i++) y[i] = op.apply(x[i], p);
+            }
+        }
         return result(y, shape, g -> {
-            float[] d = new float[x.length];
-            for (int i = 0; i < x.length; i++) d[i] = op.derivative(x[i], y[i], p);
-            addToGrad(g.mul(of(d, shape)));
+            float[] gd = g.dense(), dx = new float[x.length];
+            if (op == Pointwise.RELU) {
+                for (int i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? gd[i] : 0f;
+            } else {
+                for (int i = 0; i < x.length; i++) dx[i] = gd[i] * op.derivative(x[i], y[i], p);
+            }
+            addToGrad(of(dx, shape));
         }, this);
     }
 
