@@ -88,6 +88,17 @@ public final class VectorMath {
         for (; i < n; i++) y[yOff + i] = Math.max(x[xOff + i], 0f);
     }
 
+    /** The relu gradient: {@code dx[i] = x[i] > 0 ? g[i] : 0} (branch-free, so random signs cost nothing). */
+    public static void reluBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S);
+        for (int bound = S.loopBound(n); i < bound; i += V) {
+            var positive = FloatVector.fromArray(S, x, xOff + i).compare(jdk.incubator.vector.VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(S, g, gOff + i), positive).intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) dx[dxOff + i] = x[xOff + i] > 0 ? g[gOff + i] : 0f;
+    }
+
     /** {@code y[i] = e^x[i]}, within a few ulps of {@link Math#exp}. */
     public static void exp(float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;

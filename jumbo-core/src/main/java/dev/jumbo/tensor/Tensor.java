@@ -647,7 +647,7 @@ public final class Tensor {
         return result(y, shape, g -> {
             float[] gd = g.dense(), dx = new float[x.length];
             if (op == Pointwise.RELU) {
-                for (int i = 0; i < x.length; i++) dx[i] = x[i] > 0 ? gd[i] : 0f;
+                VectorMath.reluBackward(x, 0, gd, 0, dx, 0, x.length);
             } else {
                 for (int i = 0; i < x.length; i++) dx[i] = gd[i] * op.derivative(x[i], y[i], p);
             }

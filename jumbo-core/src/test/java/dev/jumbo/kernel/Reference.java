@@ -247,6 +247,10 @@ final class Reference {
         for (int i = 0; i < n; i++) y[yOff + i] = Math.max(x[xOff + i], 0f);
     }
 
+    static void reluBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
+        for (int i = 0; i < n; i++) dx[dxOff + i] = x[xOff + i] > 0 ? g[gOff + i] : 0f;
+    }
+
     static void exp(float[] x, int xOff, float[] y, int yOff, int n) {
         for (int i = 0; i < n; i++) y[yOff + i] = (float) Math.exp(x[xOff + i]);
     }

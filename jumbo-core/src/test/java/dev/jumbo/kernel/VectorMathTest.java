@@ -35,6 +35,7 @@ class VectorMathTest {
     void unaryElementwiseMatchesReference() {
         checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.relu(a, ao, y, yo, n),
                 (a, ao, b, bo, y, yo, n) -> Reference.relu(a, ao, y, yo, n), "relu", 0);
+        checkBinary(VectorMath::reluBackward, Reference::reluBackward, "reluBackward", 0);
         checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.exp(a, ao, y, yo, n),
                 (a, ao, b, bo, y, yo, n) -> Reference.exp(a, ao, y, yo, n), "exp", 1e-6);
         checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.fill(2.5f, y, yo, n),
