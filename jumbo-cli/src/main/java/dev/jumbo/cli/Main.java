@@ -36,7 +36,12 @@ public final class Main {
             err.flush();
             return 1;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
     }
 
     /** The start-up line that says what the engine runs on. */
