@@ -126,10 +126,7 @@ final class BenchCommand {
         public Integer call() throws Exception {
             PrintWriter out = spec.commandLine().getOut();
             Main.banner(spec.commandLine().getErr());
-            DataOptions d = new DataOptions();
-            d.dataset = "fashion-mnist";
-            d.dataDir = dataDir;
-            Splits s = d.load();
+            Splits s = DataOptions.of("fashion-mnist", dataDir).load();
             int batch = batchSize != null ? batchSize : Architectures.defaultBatchSize(arch);
             Init.seed(1);
             Sequential m = Architectures.build(arch, s.train().exampleShape(), 10);

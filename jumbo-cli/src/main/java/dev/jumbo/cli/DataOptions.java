@@ -21,6 +21,14 @@ final class DataOptions {
     @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the dataset's files (otherwise the cache, then /usr/share/datasets, then download).")
     Path dataDir;
 
+    /** The options as if given on the command line (for commands that take the dataset another way). */
+    static DataOptions of(String dataset, Path dataDir) {
+        DataOptions d = new DataOptions();
+        d.dataset = dataset;
+        d.dataDir = dataDir;
+        return d;
+    }
+
     Splits load() throws IOException {
         return switch (dataset) {
             case "fashion-mnist" -> FashionMnist.load(dataDir);

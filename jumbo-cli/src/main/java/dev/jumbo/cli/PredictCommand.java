@@ -55,10 +55,7 @@ final class PredictCommand implements Callable<Integer> {
             x = Csv.readFeatures(input, true);
         } else {
             if (dataset == null) throw new IllegalArgumentException("give a DATASET (fashion-mnist, mnist) or --input FILE.csv");
-            DataOptions d = new DataOptions();
-            d.dataset = dataset;
-            d.dataDir = dataDir;
-            TensorDataset test = d.load().test();
+            TensorDataset test = DataOptions.of(dataset, dataDir).load().test();
             int n = Math.min(count, test.size());
             x = test.x().slice(0, 0, n);
             labels = test.y().slice(0, 0, n).toFloatArray();

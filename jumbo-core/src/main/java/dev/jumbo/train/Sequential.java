@@ -114,8 +114,7 @@ public final class Sequential extends Module {
 
     /** Trains on a dataset. */
     public History fit(Dataset data, FitOptions options) {
-        FitOptions o = options;
-        return trainer().fit(data, o);
+        return trainer().fit(data, options);
     }
 
     /** Loss and metrics on {@code data}. */

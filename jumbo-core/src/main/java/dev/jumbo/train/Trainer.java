@@ -3,6 +3,7 @@ package dev.jumbo.train;
 import dev.jumbo.data.Batch;
 import dev.jumbo.data.DataLoader;
 import dev.jumbo.data.Dataset;
+import dev.jumbo.data.TensorDataset;
 import dev.jumbo.loss.Loss;
 import dev.jumbo.metrics.Mean;
 import dev.jumbo.metrics.Metric;
@@ -59,7 +60,9 @@ public final class Trainer {
     public History fit(Dataset train, FitOptions options) {
         Dataset validation = options.validationData();
         if (validation == null && options.validationSplit() > 0) {
-            var parts = Datasets.split(train, options.validationSplit());
+            if (!(train instanceof TensorDataset inMemory))
+                throw new IllegalArgumentException("validation split needs in-memory data (a TensorDataset); pass validation data instead");
+            var parts = inMemory.split(options.validationSplit());
             train = parts[0];
             validation = parts[1];
         }
@@ -151,19 +154,6 @@ public final class Trainer {
         out.put("loss", seen == 0 ? Double.NaN : lossSum / seen);
         for (Metric m : metrics) out.put(m.name(), m.result());
         return out;
-    }
-
-    /** The model's outputs for every example of {@code data}, in order, in inference mode. */
-    public Tensor predict(Dataset data, int batchSize) {
-        boolean wasTraining = model.isTraining();
-        model.train(false);
-        try (var scope = GradMode.noGrad()) {
-            List<Tensor> outs = new java.util.ArrayList<>();
-            for (Batch batch : new DataLoader(data, batchSize, false, false, new Random(0))) outs.add(model.forward(batch.x()));
-            return Tensor.concat(0, outs);
-        } finally {
-            model.train(wasTraining);
-        }
     }
 
     private List<Metric> newMetrics() {
