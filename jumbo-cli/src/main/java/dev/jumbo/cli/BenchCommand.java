@@ -25,8 +25,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jumbo bench}: speed figures, medians over repeats. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm GFLOPS, training seconds per epoch.",
-        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm GFLOPS, training seconds per epoch, inference images per second.",
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class, BenchCommand.InferBench.class})
 final class BenchCommand {
 
     static double median(List<Double> v) {
@@ -144,6 +144,60 @@ final class BenchCommand {
             r.put("test_accuracy", Math.round(acc * 10000) / 10000.0);
             out.printf("%s batch %d: %.2f s/epoch, peak RSS %.0f MB, test accuracy %.4f%n", arch, batch, timer.medianSeconds(), peakRssMb(), acc);
             if (json) out.println(JsonOutput.line(r));
+            return 0;
+        }
+    }
+
+    @Command(name = "infer", mixinStandardHelpOptions = true,
+            description = "Inference images/s of a built-in architecture (fresh weights) or a saved model, on random 28x28x1 batches; median of repeats.")
+    static final class InferBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--arch", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+        String arch;
+
+        @Option(names = "--model", paramLabel = "DIR", description = "A saved model instead of --arch.")
+        Path model;
+
+        @Option(names = "--batch-size", defaultValue = "256", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(names = "--repeats", defaultValue = "15", description = "Timed repeats of 10 batches (default: ${DEFAULT-VALUE}).")
+        int repeats;
+
+        @Option(names = "--json", description = "Print one JSON object as the last line.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            PrintWriter out = spec.commandLine().getOut();
+            Main.banner(spec.commandLine().getErr());
+            if (batchSize <= 0) throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
+            Init.seed(1);
+            Sequential m = model != null ? Sequential.load(model) : Architectures.build(arch, dev.jumbo.tensor.Shape.of(28, 28, 1), 10);
+            int[] dims = new int[m.inputShape().rank() + 1];
+            dims[0] = batchSize;
+            System.arraycopy(m.inputShape().toArray(), 0, dims, 1, m.inputShape().rank());
+            dev.jumbo.tensor.Tensor x = dev.jumbo.tensor.Tensor.uniform(new Random(1), 0f, 1f, dims);
+            for (int i = 0; i < 5; i++) m.predict(x, batchSize); // warm-up: JIT and buffers
+            List<Double> rates = new ArrayList<>();
+            for (int r = 0; r < repeats; r++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < 10; i++) m.predict(x, batchSize);
+                rates.add(10.0 * batchSize / ((System.nanoTime() - t0) / 1e9));
+            }
+            double median = median(rates);
+            String name = model != null ? model.toString() : arch;
+            out.printf("%s batch %d: %.0f images/s (median of %d)%n", name, batchSize, median, repeats);
+            if (json) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("arch", name);
+                row.put("batch_size", batchSize);
+                row.put("threads", Parallel.threads());
+                row.put("images_per_second", Math.round(median));
+                out.println(JsonOutput.line(row));
+            }
             return 0;
         }
     }

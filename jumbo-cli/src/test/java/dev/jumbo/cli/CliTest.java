@@ -95,6 +95,29 @@ class CliTest {
     }
 
     @Test
+    void benchCommandsPrintTheirFiguresAsJson() throws Exception {
+        Result gemm = run("bench", "gemm", "--sizes", "64,100", "--threads", "1,2", "--repeats", "2", "--json");
+        assertThat(gemm.code()).as(gemm.err()).isZero();
+        JsonNode rows = gemm.lastJson().get("gemm");
+        assertThat(rows).hasSize(4);
+        assertThat(rows.get(3).get("n").asInt()).isEqualTo(100);
+        assertThat(rows.get(3).get("threads").asInt()).isEqualTo(2);
+        assertThat(rows.get(3).get("gflops").asDouble()).isPositive();
+
+        Result infer = run("bench", "infer", "--arch", "mlp", "--batch-size", "16", "--repeats", "2", "--json");
+        assertThat(infer.code()).as(infer.err()).isZero();
+        assertThat(infer.lastJson().get("images_per_second").asDouble()).isPositive();
+
+        Result train = run("bench", "train", "--arch", "mlp", "--data", data.toString(), "--json");
+        assertThat(train.code()).as(train.err()).isZero();
+        JsonNode t = train.lastJson();
+        assertThat(t.get("batch_size").asInt()).isEqualTo(32);
+        assertThat(t.get("seconds_per_epoch").asDouble()).isPositive();
+        assertThat(t.get("peak_rss_mb").asDouble()).isPositive();
+        assertThat(t.get("test_accuracy").asDouble()).isBetween(0.0, 1.0);
+    }
+
+    @Test
     void verboseAddsTheStackTrace() {
         Result r = run("summary", "--model", tmp.resolve("missing").toString(), "--verbose");
         assertThat(r.code()).isNotZero();
