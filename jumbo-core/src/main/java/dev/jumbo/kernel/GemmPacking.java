@@ -32,7 +32,8 @@ final class GemmPacking {
 
     /**
      * Packs {@code alpha * op(A)[i0 .. i0+mc, p0 .. p0+kc]} into {@code dst}: panel {@code r/MR}
-     * starts at {@code (r/MR) * MR * kc}. Folding alpha in here keeps it out of the inner loop.
+     * starts at {@code (r/MR) * MR * kc}; up to one vector past the packed block may be overwritten
+     * too. Folding alpha in here keeps it out of the inner loop.
      * Packing is a measurable share of the time when n is small (each packed value is used n
      * times), hence the vector copies below rather than a scalar element-by-element loop.
      */
@@ -43,9 +44,15 @@ final class GemmPacking {
             if (transA && MR_LANES != null) {
                 // op(A) row i is column i of the stored k x m matrix: each k step is a run of MR floats.
                 VectorMask<Float> load = rows == MR ? MR_LANES : VectorMask.fromLong(SPECIES, (1L << rows) - 1);
-                for (int p = 0; p < kc; p++)
-                    FloatVector.fromArray(SPECIES, a, aOff + (p0 + p) * lda + i0 + ir, load).mul(alpha)
-                            .intoArray(dst, d + p * MR, MR_LANES);
+                int p = 0, src = aOff + p0 * lda + i0 + ir;
+                // Whole-vector loads and stores where they stay inside both arrays: the V - MR extra
+                // lanes land on k steps (or the next panel) written after them, so they do no harm,
+                // and masked accesses cost several times more here.
+                if (rows == MR)
+                    for (; p < kc && src + V <= a.length && d + p * MR + V <= dst.length; p++, src += lda)
+                        FloatVector.fromArray(SPECIES, a, src).mul(alpha).intoArray(dst, d + p * MR);
+                for (; p < kc; p++, src += lda)
+                    FloatVector.fromArray(SPECIES, a, src, load).mul(alpha).intoArray(dst, d + p * MR, MR_LANES);
             } else if (transA) {
                 for (int p = 0; p < kc; p++) {
                     int src = aOff + (p0 + p) * lda + i0 + ir, o = d + p * MR;

@@ -17,6 +17,13 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  */
 final class Workspace {
     private static final ConcurrentLinkedQueue<Workspace> FREE = new ConcurrentLinkedQueue<>();
+    /**
+     * Floats allocated past the requested size. A masked vector load or store whose full vector
+     * would reach past the array's end leaves the intrinsic and checks lane by lane (100x slower,
+     * a sixth of a CNN epoch when packing wrote its last k steps that way), so scratch arrays keep
+     * one vector of room beyond what their callers ask for.
+     */
+    private static final int SLACK = 2 * GemmMicroKernel.V;
 
     private float[] a = new float[0];
     private float[] b = new float[0];
@@ -35,19 +42,19 @@ final class Workspace {
 
     /** First scratch array (packed A, patches), at least {@code size} long; contents undefined. */
     float[] a(int size) {
-        if (a.length < size) a = new float[size];
+        if (a.length < size + SLACK) a = new float[size + SLACK];
         return a;
     }
 
     /** Second scratch array (packed B, gathered columns), at least {@code size} long; contents undefined. */
     float[] b(int size) {
-        if (b.length < size) b = new float[size];
+        if (b.length < size + SLACK) b = new float[size + SLACK];
         return b;
     }
 
     /** Third scratch array (edge tiles, gathered rows), at least {@code size} long; contents undefined. */
     float[] c(int size) {
-        if (c.length < size) c = new float[size];
+        if (c.length < size + SLACK) c = new float[size + SLACK];
         return c;
     }
 }

@@ -44,6 +44,8 @@ public final class Tensor {
 
     private boolean requiresGrad;
     private Tensor grad;
+    /** True while {@link #grad} shares its array with a gradient passed to {@link #addToGrad}. */
+    private boolean gradShared;
     private Node node;
     /** The input of the softmax or sigmoid that produced this tensor, if one did (see {@link #logitsOf}). */
     private Tensor logits;
@@ -288,8 +290,21 @@ public final class Tensor {
         if (!requiresGrad) return;
         if (!g.shape.equals(shape))
             throw new IllegalArgumentException("gradient of shape " + g.shape + " for a tensor of shape " + shape);
-        if (grad == null) {
+        if (grad == null && node != null && g.isDense()) {
+            // An intermediate gradient is only read, once, by this tensor's backward and then dropped,
+            // so it may share g's array: no copy of every activation-sized gradient. A second
+            // contribution then sums into a fresh array rather than into the shared one. Leaves keep
+            // a private copy: optimizers and clipping write into their gradients.
+            grad = g;
+            gradShared = true;
+        } else if (grad == null) {
             grad = of(g.toFloatArray(), shape);
+            gradShared = false;
+        } else if (gradShared) {
+            float[] sum = new float[size()];
+            VectorMath.add(grad.storageArray(), 0, g.dense(), 0, sum, 0, sum.length);
+            grad = of(sum, shape);
+            gradShared = false;
         } else {
             float[] acc = grad.storageArray();
             VectorMath.add(acc, 0, g.dense(), 0, acc, 0, acc.length);

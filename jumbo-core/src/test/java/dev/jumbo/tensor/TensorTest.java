@@ -92,6 +92,17 @@ class TensorTest {
     }
 
     @Test
+    void intermediateUsedTwiceSumsBothGradientsWithoutTouchingTheSeed() {
+        // h's gradient first shares the seed's array, then the second use must sum into a fresh one.
+        Tensor w = Tensor.of(new float[] {1f, 2f}, 2).requiresGrad(true);
+        Tensor h = w.mul(3f), y = h.add(h);
+        Tensor seed = Tensor.of(new float[] {1f, 10f}, 2);
+        y.backward(seed);
+        assertThat(seed.toFloatArray()).containsExactly(1f, 10f);
+        assertThat(w.grad().toFloatArray()).containsExactly(6f, 60f);
+    }
+
+    @Test
     void noGradScopeRecordsNothing() {
         Tensor w = Tensor.ones(3).requiresGrad(true);
         Tensor y;
