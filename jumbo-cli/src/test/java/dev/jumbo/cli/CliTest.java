@@ -161,13 +161,14 @@ class CliTest {
     void idxWithWrongMagicOrShortReadEndsWithOneLineNamingTheFile() throws Exception {
         Path wrongMagic = TinyFashionMnist.write(tmp.resolve("wrong-magic"), 10, 10, 1);
         Path labels = wrongMagic.resolve("t10k-labels-idx1-ubyte.gz");
-        TinyFashionMnist.writeIdx(labels, new int[] {10, 1}, new byte[10]); // idx2 where idx1 is expected... still valid IDX
-        java.nio.file.Files.delete(labels);
+        // type code 0x09 (signed byte) where the loader needs 0x08 (unsigned byte)
         try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(labels))) {
             out.write(new byte[] {0, 0, 9, 1, 0, 0, 0, 10});
             out.write(new byte[10]);
         }
-        assertOneLineError(run("evaluate", "--model", model.toString(), "fashion-mnist", "--data", wrongMagic.toString()), labels.toString());
+        Result bad = run("evaluate", "--model", model.toString(), "fashion-mnist", "--data", wrongMagic.toString());
+        assertOneLineError(bad, labels.toString());
+        assertThat(bad.err()).contains("magic");
 
         Path shortRead = TinyFashionMnist.write(tmp.resolve("short"), 10, 10, 1);
         Path images = shortRead.resolve("t10k-images-idx3-ubyte.gz");

@@ -10,7 +10,7 @@ import dev.jumbo.kernel.VectorMath;
 final class Elementwise {
     private Elementwise() {}
 
-    enum Binary { ADD, SUB, MUL, DIV, MAX, MIN }
+    enum Binary { ADD, SUB, MUL, DIV, MAX }
 
     /** {@code op(a, b)} broadcast to {@code out}, as a new dense array. */
     static float[] binary(Binary op, Tensor a, Tensor b, Shape out) {
@@ -101,7 +101,6 @@ final class Elementwise {
             case MUL -> { for (int i = 0; i < n; i++) y[yo + i] = a[ao + i * as] * b[bo + i * bs]; }
             case DIV -> { for (int i = 0; i < n; i++) y[yo + i] = a[ao + i * as] / b[bo + i * bs]; }
             case MAX -> { for (int i = 0; i < n; i++) y[yo + i] = Math.max(a[ao + i * as], b[bo + i * bs]); }
-            case MIN -> { for (int i = 0; i < n; i++) y[yo + i] = Math.min(a[ao + i * as], b[bo + i * bs]); }
         }
     }
 }

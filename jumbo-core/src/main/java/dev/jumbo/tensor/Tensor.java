@@ -556,16 +556,17 @@ public final class Tensor {
     public Tensor maximum(Tensor o) {
         Tensor out = binary(Elementwise.Binary.MAX, o, null);
         return result(out.storageArray(), out.shape, g -> {
-            Tensor takeThis = mask(this, o, out.shape, true);
+            Tensor takeThis = atLeast(this, o, out.shape);
             if (requiresGrad) flow(this, g.mul(takeThis));
             if (o.requiresGrad) flow(o, g.mul(takeThis.neg().add(1f)));
         }, this, o);
     }
 
-    private static Tensor mask(Tensor a, Tensor b, Shape out, boolean geq) {
-        float[] ad = Elementwise.binary(Elementwise.Binary.SUB, a, b, out);
-        for (int i = 0; i < ad.length; i++) ad[i] = (geq ? ad[i] >= 0 : ad[i] < 0) ? 1f : 0f;
-        return of(ad, out);
+    /** 1 where {@code a >= b} (broadcast to {@code out}), 0 elsewhere. */
+    private static Tensor atLeast(Tensor a, Tensor b, Shape out) {
+        float[] d = Elementwise.binary(Elementwise.Binary.SUB, a, b, out);
+        for (int i = 0; i < d.length; i++) d[i] = d[i] >= 0 ? 1f : 0f;
+        return of(d, out);
     }
 
     /** Adds a constant. */
