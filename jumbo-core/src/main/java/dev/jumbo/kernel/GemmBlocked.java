@@ -13,7 +13,8 @@ import java.util.function.IntConsumer;
  * for jc in N by NC:                     B panel (KC x NC) packed once, shared by all tasks
  *   for pc in K by KC:                   the first pass overwrites C when beta == 0, later ones add
  *     pack B[pc, jc]                     (in parallel over micro-panels)
- *     tasks over (M block x N slice):    each task packs its A block (MC x KC, stays in L2)
+ *     tasks over (M block x N slice):    each task packs its A block (MC x KC, stays in L2),
+ *                                        or reads it in place when n is small (see below)
  *       for jr in slice by NR:             B micro-panel (KC x NR) stays in L1
  *         for ir in block by MR:           A micro-panel streams from L2
  *           micro-kernel MR x NR
@@ -31,6 +32,8 @@ final class GemmBlocked {
     static final int NC = 4096;
     /** Below this many multiply-adds (~10 us on one core) waking another thread costs more than it saves. */
     private static final long PARALLEL_MIN = 1 << 20;
+    /** Widest product whose A is read in place rather than packed (decided by measurement). */
+    static final int IN_PLACE_MAX_N = 4 * NR;
 
     private GemmBlocked() {}
 
@@ -46,6 +49,11 @@ final class GemmBlocked {
         int mBlockCount = Math.ceilDiv(m, mc);
         // Equal k passes (k = 300 runs as 150 + 150, not 256 + 44): a short pass pays the C traffic for little work.
         int kcMax = Math.ceilDiv(k, Math.ceilDiv(k, KC));
+        // A read in place when packing it would cost about as much as using it: each value of
+        // an A block meets only n / NR micro-panels of B (conv patch matrices against a few
+        // dozen filters). Needs alpha == 1, since packing is where alpha is folded in.
+        boolean inPlace = alpha == 1 && n <= IN_PLACE_MAX_N;
+        int aRow = transA ? 1 : lda, aStep = transA ? lda : 1;
         if (beta != 0 && beta != 1) {
             for (int i = 0; i < m; i++) VectorMath.scale(beta, c, cOff + i * ldc, c, cOff + i * ldc, n);
         }
@@ -73,9 +81,19 @@ final class GemmBlocked {
                         int q0 = (int) ((long) nPanels * s / slices), q1 = (int) ((long) nPanels * (s + 1) / slices);
                         Workspace ws = Workspace.acquire();
                         try {
-                            float[] ap = ws.a(roundUp(mcb, MR) * kc);
-                            GemmPacking.packA(transA, a, aOff, lda, i0, mcb, pc0, kc, alpha, ap);
-                            macroKernel(mcb, nc, kc, ap, bp, q0, q1, accumulate, c, cOff + i0 * ldc + jc0, ldc, ws);
+                            int co = cOff + i0 * ldc + jc0;
+                            if (inPlace) {
+                                // Only a ragged last micro-panel is packed (zero-padded to MR rows).
+                                int full = mcb / MR * MR;
+                                float[] edge = ws.a(MR * kc);
+                                if (full < mcb) GemmPacking.packA(transA, a, aOff, lda, i0 + full, mcb - full, pc0, kc, 1f, edge);
+                                int base = aOff + i0 * aRow + pc0 * aStep;
+                                macroKernel(mcb, nc, kc, a, base, aRow, aStep, edge, bp, q0, q1, accumulate, c, co, ldc, ws);
+                            } else {
+                                float[] ap = ws.a(roundUp(mcb, MR) * kc);
+                                GemmPacking.packA(transA, a, aOff, lda, i0, mcb, pc0, kc, alpha, ap);
+                                macroKernel(mcb, nc, kc, ap, 0, 1, MR, ap, bp, q0, q1, accumulate, c, co, ldc, ws);
+                            }
                         } finally {
                             Workspace.release(ws);
                         }
@@ -91,21 +109,30 @@ final class GemmBlocked {
     }
 
     /**
-     * {@code C[0..mc, panels q0..q1] (+)= Apacked * Bpacked} for one A block against
-     * B micro-panels {@code q0 .. q1}. Edge tiles run the full kernel into a scratch tile and
-     * copy the valid part, so the micro-kernel never needs a masked variant.
+     * {@code C[0..mc, panels q0..q1] (+)= A * Bpacked} for one A block against B micro-panels
+     * {@code q0 .. q1}. Micro-panel {@code ir} of A starts at {@code a[aBase + ir*panelStep]}
+     * with rows {@code aRow} and k steps {@code aStep} apart (packed: {@code panelStep = kc,
+     * aRow = 1, aStep = MR}); a last micro-panel of fewer than MR rows is read from the packed
+     * {@code edge} instead, so the kernel never reads rows past the block. Edge tiles run the full
+     * kernel into a scratch tile and copy the valid part, so the micro-kernel needs no masked variant.
      */
-    private static void macroKernel(int mc, int nc, int kc, float[] ap, float[] bp, int q0, int q1,
-                                    boolean accumulate, float[] c, int cOff, int ldc, Workspace ws) {
+    private static void macroKernel(int mc, int nc, int kc, float[] a, int aBase, int aRow, int aStep, float[] edge,
+                                    float[] bp, int q0, int q1, boolean accumulate, float[] c, int cOff, int ldc, Workspace ws) {
+        boolean packed = edge == a;
+        int panelStep = packed ? kc : aRow;
         for (int q = q0; q < q1; q++) {
             int jr = q * NR, cols = Math.min(NR, nc - jr), bOff = q * NR * kc;
             for (int ir = 0; ir < mc; ir += MR) {
-                int rows = Math.min(MR, mc - ir), aOff = ir * kc, co = cOff + ir * ldc + jr;
+                int rows = Math.min(MR, mc - ir), co = cOff + ir * ldc + jr;
+                boolean fromEdge = rows < MR && !packed;
+                float[] src = fromEdge ? edge : a;
+                int ao = fromEdge ? 0 : aBase + ir * panelStep;
+                int ar = fromEdge ? 1 : aRow, as = fromEdge ? MR : aStep;
                 if (rows == MR && cols == NR) {
-                    GemmMicroKernel.tile(kc, ap, aOff, bp, bOff, accumulate, c, co, ldc);
+                    GemmMicroKernel.tile(kc, src, ao, ar, as, bp, bOff, accumulate, c, co, ldc);
                 } else {
                     float[] tile = ws.c(MR * NR);
-                    GemmMicroKernel.tile(kc, ap, aOff, bp, bOff, false, tile, 0, NR);
+                    GemmMicroKernel.tile(kc, src, ao, ar, as, bp, bOff, false, tile, 0, NR);
                     for (int r = 0; r < rows; r++)
                         for (int j = 0; j < cols; j++) {
                             int o = co + r * ldc + j;

@@ -25,38 +25,42 @@ final class GemmMicroKernel {
 
     /**
      * {@code C[0..MR, 0..NR] = acc} or, with {@code accumulate}, {@code C += acc}, where
-     * {@code acc = sum_p A[p] (x) B[p]} over {@code kc} steps; A's step p sits at
-     * {@code ap[aOff + p*MR ..]}, B's at {@code bp[bOff + p*NR ..]}. Without {@code accumulate}
-     * C is not read. The whole tile must be inside {@code c}.
+     * {@code acc = sum_p A[p] (x) B[p]} over {@code kc} steps; row r of A's step p sits at
+     * {@code a[aOff + r*aRow + p*aStep]}, B's step at {@code bp[bOff + p*NR ..]}. A packed panel
+     * has {@code aRow = 1, aStep = MR}; A read in place has {@code aRow = lda, aStep = 1} (or,
+     * transposed, {@code aRow = 1, aStep = lda}): broadcasts cost the same from any address, so
+     * A need not be packed when each of its values is used against only a few B panels.
+     * Without {@code accumulate} C is not read. The whole tile must be inside {@code c}.
      *
      * <p>The stores are written out inline on purpose: passing the accumulators to a helper
      * method made C2 box one of them on every k step (a 4x slowdown, seen in the GC log).
      */
-    static void tile(int kc, float[] ap, int aOff, float[] bp, int bOff,
+    static void tile(int kc, float[] ap, int aOff, int aRow, int aStep, float[] bp, int bOff,
                      boolean accumulate, float[] c, int cOff, int ldc) {
         var S = SPECIES;
         FloatVector c00 = FloatVector.broadcast(S, 0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         for (int p = 0; p < kc; p++) {
-            int ai = aOff + p * MR, bi = bOff + p * NR;
+            int ai = aOff + p * aStep, bi = bOff + p * NR;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + V);
             FloatVector a = FloatVector.broadcast(S, ap[ai]);
             c00 = a.fma(b0, c00);
             c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(S, ap[ai + 1]);
+            a = FloatVector.broadcast(S, ap[ai + r1]);
             c10 = a.fma(b0, c10);
             c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(S, ap[ai + 2]);
+            a = FloatVector.broadcast(S, ap[ai + r2]);
             c20 = a.fma(b0, c20);
             c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(S, ap[ai + 3]);
+            a = FloatVector.broadcast(S, ap[ai + r3]);
             c30 = a.fma(b0, c30);
             c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(S, ap[ai + 4]);
+            a = FloatVector.broadcast(S, ap[ai + r4]);
             c40 = a.fma(b0, c40);
             c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(S, ap[ai + 5]);
+            a = FloatVector.broadcast(S, ap[ai + r5]);
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }

@@ -52,6 +52,17 @@ class GemmTest {
     }
 
     @Test
+    void inPlaceAndPackedAMatchReference() {
+        // Either side of the width where A stops being read in place, with ragged last micro-panels
+        // (m not a multiple of MR), several k passes, and alpha 1 (in place) or not (packed).
+        int w = GemmBlocked.IN_PLACE_MAX_N;
+        int[][] sizes = {{61, w, 300}, {100, w + 1, 70}, {1021, 64, 288}, {289, 64, 600}, {7, 32, 513}};
+        for (int[] s : sizes)
+            for (float alpha : new float[] {1f, 0.5f})
+                for (int t = 0; t < 4; t++) check(new Fixture(), t >= 2, (t & 1) == 1, s[0], s[1], s[2], alpha, 0f, true);
+    }
+
+    @Test
     void zeroDepthOrZeroAlphaOnlyScalesC() {
         Fixture f = new Fixture();
         float[] c = f.floats(12), expected = c.clone();
