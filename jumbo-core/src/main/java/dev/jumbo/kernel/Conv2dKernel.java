@@ -14,13 +14,20 @@ import java.util.Arrays;
  * backwardFilter  dW = P^T x dy  (dbias = column sums of dy)
  * backwardInput   dP = dy x W^T, then scattered back onto dx (col2im)
  * </pre>
- * P is built {@link #PATCH_BUDGET} floats at a time, so memory stays bounded whatever the batch;
- * the copies and the products are split over {@link Parallel}'s threads. A 1x1, stride-1,
- * unpadded convolution is already a product on x itself and skips the patch matrix.
+ * The output pixels are cut into chunks of about {@link #TASK_BUDGET} patch floats, sized so a
+ * chunk's patches stay in one core's L2 cache between being gathered and being multiplied; each
+ * chunk is one task on {@link Parallel} (gather, then a single-threaded product), so no thread
+ * waits for another inside a pass. The filter gradient sums one partial per thread, in a fixed
+ * order (results do not depend on timing). When one image's patches exceed a chunk, the input
+ * gradient falls back to chunks of {@link #PATCH_BUDGET} multiplied in parallel and scattered
+ * by channel. A 1x1, stride-1, unpadded convolution is already a product on x itself and skips
+ * the patch matrix.
  */
 public final class Conv2dKernel {
-    /** Floats of patch matrix per chunk (4 MB): big enough for long products, small enough to stay in cache. */
+    /** Floats of patch matrix per chunk in the fallback (4 MB). */
     static final int PATCH_BUDGET = 1 << 20;
+    /** Floats of patch matrix per task (512 KB): half of a core's L2 on current x86 and ARM server cores. */
+    static final int TASK_BUDGET = 1 << 17;
 
     private Conv2dKernel() {}
 
@@ -34,24 +41,23 @@ public final class Conv2dKernel {
         if (rows == 0) return;
         if (isPointwise(g)) {
             Gemm.sgemm(false, false, rows, oc, g.c(), 1f, x, 0, g.c(), w, 0, oc, 0f, y, 0, oc);
-        } else {
+            if (bias != null)
+                Parallel.forRange(rows, oc, (r0, r1) -> addBias(bias, y, r0, r1, oc));
+            return;
+        }
+        int chunk = taskRows(g, false);
+        Parallel.forTasks(Math.ceilDiv(rows, chunk), t -> {
+            int r0 = t * chunk, r1 = Math.min(rows, r0 + chunk);
             Workspace ws = Workspace.acquire();
             try {
-                int chunk = rowsPerChunk(g, false);
-                float[] patches = ws.a(chunk * k);
-                for (int r0 = 0; r0 < rows; r0 += chunk) {
-                    int r1 = Math.min(rows, r0 + chunk);
-                    gather(g, x, r0, r1, patches);
-                    Gemm.sgemm(false, false, r1 - r0, oc, k, 1f, patches, 0, k, w, 0, oc, 0f, y, r0 * oc, oc);
-                }
+                float[] patches = ws.a((r1 - r0) * k);
+                Im2Col.gather(g, x, r0, r1, patches, 0);
+                Gemm.sgemm(false, false, r1 - r0, oc, k, 1f, patches, 0, k, w, 0, oc, 0f, y, r0 * oc, oc);
+                if (bias != null) addBias(bias, y, r0, r1, oc);
             } finally {
                 Workspace.release(ws);
             }
-        }
-        if (bias != null)
-            Parallel.forRange(rows, oc, (r0, r1) -> {
-                for (int r = r0; r < r1; r++) VectorMath.add(y, r * oc, bias, 0, y, r * oc, oc);
-            });
+        });
     }
 
     /** Overwrites {@code dx} with the gradient of the loss with respect to the input. */
@@ -64,26 +70,44 @@ public final class Conv2dKernel {
             if (rows > 0) Gemm.sgemm(false, true, rows, g.c(), oc, 1f, dy, 0, oc, w, 0, oc, 0f, dx, 0, g.c());
             return;
         }
+        if (rows == 0) {
+            Arrays.fill(dx, 0, (int) inputSize(g), 0f);
+            return;
+        }
+        int pixels = g.outH() * g.outW(), chunk = taskRows(g, true), imageSize = g.h() * g.w() * g.c();
+        if (chunk % pixels != 0) {
+            backwardInputByChannel(g, dy, w, dx);
+            return;
+        }
+        // Whole images per task: each task owns its images' part of dx, so it zeroes and scatters alone.
+        Parallel.forTasks(Math.ceilDiv(rows, chunk), t -> {
+            int r0 = t * chunk, r1 = Math.min(rows, r0 + chunk);
+            Workspace ws = Workspace.acquire();
+            try {
+                float[] dPatches = ws.a((r1 - r0) * k);
+                Gemm.sgemm(false, true, r1 - r0, k, oc, 1f, dy, r0 * oc, oc, w, 0, oc, 0f, dPatches, 0, k);
+                Arrays.fill(dx, r0 / pixels * imageSize, r1 / pixels * imageSize, 0f);
+                Im2Col.scatterAdd(g, dPatches, 0, r0, r1, 0, g.c(), dx);
+            } finally {
+                Workspace.release(ws);
+            }
+        });
+    }
+
+    /** The input gradient when one image's patches are larger than a task's chunk. */
+    private static void backwardInputByChannel(ConvGeometry g, float[] dy, float[] w, float[] dx) {
+        int rows = rows(g), k = patchLength(g), oc = g.outC();
         Arrays.fill(dx, 0, (int) inputSize(g), 0f);
-        if (rows == 0) return;
-        int pixels = g.outH() * g.outW();
         Workspace ws = Workspace.acquire();
         try {
-            int chunk = rowsPerChunk(g, true);
+            int chunk = Math.min(rows, Math.max(1, PATCH_BUDGET / k));
             float[] dPatches = ws.a(chunk * k);
             for (int r0 = 0; r0 < rows; r0 += chunk) {
                 int r1 = Math.min(rows, r0 + chunk), from = r0;
                 Gemm.sgemm(false, true, r1 - r0, k, oc, 1f, dy, r0 * oc, oc, w, 0, oc, 0f, dPatches, 0, k);
-                int images = (r1 - r0) / pixels;
-                if (r0 % pixels == 0 && (r1 - r0) % pixels == 0 && images > 1) {
-                    // Different images write disjoint parts of dx.
-                    Parallel.forRange(images, (long) pixels * k, (i0, i1) -> Im2Col.scatterAdd(g, dPatches,
-                            i0 * pixels * k, from + i0 * pixels, from + i1 * pixels, 0, g.c(), dx));
-                } else {
-                    // Windows of one image overlap, but different channels never do.
-                    Parallel.forRange(g.c(), (long) (r1 - r0) * g.kh() * g.kw(), (c0, c1) ->
-                            Im2Col.scatterAdd(g, dPatches, 0, from, r1, c0, c1, dx));
-                }
+                // Windows of one image overlap, but different channels never do.
+                Parallel.forRange(g.c(), (long) (r1 - r0) * g.kh() * g.kw(), (c0, c1) ->
+                        Im2Col.scatterAdd(g, dPatches, 0, from, r1, c0, c1, dx));
             }
         } finally {
             Workspace.release(ws);
@@ -92,49 +116,60 @@ public final class Conv2dKernel {
 
     /** Overwrites {@code dw} (and {@code dbias} unless null) with the filter and bias gradients. */
     public static void backwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw, float[] dbias) {
-        int rows = rows(g), k = patchLength(g), oc = g.outC();
+        int rows = rows(g), k = patchLength(g), oc = g.outC(), filterSize = (int) filterSize(g);
         require(x, inputSize(g), "x", g);
         require(dy, (long) rows * oc, "dy", g);
-        require(dw, filterSize(g), "dw", g);
+        require(dw, filterSize, "dw", g);
         if (dbias != null) {
             require(dbias, oc, "dbias", g);
             Arrays.fill(dbias, 0, oc, 0f);
             for (int r = 0; r < rows; r++) VectorMath.add(dbias, 0, dy, r * oc, dbias, 0, oc);
         }
         if (rows == 0) {
-            Arrays.fill(dw, 0, (int) filterSize(g), 0f);
-        } else if (isPointwise(g)) {
+            Arrays.fill(dw, 0, filterSize, 0f);
+            return;
+        }
+        if (isPointwise(g)) {
             Gemm.sgemm(true, false, g.c(), oc, rows, 1f, x, 0, g.c(), dy, 0, oc, 0f, dw, 0, oc);
-        } else {
+            return;
+        }
+        // One partial gradient per group of chunks, a group per thread, summed in group order:
+        // the same thread count always adds the same numbers in the same order.
+        int chunk = taskRows(g, false), chunks = Math.ceilDiv(rows, chunk);
+        int groups = Math.min(chunks, Parallel.insideParallel() ? 1 : Parallel.threads());
+        float[][] partials = new float[groups][];
+        partials[0] = dw;
+        Parallel.forTasks(groups, grp -> {
+            float[] acc = grp == 0 ? dw : (partials[grp] = new float[filterSize]);
             Workspace ws = Workspace.acquire();
             try {
-                int chunk = rowsPerChunk(g, false);
-                float[] patches = ws.a(chunk * k);
-                for (int r0 = 0; r0 < rows; r0 += chunk) {
-                    int r1 = Math.min(rows, r0 + chunk);
-                    gather(g, x, r0, r1, patches);
+                int c0 = (int) ((long) chunks * grp / groups), c1 = (int) ((long) chunks * (grp + 1) / groups);
+                for (int t = c0; t < c1; t++) {
+                    int r0 = t * chunk, r1 = Math.min(rows, r0 + chunk);
+                    float[] patches = ws.a((r1 - r0) * k);
+                    Im2Col.gather(g, x, r0, r1, patches, 0);
                     Gemm.sgemm(true, false, k, oc, r1 - r0, 1f, patches, 0, k, dy, r0 * oc, oc,
-                            r0 == 0 ? 0f : 1f, dw, 0, oc);
+                            t == c0 ? 0f : 1f, acc, 0, oc);
                 }
             } finally {
                 Workspace.release(ws);
             }
-        }
+        });
+        for (int grp = 1; grp < groups; grp++) VectorMath.add(dw, 0, partials[grp], 0, dw, 0, filterSize);
     }
 
-    /** Patch rows {@code r0 .. r1} into {@code patches}, rows split over threads. */
-    private static void gather(ConvGeometry g, float[] x, int r0, int r1, float[] patches) {
-        int k = patchLength(g);
-        Parallel.forRange(r1 - r0, k, (a, b) -> Im2Col.gather(g, x, r0 + a, r0 + b, patches, a * k));
+    private static void addBias(float[] bias, float[] y, int r0, int r1, int oc) {
+        for (int r = r0; r < r1; r++) VectorMath.add(y, r * oc, bias, 0, y, r * oc, oc);
     }
 
     /**
-     * Patch rows per chunk within {@link #PATCH_BUDGET}. For the input gradient, a chunk holding
-     * more than one image is rounded down to whole images so its scatter can split by image.
+     * Patch rows per task within {@link #TASK_BUDGET}, at least {@link GemmMicroKernel#MR} so the
+     * product has whole micro-panels; for the input gradient rounded down to whole images when
+     * an image fits (the caller checks that it did).
      */
-    private static int rowsPerChunk(ConvGeometry g, boolean wholeImages) {
-        int chunk = Math.max(1, PATCH_BUDGET / patchLength(g)), pixels = g.outH() * g.outW();
-        if (wholeImages && chunk >= 2 * pixels) chunk = chunk / pixels * pixels;
+    private static int taskRows(ConvGeometry g, boolean wholeImages) {
+        int chunk = Math.max(GemmMicroKernel.MR, TASK_BUDGET / patchLength(g)), pixels = g.outH() * g.outW();
+        if (wholeImages && chunk >= pixels) chunk = chunk / pixels * pixels;
         return Math.min(chunk, rows(g));
     }
 
