@@ -25,6 +25,29 @@ class Pool2dKernelTest {
         gs.add(pool(8, 32, 32, 64, 3, 2, true)); // large enough to split over threads
         // Padding given directly: the bottom rows' windows lie entirely in the padding.
         gs.add(new ConvGeometry(2, 3, 4, 5, 2, 2, 1, 1, 1, 1, 5, 4, 5));
+        // 2x2 windows, stride 2 (whole windows unrolled for whole vectors of channels): channel
+        // counts below, at and around the vector width, odd sizes whose last row and column no
+        // window covers ('valid') or whose last windows are cut by the padding ('same').
+        for (int c : new int[] {1, 7, 16, 17, 32, 33, 64})
+            for (boolean same : new boolean[] {false, true}) {
+                gs.add(pool(2, 6, 6, c, 2, 2, same));
+                gs.add(pool(1, 7, 33, c, 2, 2, same));
+            }
+        gs.add(pool(16, 26, 26, 32, 2, 2, false)); // Fashion-MNIST's first pool, split over threads
+        gs.add(pool(4, 11, 11, 64, 2, 2, false));  // and its second: the last row and column are dropped
+        // Widths of 1, 7 and 33 with pools 2 and 3 at stride 2, 'same' and 'valid'.
+        for (int w : new int[] {1, 7, 33})
+            for (int k : new int[] {2, 3})
+                for (boolean same : new boolean[] {false, true})
+                    if (same || k <= w) gs.add(ConvGeometry.of(2, 5, w, 17, Math.min(k, 5), k, 2, 2, same, 17));
+        // Overlapping windows (pool 3 stride 2, pool 2 stride 1) and gaps between windows (pool 2 stride 3).
+        gs.add(pool(1, 9, 9, 33, 3, 2, false));
+        gs.add(pool(2, 8, 7, 32, 2, 1, false));
+        gs.add(pool(2, 8, 8, 17, 2, 3, false));
+        gs.add(pool(2, 8, 8, 17, 2, 3, true));
+        // Non-overlapping windows with the first row and column of windows entirely in the padding.
+        gs.add(new ConvGeometry(2, 3, 4, 5, 2, 2, 2, 2, 2, 2, 3, 3, 5));
+        gs.add(new ConvGeometry(1, 5, 5, 16, 2, 2, 2, 2, 2, 2, 3, 3, 16));
         return gs;
     }
 
