@@ -2,6 +2,7 @@ package dev.jumbo.kernel;
 
 import static dev.jumbo.kernel.Conv2dKernelTest.inputSize;
 import static dev.jumbo.kernel.Conv2dKernelTest.outputSize;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
@@ -84,11 +85,12 @@ class Pool2dKernelTest {
             float[] x = input(f, inputSize(g)), y = new float[outputSize(g)];
             int[] at = new int[outputSize(g)];
             Reference.maxPoolForward(g, x, y, at);
-            if (java.util.Arrays.stream(at).anyMatch(i -> i < 0)) continue; // an empty window has no winner to credit
             float[] dy = f.floats(outputSize(g)), dx = f.nans(inputSize(g)), expected = dx.clone();
+            for (int i = 0; i < dy.length; i += 5) dy[i] = -0f; // the plain loop's 0 + (-0) is +0
             Reference.maxPoolBackward(g, dy, at, expected);
             Pool2dKernel.maxBackward(g, dy, at, dx);
             f.assertClose(expected, dx, 0, "maxBackward " + g);
+            assertThat(dx).as("maxBackward %s, signs of zeros included (seed %d)", g, f.seed).isEqualTo(expected);
         }
     }
 
@@ -115,10 +117,24 @@ class Pool2dKernelTest {
     }
 
     @Test
-    void maxBackwardRejectsAWinnerOutsideItsImage() {
+    void maxBackwardRejectsAWinnerOutsideItsWindow() {
         ConvGeometry g = pool(2, 2, 2, 1, 2, 2, false);
         int[] at = {0, 0}; // the second image's winner points into the first image
         assertThatThrownBy(() -> Pool2dKernel.maxBackward(g, new float[2], at, new float[8]))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside image 1");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("argmax[1] = 0 is not a position of its window");
+        // Unrolled 2x2 windows, generic windows (the last channels) and overlapping windows alike,
+        // for a winner inside its own image but outside its window.
+        for (ConvGeometry h : List.of(pool(2, 4, 4, 17, 2, 2, false), pool(2, 5, 5, 3, 3, 2, false))) {
+            Fixture f = new Fixture();
+            int[] winners = new int[outputSize(h)];
+            Reference.maxPoolForward(h, f.floats(inputSize(h)), new float[outputSize(h)], winners);
+            for (int o : new int[] {outputSize(h) - 1, outputSize(h) - h.c()}) {
+                int[] bad = winners.clone();
+                bad[o] = inputSize(h) / 2; // image 1's first position: in no window of image 1 but the first
+                assertThatThrownBy(() -> Pool2dKernel.maxBackward(h, f.floats(outputSize(h)), bad, new float[inputSize(h)]))
+                        .as("%s, output %d", h, o)
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("argmax[" + o + "] = " + bad[o]);
+            }
+        }
     }
 }
