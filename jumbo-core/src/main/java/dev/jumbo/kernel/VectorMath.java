@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Elementwise and reduction loops over contiguous float ranges: the building blocks the tensor
  * layer uses once it has resolved shapes and broadcasting.
  *
- * <p>Each loop runs whole vectors of the preferred species and finishes with a scalar tail.
+ * <p>Each loop runs whole vectors of the preferred species and finishes with a scalar tail;
+ * relu and its gradient split long ranges over the compute threads.
  * Elementwise results are bit-identical to the plain loop (one rounding per operation, except
  * {@link #axpy}, which may fuse the multiply-add, and {@link #exp}, which is within a couple of
  * ulps of {@link Math#exp}); reductions ({@link #dot}, {@link #sum}, the softmaxes) sum in a
@@ -23,6 +24,8 @@ public final class VectorMath {
     private static final int SUM_BLOCK = SUM_LANE_TERMS * V;
     /** Row-wise work (in elements) below which a softmax stays on the calling thread. */
     private static final long ROW_COST = 8;
+    /** Long elementwise ranges split over the compute threads in blocks of this many elements (whole vectors). */
+    private static final int BLOCK = 4096;
 
     private VectorMath() {}
 
@@ -80,23 +83,40 @@ public final class VectorMath {
         java.util.Arrays.fill(y, yOff, yOff + n, value);
     }
 
-    /** {@code y[i] = max(x[i], 0)}; NaN stays NaN. */
+    /** {@code y[i] = max(x[i], 0)}; NaN stays NaN. Long ranges split over the compute threads. */
     public static void relu(float[] x, int xOff, float[] y, int yOff, int n) {
-        int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += V)
-            FloatVector.fromArray(S, x, xOff + i).max(0f).intoArray(y, yOff + i);
-        for (; i < n; i++) y[yOff + i] = Math.max(x[xOff + i], 0f);
+        forBlocks(n, (from, to) -> {
+            int i = from;
+            for (int bound = from + S.loopBound(to - from); i < bound; i += V)
+                FloatVector.fromArray(S, x, xOff + i).max(0f).intoArray(y, yOff + i);
+            for (; i < to; i++) y[yOff + i] = Math.max(x[xOff + i], 0f);
+        });
     }
 
-    /** The relu gradient: {@code dx[i] = x[i] > 0 ? g[i] : 0} (branch-free, so random signs cost nothing). */
+    /**
+     * The relu gradient: {@code dx[i] = x[i] > 0 ? g[i] : 0} (branch-free, so random signs cost
+     * nothing). Long ranges split over the compute threads.
+     */
     public static void reluBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
-        int i = 0;
-        FloatVector zero = FloatVector.zero(S);
-        for (int bound = S.loopBound(n); i < bound; i += V) {
-            var positive = FloatVector.fromArray(S, x, xOff + i).compare(jdk.incubator.vector.VectorOperators.GT, 0f);
-            zero.blend(FloatVector.fromArray(S, g, gOff + i), positive).intoArray(dx, dxOff + i);
-        }
-        for (; i < n; i++) dx[dxOff + i] = x[xOff + i] > 0 ? g[gOff + i] : 0f;
+        forBlocks(n, (from, to) -> {
+            int i = from;
+            FloatVector zero = FloatVector.zero(S);
+            for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
+                var positive = FloatVector.fromArray(S, x, xOff + i).compare(VectorOperators.GT, 0f);
+                zero.blend(FloatVector.fromArray(S, g, gOff + i), positive).intoArray(dx, dxOff + i);
+            }
+            for (; i < to; i++) dx[dxOff + i] = x[xOff + i] > 0 ? g[gOff + i] : 0f;
+        });
+    }
+
+    /**
+     * Runs {@code body} over [0, n) in chunks of whole {@link #BLOCK}s, in parallel from 256K
+     * elements: a block counts as {@code BLOCK / 2} of {@link Parallel#forRange}'s units. Two
+     * threads first beat one there on relu (25 -> 19 us; at 128K, 13 -> 16 us), and halve 1.4M
+     * elements (160 -> 95 us).
+     */
+    private static void forBlocks(int n, Parallel.RangeBody body) {
+        Parallel.forRange(Math.ceilDiv(n, BLOCK), BLOCK / 2, (b0, b1) -> body.run(b0 * BLOCK, Math.min(n, b1 * BLOCK)));
     }
 
     /** {@code y[i] = e^x[i]}, within a few ulps of {@link Math#exp}. */

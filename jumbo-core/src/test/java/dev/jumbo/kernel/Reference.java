@@ -134,7 +134,7 @@ final class Reference {
     static void maxPoolBackward(ConvGeometry g, float[] dy, int[] argmax, float[] dx) {
         Arrays.fill(dx, 0, g.n() * g.h() * g.w() * g.c(), 0f);
         int outs = g.n() * g.outH() * g.outW() * g.c();
-        for (int o = 0; o < outs; o++) dx[argmax[o]] += dy[o];
+        for (int o = 0; o < outs; o++) if (argmax[o] >= 0) dx[argmax[o]] += dy[o]; // -1: an empty window, no winner
     }
 
     static void avgPoolForward(ConvGeometry g, float[] x, float[] y) {

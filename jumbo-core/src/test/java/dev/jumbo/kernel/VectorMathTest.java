@@ -43,6 +43,15 @@ class VectorMathTest {
     }
 
     @Test
+    void reluAndItsGradientSplitLongRangesExactly() {
+        // Long enough to split over the compute threads, not a whole number of blocks or vectors.
+        int[] lengths = {262_144, 786_469};
+        checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.relu(a, ao, y, yo, n),
+                (a, ao, b, bo, y, yo, n) -> Reference.relu(a, ao, y, yo, n), "relu", 0, lengths);
+        checkBinary(VectorMath::reluBackward, Reference::reluBackward, "reluBackward", 0, lengths);
+    }
+
+    @Test
     void expAndReluHandleSpecialValues() {
         float[] x = new float[37];
         float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f, -100f, 88f, 89f, -87f, 1e-30f};
@@ -156,7 +165,11 @@ class VectorMathTest {
     }
 
     private static void checkBinary(Binary fast, Binary reference, String name, double tol) {
-        for (int n : LENGTHS) {
+        checkBinary(fast, reference, name, tol, LENGTHS);
+    }
+
+    private static void checkBinary(Binary fast, Binary reference, String name, double tol, int[] lengths) {
+        for (int n : lengths) {
             Fixture f = new Fixture();
             float[] a = f.floats(n + 3), b = f.floats(n + 1);
             float[] y = f.floats(n + 6), expected = y.clone();
