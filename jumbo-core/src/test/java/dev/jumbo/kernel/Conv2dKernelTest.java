@@ -11,9 +11,10 @@ import org.junit.jupiter.api.Test;
  * geometries cover 'valid' and 'same' padding, strides 1 and 2, 1x1 (the patch-free path) and
  * strided 1x1, odd channel counts, a window lying wholly in the padding, and sizes whose patch
  * matrix needs several chunks (whole-image chunks and chunks inside one image). Short patches
- * (for {@link Conv2dDirect}) come with output channel counts around the vector width, odd
- * batches and odd output widths; {@link Conv2dDirect}'s forward pass and filter gradient are
- * checked on every geometry too.
+ * (the direct path) come with output channel counts around the vector width, odd batches and
+ * odd output widths. The forward pass and filter gradient are checked through the public entry
+ * points and through both of their paths ({@link Conv2dDirect} and the patch matrix) on every
+ * geometry, so both stay covered whichever one the dispatch picks.
  */
 class Conv2dKernelTest {
 
@@ -71,6 +72,11 @@ class Conv2dKernelTest {
         checkForward(Conv2dDirect::forward, "direct forward");
     }
 
+    @Test
+    void forwardByPatchesMatchesReference() {
+        checkForward(Conv2dKernel::forwardByPatches, "forward by patches");
+    }
+
     private static void checkForward(Forward forward, String what) {
         for (ConvGeometry g : geometries())
             for (boolean withBias : new boolean[] {true, false}) {
@@ -106,6 +112,11 @@ class Conv2dKernelTest {
         checkFilterGradient(Conv2dDirect::backwardFilter, "direct backwardFilter");
     }
 
+    @Test
+    void backwardFilterByPatchesMatchesReference() {
+        checkFilterGradient(Conv2dKernel::backwardFilterByPatches, "backwardFilter by patches");
+    }
+
     private static void checkFilterGradient(FilterGradient gradient, String what) {
         for (ConvGeometry g : geometries())
             for (boolean withBias : new boolean[] {true, false}) {
@@ -124,7 +135,8 @@ class Conv2dKernelTest {
 
     @Test
     void emptyBatchZeroesTheFilterGradient() {
-        for (FilterGradient gradient : List.<FilterGradient>of(Conv2dKernel::backwardFilter, Conv2dDirect::backwardFilter)) {
+        for (FilterGradient gradient : List.<FilterGradient>of(Conv2dKernel::backwardFilter, Conv2dDirect::backwardFilter,
+                Conv2dKernel::backwardFilterByPatches)) {
             ConvGeometry g = ConvGeometry.of(0, 4, 4, 2, 3, 3, 1, 1, true, 3);
             Fixture f = new Fixture();
             float[] dw = f.nans(filterSize(g)), dbias = f.nans(3);
