@@ -3,6 +3,7 @@ package dev.jumbo.bench;
 import dev.jumbo.kernel.Conv2dKernel;
 import dev.jumbo.kernel.ConvGeometry;
 import dev.jumbo.kernel.Gemm;
+import dev.jumbo.kernel.Pool2dKernel;
 import dev.jumbo.kernel.VectorMath;
 import dev.jumbo.nn.LayerNorm;
 import dev.jumbo.tensor.Tensor;
@@ -40,6 +41,13 @@ public class KernelBenchmarks {
     // conv2 of the Fashion-MNIST CNN: [64, 13, 13, 32] * [3, 3, 32, 64]
     private final ConvGeometry conv = ConvGeometry.of(64, 13, 13, 32, 3, 3, 1, 1, false, 64);
     private float[] x, w, bias, y, dy, dx, dw, db;
+    // conv1 of the same CNN, a short patch (K = 9) that takes the direct path: [64, 28, 28, 1] * [3, 3, 1, 32]
+    private final ConvGeometry conv1 = ConvGeometry.of(64, 28, 28, 1, 3, 3, 1, 1, false, 32);
+    private float[] x1, w1, bias1, y1, dw1, db1;
+    // its 2x2 max pooling: [64, 26, 26, 32] -> [64, 13, 13, 32]
+    private final ConvGeometry pool = ConvGeometry.of(64, 26, 26, 32, 2, 2, 2, 2, false, 32);
+    private float[] pooled, poolDx;
+    private int[] argmax;
     private float[] rows, rowsOut;
     private Tensor normInput;
     private final LayerNorm layerNorm = new LayerNorm();
@@ -58,6 +66,15 @@ public class KernelBenchmarks {
         dx = new float[x.length];
         dw = new float[w.length];
         db = new float[conv.outC()];
+        x1 = random(r, conv1.n() * conv1.h() * conv1.w());
+        w1 = random(r, 9 * conv1.outC());
+        bias1 = random(r, conv1.outC());
+        y1 = random(r, conv1.n() * conv1.outH() * conv1.outW() * conv1.outC());
+        dw1 = new float[w1.length];
+        db1 = new float[conv1.outC()];
+        pooled = new float[pool.n() * pool.outH() * pool.outW() * pool.c()];
+        argmax = new int[pooled.length];
+        poolDx = new float[y1.length];
         rows = random(r, 512 * 1024);
         rowsOut = new float[rows.length];
         normInput = Tensor.randn(r, 512, 768);
@@ -96,6 +113,28 @@ public class KernelBenchmarks {
         Conv2dKernel.backwardFilter(conv, x, dy, dw, db);
         bh.consume(dx);
         bh.consume(dw);
+    }
+
+    /** The first layer's forward: a 3x3 filter over one channel, straight from x (no patch matrix). */
+    @Benchmark
+    public float[] conv2dShortPatchForward() {
+        Conv2dKernel.forward(conv1, x1, w1, bias1, y1);
+        return y1;
+    }
+
+    /** The first layer's filter and bias gradients (its input needs none). */
+    @Benchmark
+    public float[] conv2dShortPatchBackwardFilter() {
+        Conv2dKernel.backwardFilter(conv1, x1, y1, dw1, db1);
+        return dw1;
+    }
+
+    /** 2x2 max pooling forward and backward over the first layer's output. */
+    @Benchmark
+    public float[] maxPool() {
+        Pool2dKernel.maxForward(pool, y1, pooled, argmax);
+        Pool2dKernel.maxBackward(pool, pooled, argmax, poolDx);
+        return poolDx;
     }
 
     /** Softmax over 512 rows of 1024 (attention-sized). */

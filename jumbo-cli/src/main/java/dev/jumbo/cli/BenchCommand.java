@@ -56,7 +56,7 @@ final class BenchCommand {
         @Option(names = "--threads", split = ",", description = "Thread counts to try (default: all cores).")
         int[] threads;
 
-        @Option(names = "--repeats", defaultValue = "7", description = "Timed repeats per size (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--repeats", defaultValue = "9", description = "Timed samples (about 0.3 s each) per size (default: ${DEFAULT-VALUE}).")
         int repeats;
 
         @Option(names = "--json", description = "Print one JSON object as the last line.")
@@ -78,13 +78,23 @@ final class BenchCommand {
                 }
                 for (int t : ts) {
                     double gflops = Parallel.withThreads(t, () -> {
+                        Runnable product = () -> Gemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+                        // Warm up for a second (the JIT compiles the kernels meanwhile), then time
+                        // samples of about 0.3 s each, as the OpenBLAS peer script does.
+                        long warmUntil = System.nanoTime() + 1_000_000_000L;
+                        int calls = 0;
+                        while (System.nanoTime() < warmUntil || calls < 3) {
+                            product.run();
+                            calls++;
+                        }
+                        long t1 = System.nanoTime();
+                        product.run();
+                        int reps = (int) Math.max(1, Math.min(10_000, 3e8 / Math.max(1, System.nanoTime() - t1)));
+                        double flops = 2.0 * n * n * n * reps;
                         List<Double> g = new ArrayList<>();
-                        double flops = 2.0 * n * n * n;
-                        int warm = Math.max(1, (int) (2e9 / flops));
-                        for (int i = 0; i < warm; i++) Gemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
                         for (int r = 0; r < repeats; r++) {
                             long t0 = System.nanoTime();
-                            Gemm.sgemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+                            for (int i = 0; i < reps; i++) product.run();
                             g.add(flops / (System.nanoTime() - t0));
                         }
                         return median(g);
