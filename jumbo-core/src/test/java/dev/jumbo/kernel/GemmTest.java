@@ -16,7 +16,7 @@ class GemmTest {
     private static final int[][] SIZES = {
         {1, 1, 1}, {2, 3, 4}, {7, 33, 65}, {65, 7, 33}, {33, 65, 7}, {1, 1023, 17}, {3, 300, 200}, {5, 300, 200},
         {300, 5, 200}, {6, 32, 256}, {61, 67, 300}, {130, 150, 257}, {7, 4100, 9}, {1023, 33, 65},
-        {13, 70, GemmBlocked.KC + 77}, {40, 2 * GemmBlocked.NR + 3, 2 * GemmBlocked.KC + 1},
+        {13, 70, GemmBlocked.KC + 77}, {40, 2 * GemmMicroKernel.NR + 3, 2 * GemmBlocked.KC + 1},
     };
 
     @Test
