@@ -14,7 +14,7 @@ import java.util.function.IntConsumer;
  *   for pc in K by KC:                   the first pass overwrites C when beta == 0, later ones add
  *     pack B[pc, jc]                     (in parallel over micro-panels)
  *     tasks over (M block x N slice):    each task packs its A block (MC x KC, stays in L2),
- *                                        or reads it in place (see below)
+ *                                        or reads it in place when n is small (see below)
  *       for jr in slice by NR:             B micro-panel (KC x NR) streams from L2
  *         for ir in block by MR:           A micro-panel streams from L2
  *           micro-kernel MR x NR
@@ -37,7 +37,7 @@ final class GemmBlocked {
     static final int NC = 2048;
     /** Below this many multiply-adds (~10 us on one core) waking another thread costs more than it saves. */
     private static final long PARALLEL_MIN = 1 << 20;
-    /** Widest product whose transposed A is read in place rather than packed. */
+    /** Widest product whose A is read in place rather than packed. */
     static final int IN_PLACE_MAX_N = 4 * NR;
 
     private GemmBlocked() {}
@@ -55,13 +55,11 @@ final class GemmBlocked {
         int mBlockCount = Math.min(mBlocks, mPanels);
         // Equal k passes (k = 300 runs as 150 + 150, not 256 + 44): a short pass pays the C traffic for little work.
         int kcMax = Math.ceilDiv(k, Math.ceilDiv(k, KC));
-        // A read in place, not packed: broadcasts cost the same from any address, and packing
-        // cost more than it saved here at every size measured (conv patch matrices against a few
-        // dozen filters gained most: 2.2 -> 1.6 ms for the CNN's conv2; n = 1024 gained 3-7%).
-        // A transposed A stays packed beyond a few panels: in place, its k steps are lda apart,
-        // a new cache line (and, for long rows, a new page) every step. Packing is also where
-        // alpha is folded in, so alpha != 1 packs.
-        boolean inPlace = alpha == 1 && (!transA || n <= IN_PLACE_MAX_N);
+        // A read in place when packing it would cost about as much as using it: each value of
+        // an A block meets only n / NR micro-panels of B (conv patch matrices against a few dozen
+        // filters: 2.2 -> 1.6 ms for the CNN's conv2). Wider products pack: in place, n = 1024
+        // on 2 threads fell from about 185 to 135 GFLOPS. Packing is also where alpha is folded in.
+        boolean inPlace = alpha == 1 && n <= IN_PLACE_MAX_N;
         int aRow = transA ? 1 : lda, aStep = transA ? lda : 1;
         if (beta != 0 && beta != 1) {
             for (int i = 0; i < m; i++) VectorMath.scale(beta, c, cOff + i * ldc, c, cOff + i * ldc, n);

@@ -54,7 +54,7 @@ class GemmTest {
 
     @Test
     void inPlaceAndPackedAMatchReference() {
-        // Either side of the width where a transposed A stops being read in place, ragged last micro-panels
+        // Either side of the width where A stops being read in place, with ragged last micro-panels
         // (m not a multiple of MR), several k passes, and alpha 1 (in place) or not (packed).
         int w = GemmBlocked.IN_PLACE_MAX_N;
         int[][] sizes = {{61, w, 300}, {100, w + 1, 70}, {1021, 64, 288}, {289, 64, 600}, {7, 32, 513}};
