@@ -150,6 +150,11 @@ final class TrainCommand implements Callable<Integer> {
             err.flush();
         }
 
+        /** The first epoch's seconds (it carries the JIT's warm-up), NaN before one ends. */
+        double firstSeconds() {
+            return seconds.isEmpty() ? Double.NaN : seconds.get(0);
+        }
+
         double medianSeconds() {
             if (seconds.isEmpty()) return Double.NaN;
             double[] s = seconds.stream().mapToDouble(Double::doubleValue).sorted().toArray();

@@ -96,7 +96,7 @@ class CliTest {
 
     @Test
     void benchCommandsPrintTheirFiguresAsJson() throws Exception {
-        Result gemm = run("bench", "gemm", "--sizes", "64,100", "--threads", "1,2", "--repeats", "2", "--json");
+        Result gemm = run("bench", "gemm", "--sizes", "64,100", "--threads", "1,2", "--repeats", "2", "--warmup", "0.1", "--json");
         assertThat(gemm.code()).as(gemm.err()).isZero();
         JsonNode rows = gemm.lastJson().get("gemm");
         assertThat(rows).hasSize(4);
@@ -113,6 +113,7 @@ class CliTest {
         JsonNode t = train.lastJson();
         assertThat(t.get("batch_size").asInt()).isEqualTo(32);
         assertThat(t.get("seconds_per_epoch").asDouble()).isPositive();
+        assertThat(t.get("first_epoch_seconds").asDouble()).isPositive();
         assertThat(t.get("peak_rss_mb").asDouble()).isPositive();
         assertThat(t.get("test_accuracy").asDouble()).isBetween(0.0, 1.0);
     }
