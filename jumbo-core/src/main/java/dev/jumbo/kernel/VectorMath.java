@@ -1,7 +1,9 @@
 package dev.jumbo.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,6 +17,12 @@ import jdk.incubator.vector.VectorSpecies;
  * ulps of {@link Math#exp}); reductions ({@link #dot}, {@link #sum}, the softmaxes) sum in a
  * different order, so they agree with a plain loop to rounding. Output ranges may coincide with
  * an input range (in-place) but must not otherwise overlap one.
+ *
+ * <p>Every result is the same whether the JIT has compiled the loop or not, so a training run
+ * is bit-reproducible from its first step: the Vector API leaves the order of
+ * {@code reduceLanes(ADD)} and the accuracy of {@code lanewise(EXP)} to the implementation, and
+ * the interpreter and C2 do differ in both. Lanes are therefore summed in a fixed butterfly
+ * ({@link #lanesSum}) and exp is computed here from exact operations ({@link #exp(FloatVector)}).
  */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -27,7 +35,66 @@ public final class VectorMath {
     /** Long elementwise ranges split over the compute threads in blocks of this many elements (whole vectors). */
     private static final int BLOCK = 4096;
 
+    /** Lane i trades with lane i ^ w, for w = V/2, V/4, .., 1: the steps of {@link #lanesSum}. */
+    private static final int[][] BUTTERFLY = butterfly();
+
+    // exp: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-7 polynomial (Cephes' expf
+    // coefficients), times 2^n applied in two halves so that results down to the subnormals
+    // come out right. Inputs are clamped first: exp(89) is already +infinity, exp(-104) rounds to 0.
+    private static final float EXP_MAX = 89f, EXP_MIN = -104f, LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** 1.5 * 2^23: adding and subtracting it rounds a float below 2^22 to the nearest integer. */
+    private static final float ROUNDER = 12582912f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+
     private VectorMath() {}
+
+    private static int[][] butterfly() {
+        int steps = Integer.numberOfTrailingZeros(V);
+        int[][] maps = new int[steps][V];
+        for (int s = 0, w = V / 2; s < steps; s++, w /= 2)
+            for (int i = 0; i < V; i++) maps[s][i] = i ^ w;
+        return maps;
+    }
+
+    /** The sum of v's lanes, always added in the same order (a butterfly), compiled or not. */
+    static float lanesSum(FloatVector v) {
+        for (int[] map : BUTTERFLY) v = v.add(v.rearrange(VectorShuffle.fromArray(S, map, 0)));
+        return v.lane(0);
+    }
+
+    /** exp of each lane, from exact IEEE operations only (see the constants above). */
+    static FloatVector exp(FloatVector x) {
+        x = x.min(EXP_MAX).max(EXP_MIN); // NaN stays NaN
+        FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+        FloatVector r = n.fma(c(-LN2_HI), x);
+        r = n.fma(c(-LN2_LO), r);
+        FloatVector p = c(P0).fma(r, c(P1)).fma(r, c(P2)).fma(r, c(P3)).fma(r, c(P4)).fma(r, c(P5));
+        p = p.fma(r.mul(r), r).add(1f);
+        IntVector ni = (IntVector) n.convertShape(VectorOperators.F2I, IS, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(s1).mul(s2);
+    }
+
+    private static FloatVector c(float value) {
+        return FloatVector.broadcast(S, value);
+    }
+
+    /** The same computation as {@link #exp(FloatVector)} for one value, so tails match the vector lanes. */
+    static float exp(float x) {
+        x = Math.max(Math.min(x, EXP_MAX), EXP_MIN);
+        float n = x * LOG2E + ROUNDER - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(Math.fma(Math.fma(Math.fma(Math.fma(P0, r, P1), r, P2), r, P3), r, P4), r, P5);
+        p = Math.fma(p, r * r, r) + 1f;
+        int ni = (int) n, half = ni >> 1;
+        return p * Float.intBitsToFloat((half + 127) << 23) * Float.intBitsToFloat((ni - half + 127) << 23);
+    }
 
     /** {@code y[i] = a[i] + b[i]}. */
     public static void add(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n) {
@@ -123,8 +190,8 @@ public final class VectorMath {
     public static void exp(float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += V)
-            FloatVector.fromArray(S, x, xOff + i).lanewise(VectorOperators.EXP).intoArray(y, yOff + i);
-        for (; i < n; i++) y[yOff + i] = (float) Math.exp(x[xOff + i]);
+            exp(FloatVector.fromArray(S, x, xOff + i)).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] = exp(x[xOff + i]);
     }
 
     /**
@@ -141,7 +208,7 @@ public final class VectorMath {
             int end = Math.min(bound, i + SUM_BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (; i < end; i += V) acc = acc.add(FloatVector.fromArray(S, x, off + i));
-            total += acc.reduceLanes(VectorOperators.ADD);
+            total += lanesSum(acc);
         }
         for (; i < n; i++) total += x[off + i];
         return total;
@@ -159,7 +226,7 @@ public final class VectorMath {
         }
         for (int bound = S.loopBound(n); i < bound; i += V)
             s0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), s0);
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = lanesSum(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -206,13 +273,13 @@ public final class VectorMath {
         FloatVector vmax = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int j = 0;
         for (int bound = S.loopBound(cols); j < bound; j += V) {
-            FloatVector e = FloatVector.fromArray(S, x, xo + j).sub(vmax).lanewise(VectorOperators.EXP);
+            FloatVector e = exp(FloatVector.fromArray(S, x, xo + j).sub(vmax));
             e.intoArray(y, yo + j);
             acc = acc.add(e);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        double s = lanesSum(acc);
         for (; j < cols; j++) {
-            float e = (float) Math.exp(x[xo + j] - max);
+            float e = exp(x[xo + j] - max);
             y[yo + j] = e;
             s += e;
         }
@@ -224,9 +291,9 @@ public final class VectorMath {
         FloatVector vmax = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         int j = 0;
         for (int bound = S.loopBound(cols); j < bound; j += V)
-            acc = acc.add(FloatVector.fromArray(S, x, xo + j).sub(vmax).lanewise(VectorOperators.EXP));
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < cols; j++) s += Math.exp(x[xo + j] - max);
+            acc = acc.add(exp(FloatVector.fromArray(S, x, xo + j).sub(vmax)));
+        double s = lanesSum(acc);
+        for (; j < cols; j++) s += exp(x[xo + j] - max);
         float lse = max + (float) Math.log(s);
         FloatVector vlse = FloatVector.broadcast(S, lse);
         j = 0;

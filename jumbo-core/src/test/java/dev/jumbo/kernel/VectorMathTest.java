@@ -52,6 +52,23 @@ class VectorMathTest {
     }
 
     @Test
+    void expOfAVectorLaneEqualsTheScalarExpUsedForTails() {
+        // The same value must not get a different exp depending on whether it sits in a whole
+        // vector or in the tail; both also stay within one ulp of Math.exp.
+        Fixture f = new Fixture();
+        float[] x = f.floats(4099);
+        for (int i = 0; i < x.length; i++) x[i] *= 200f;
+        float[] y = new float[x.length];
+        VectorMath.exp(x, 0, y, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            assertThat(y[i]).as("exp(%s), seed %d", x[i], f.seed).isEqualTo(VectorMath.exp(x[i]));
+            double e = Math.exp(x[i]);
+            if ((float) e >= Float.MIN_NORMAL && !Float.isInfinite((float) e))
+                assertThat(Math.abs(y[i] - e)).as("exp(%s), seed %d", x[i], f.seed).isLessThanOrEqualTo(Math.ulp((float) e));
+        }
+    }
+
+    @Test
     void expAndReluHandleSpecialValues() {
         float[] x = new float[37];
         float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f, -100f, 88f, 89f, -87f, 1e-30f};
