@@ -62,6 +62,7 @@ public final class Conv2D extends Layer {
 
     @Override
     protected Tensor call(Tensor x) {
+        if (activation == Activation.RELU) return x.conv2dRelu(kernel.value(), bias.value(), strideH, strideW, same);
         return activation.apply(x.conv2d(kernel.value(), bias.value(), strideH, strideW, same));
     }
 

@@ -3,12 +3,14 @@ package dev.jumbo.tensor;
 import dev.jumbo.kernel.Conv2dKernel;
 import dev.jumbo.kernel.ConvGeometry;
 import dev.jumbo.kernel.Pool2dKernel;
+import dev.jumbo.kernel.VectorMath;
 
 /** Convolution and pooling as differentiable tensor operations (NHWC, Keras layout). */
 final class ConvOps {
     private ConvOps() {}
 
-    static Tensor conv2d(Tensor x, Tensor filter, Tensor bias, int strideH, int strideW, boolean same) {
+    /** The convolution, followed by a relu in place when {@code relu} is set. */
+    static Tensor conv2d(Tensor x, Tensor filter, Tensor bias, int strideH, int strideW, boolean same, boolean relu) {
         if (x.rank() != 4) throw new IllegalArgumentException("conv2d input must be [batch, height, width, channels], got " + x.shape());
         if (filter.rank() != 4 || filter.dim(2) != x.dim(3))
             throw new IllegalArgumentException("conv2d filter must be [kh, kw, " + x.dim(3) + ", outChannels], got " + filter.shape());
@@ -19,8 +21,16 @@ final class ConvOps {
         float[] xd = x.dense(), wd = filter.dense(), bd = bias == null ? null : bias.dense();
         float[] y = new float[g.n() * g.outH() * g.outW() * outC];
         Conv2dKernel.forward(g, xd, wd, bd, y);
+        if (relu) VectorMath.relu(y, 0, y, 0, y.length);
         Tensor.Backward backward = gy -> {
             float[] dy = gy.dense();
+            if (relu) {
+                // y > 0 exactly where the convolution was > 0 (and a NaN stays NaN, passing no
+                // gradient either way), so the relu's mask is read from the output it kept.
+                float[] masked = new float[dy.length];
+                VectorMath.reluBackward(y, 0, dy, 0, masked, 0, dy.length);
+                dy = masked;
+            }
             if (x.requiresGrad()) {
                 float[] dx = new float[xd.length];
                 Conv2dKernel.backwardInput(g, dy, wd, dx);

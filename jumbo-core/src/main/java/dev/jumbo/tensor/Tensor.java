@@ -857,7 +857,16 @@ public final class Tensor {
      * @param same   'same' padding when true, 'valid' otherwise
      */
     public Tensor conv2d(Tensor filter, Tensor bias, int strideH, int strideW, boolean same) {
-        return ConvOps.conv2d(this, filter, bias, strideH, strideW, same);
+        return ConvOps.conv2d(this, filter, bias, strideH, strideW, same, false);
+    }
+
+    /**
+     * {@code conv2d(filter, bias, strideH, strideW, same).relu()} as one operation, with the same
+     * values and gradients: the relu is applied in place to the convolution's output, which saves
+     * a pass and an activation-sized array (most convolutions in a CNN are followed by a relu).
+     */
+    public Tensor conv2dRelu(Tensor filter, Tensor bias, int strideH, int strideW, boolean same) {
+        return ConvOps.conv2d(this, filter, bias, strideH, strideW, same, true);
     }
 
     /** Max pooling over {@code [n, h, w, c]} with the given window and strides. */

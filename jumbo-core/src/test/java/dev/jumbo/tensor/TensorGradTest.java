@@ -25,7 +25,9 @@ class TensorGradTest {
         check(in -> in.get(0).sub(in.get(1)), randn(2, 3), randn(3));
         check(in -> in.get(0).mul(in.get(1)), randn(4, 1), randn(1, 5));
         check(in -> in.get(0).div(in.get(1)), randn(2, 3), positive(2, 1));
-        check(in -> in.get(0).maximum(in.get(1)), spaced(0f, 3, 4), spaced(0.125f, 4));
+        // distinct values, 0.1 apart, and the second operand's halfway between the first's: no tie
+        // (plain randn had near-ties now and then, and the finite difference straddled the kink)
+        check(in -> in.get(0).maximum(in.get(1)), distinct(3, 4), distinct(4).add(0.05f));
         check(in -> in.get(0).add(1.5f).mul(-2f), randn(3, 2));
     }
 
@@ -43,24 +45,6 @@ class TensorGradTest {
         check(in -> in.get(0).relu(), awayFromZero(3, 4));
         check(in -> in.get(0).leakyRelu(0.1f), awayFromZero(3, 4));
         check(in -> in.get(0).clamp(-0.5f, 0.5f), awayFrom(0.5f, 3, 4));
-    }
-
-    /**
-     * Distinct values {@code shift + j/4} in a random order, j in -size..size: two such tensors with
-     * shifts 0 and 1/8 never come within 1/8 of each other, so a max or maximum never flips
-     * inside the finite-difference step (plain randn did, now and then).
-     */
-    private Tensor spaced(float shift, int... dims) {
-        int size = Shape.of(dims).size();
-        float[] d = new float[size];
-        for (int i = 0; i < size; i++) d[i] = shift + (i - size / 2) * 0.25f;
-        for (int i = size - 1; i > 0; i--) {
-            int j = rnd.nextInt(i + 1);
-            float t = d[i];
-            d[i] = d[j];
-            d[j] = t;
-        }
-        return Tensor.of(d, dims);
     }
 
     /** Values at least 0.1 from zero, so a kink is never inside the finite-difference step. */
@@ -84,7 +68,7 @@ class TensorGradTest {
         check(in -> in.get(0).mean(), randn(3, 4));
         check(in -> in.get(0).sum(1, false), randn(2, 3, 4));
         check(in -> in.get(0).mean(0, true), randn(2, 3, 4));
-        check(in -> in.get(0).max(-1, false), spaced(0f, 3, 5));
+        check(in -> in.get(0).max(-1, false), distinct(3, 5));
         check(in -> in.get(0).sumTo(Shape.of(3, 1)), randn(2, 3, 4));
     }
 
@@ -126,6 +110,25 @@ class TensorGradTest {
         check(in -> in.get(0).maxPool2d(2, 2, 2, 2, false), distinct(2, 4, 4, 3));
         check(in -> in.get(0).maxPool2d(3, 3, 2, 2, true), distinct(1, 5, 5, 2));
         check(in -> in.get(0).avgPool2d(2, 2, 2, 2, true), randn(2, 5, 5, 2));
+    }
+
+    @Test
+    void fusedConvReluHasTheValuesAndGradientsOfConvThenRelu() {
+        // A finite-difference check would straddle the relu's kink wherever a convolution output
+        // lies near zero; the fused op must instead equal the two ops it replaces, bit for bit.
+        for (boolean same : new boolean[] {false, true}) {
+            Tensor x = randn(2, 7, 6, 3), w = randn(3, 3, 3, 5), b = randn(5), seed = randn(2, same ? 7 : 5, same ? 6 : 4, 5);
+            Tensor[] unfused = {x.copy().requiresGrad(true), w.copy().requiresGrad(true), b.copy().requiresGrad(true)};
+            Tensor[] fused = {x.copy().requiresGrad(true), w.copy().requiresGrad(true), b.copy().requiresGrad(true)};
+            Tensor y1 = unfused[0].conv2d(unfused[1], unfused[2], 1, 1, same).relu();
+            Tensor y2 = fused[0].conv2dRelu(fused[1], fused[2], 1, 1, same);
+            org.assertj.core.api.Assertions.assertThat(y2.toFloatArray()).containsExactly(y1.toFloatArray());
+            y1.backward(seed);
+            y2.backward(seed);
+            for (int i = 0; i < 3; i++)
+                org.assertj.core.api.Assertions.assertThat(fused[i].grad().toFloatArray()).as("gradient %d, same=%s", i, same)
+                        .containsExactly(unfused[i].grad().toFloatArray());
+        }
     }
 
     /** Values spaced far enough apart that the finite-difference step never changes a maximum. */
