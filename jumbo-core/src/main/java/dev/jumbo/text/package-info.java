@@ -1,0 +1,6 @@
+/**
+ * Tokenizers: text to token ids and back. {@link dev.jumbo.text.Tokenizer} is the one interface;
+ * {@link dev.jumbo.text.ByteLevelBpe} (GPT-2) and {@link dev.jumbo.text.CharTokenizer} implement it.
+ * Depends on {@code dev.jumbo.io} (JSON, format errors) and the JDK only.
+ */
+package dev.jumbo.text;
