@@ -1,0 +1,112 @@
+package dev.jumbo.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.jumbo.io.FormatException;
+import dev.jumbo.io.Json;
+import dev.jumbo.nn.Parameter;
+import dev.jumbo.tensor.Tensor;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A randomly initialised GPT-2 in HuggingFace's layout (tools/fixtures/gpt2_tiny.py) against
+ * PyTorch's float64 logits and greedy continuation of the same weights.
+ */
+class Gpt2Test {
+    @TempDir
+    Path tmp;
+
+    private static Path fixture() throws URISyntaxException {
+        return Path.of(Gpt2Test.class.getResource("/gpt2-tiny/config.json").toURI()).getParent();
+    }
+
+    private static Map<?, ?> reference() throws Exception {
+        return (Map<?, ?>) Json.parse(Files.readString(fixture().resolve("reference.json")));
+    }
+
+    private static int[] ints(Object list) {
+        return ((List<?>) list).stream().mapToInt(x -> ((Long) x).intValue()).toArray();
+    }
+
+    @Test
+    void logitsMatchPyTorch() throws Exception {
+        Gpt2 gpt2 = Gpt2.load(fixture());
+        Map<?, ?> ref = reference();
+        int[] prompt = ints(ref.get("prompt"));
+        float[] ids = new float[prompt.length];
+        for (int i = 0; i < ids.length; i++) ids[i] = prompt[i];
+        float[] got = gpt2.forward(Tensor.of(ids, 1, ids.length)).toFloatArray();
+        List<?> rows = (List<?>) ref.get("logits");
+        double maxDiff = 0, maxRef = 0;
+        int i = 0;
+        for (Object row : rows)
+            for (Object v : (List<?>) row) {
+                double want = ((Number) v).doubleValue();
+                maxDiff = Math.max(maxDiff, Math.abs(got[i++] - want));
+                maxRef = Math.max(maxRef, Math.abs(want));
+            }
+        assertThat(i).isEqualTo(got.length);
+        assertThat(maxDiff / maxRef).as("max |jumbo - torch| / max |torch|").isLessThanOrEqualTo(1e-4);
+    }
+
+    @Test
+    void greedyDecodingGivesPyTorchsTokens() throws Exception {
+        Gpt2 gpt2 = Gpt2.load(fixture());
+        Map<?, ?> ref = reference();
+        int[] ids = ints(ref.get("prompt")), want = ints(ref.get("greedy"));
+        int[] generated = new int[want.length];
+        for (int s = 0; s < want.length; s++) {
+            float[] next = gpt2.logits(ids);
+            int best = 0;
+            for (int v = 1; v < next.length; v++) if (next[v] > next[best]) best = v;
+            generated[s] = best;
+            ids = java.util.Arrays.copyOf(ids, ids.length + 1);
+            ids[ids.length - 1] = best;
+        }
+        assertThat(generated).containsExactly(want);
+    }
+
+    @Test
+    void everyParameterGetsAGradient() throws Exception {
+        Gpt2 gpt2 = new Gpt2(new Gpt2Config(20, 8, 16, 2, 2, 1e-5));
+        for (Parameter p : gpt2.parameters()) p.value().requiresGrad(true);
+        Tensor logits = gpt2.forward(Tensor.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3));
+        assertThat(logits.shape().toArray()).containsExactly(2, 3, 20);
+        logits.square().mean().backward();
+        for (Parameter p : gpt2.parameters())
+            assertThat(p.value().grad()).as(p.name()).isNotNull();
+    }
+
+    @Test
+    void malformedFoldersAreNamed() throws Exception {
+        for (String f : new String[] {"config.json", "model.safetensors"}) Files.copy(fixture().resolve(f), tmp.resolve(f));
+        String config = Files.readString(tmp.resolve("config.json"));
+        Files.writeString(tmp.resolve("config.json"), config.replace("\"n_embd\": 32", "\"n_embd\": -32"));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class)
+                .hasMessageContaining("config.json").hasMessageContaining("n_embd must be positive");
+        Files.writeString(tmp.resolve("config.json"), config.replace("\"n_layer\": 2", "\"n_layer\": 3"));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class)
+                .hasMessageContaining("model.safetensors").hasMessageContaining("h.2.");
+        Files.writeString(tmp.resolve("config.json"), config);
+        byte[] weights = Files.readAllBytes(tmp.resolve("model.safetensors"));
+        Files.write(tmp.resolve("model.safetensors"), java.util.Arrays.copyOf(weights, weights.length - 100));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class).hasMessageContaining("model.safetensors");
+        Files.delete(tmp.resolve("model.safetensors"));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class).hasMessageContaining("no such file");
+    }
+
+    @Test
+    void rejectsTooLongSequencesAndUnknownIds() throws IOException, URISyntaxException {
+        Gpt2 gpt2 = Gpt2.load(fixture());
+        assertThatThrownBy(() -> gpt2.logits(new int[25])).hasMessageContaining("context of 24");
+        assertThatThrownBy(() -> gpt2.logits(new int[] {96})).hasMessageContaining("96");
+    }
+}
