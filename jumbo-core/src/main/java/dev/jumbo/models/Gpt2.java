@@ -29,7 +29,7 @@ import java.util.Map;
  * <p>Parameter names follow Jumbo's layers ({@code h.0.attn.c_attn.kernel}); {@link #fromHuggingFace}
  * maps HuggingFace's ({@code h.0.attn.c_attn.weight}, stored [in, out] like a Dense kernel).
  */
-public final class Gpt2 extends Module {
+public final class Gpt2 extends Module implements CausalLm {
     private final Gpt2Config config;
     private final Embedding wte;
     private final Embedding wpe;
@@ -70,18 +70,96 @@ public final class Gpt2 extends Module {
         if (t > config.nPositions())
             throw new IllegalArgumentException("sequence of " + t + " tokens is longer than the model's context of " + config.nPositions());
         float[] raw = ids.toFloatArray();
-        int[] tokens = new int[raw.length], positions = new int[t];
+        int[] tokens = new int[raw.length];
         for (int i = 0; i < raw.length; i++) {
             tokens[i] = (int) raw[i];
             if (tokens[i] != raw[i] || tokens[i] < 0 || tokens[i] >= config.vocabSize())
                 throw new IllegalArgumentException("token id " + raw[i] + " is outside the vocabulary of " + config.vocabSize());
         }
-        for (int i = 0; i < t; i++) positions[i] = i;
-        Tensor x = wte.embeddings().value().rows(tokens).reshape(b, t, d)
-                .add(wpe.embeddings().value().rows(positions));
-        Tensor mask = causalMask(t);
-        for (Block block : h) x = block.forward(x, mask);
+        Tensor x = embed(tokens, b, t, 0);
+        Tensor mask = causalMask(t, 0);
+        for (Block block : h) x = block.forward(x, mask, null, 0);
         return lnF.forward(x).matmul(wte.embeddings().value().transpose(0, 1));
+    }
+
+    /** Token plus position embeddings of {@code [b, t]} tokens whose first position is {@code start}. */
+    private Tensor embed(int[] tokens, int b, int t, int start) {
+        int[] positions = new int[t];
+        for (int i = 0; i < t; i++) positions[i] = start + i;
+        return wte.embeddings().value().rows(tokens).reshape(b, t, config.nEmbd())
+                .add(wpe.embeddings().value().rows(positions));
+    }
+
+    /** An empty cache of keys and values: one per sequence being generated. */
+    @Override
+    public KvCache start() {
+        return new KvCache(this);
+    }
+
+    @Override
+    public int contextLength() {
+        return config.nPositions();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    /**
+     * {@link KvCache#feed}: {@code ids} after the tokens already in {@code cache} (all of a prompt at once, then one
+     * token at a time) and returns the logits of the token that follows them. Only the new tokens
+     * are computed: earlier ones' keys and values come from the cache, which grows by
+     * {@code ids.length}. Records no gradients.
+     *
+     * @throws IllegalArgumentException if the cache would outgrow the context or an id is outside the vocabulary
+     */
+    float[] next(KvCache cache, int[] ids) {
+        if (ids.length == 0) throw new IllegalArgumentException("no tokens to feed");
+        int past = cache.length;
+        if (past + ids.length > config.nPositions())
+            throw new IllegalArgumentException("sequence of " + (past + ids.length) + " tokens is longer than the model's context of " + config.nPositions());
+        for (int id : ids)
+            if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
+        try (var scope = GradMode.noGrad()) {
+            Tensor x = embed(ids, 1, ids.length, past);
+            Tensor mask = causalMask(ids.length, past);
+            for (int l = 0; l < h.length; l++) x = h[l].forward(x, mask, cache, l);
+            cache.length = past + ids.length;
+            Tensor last = lnF.forward(x.slice(1, ids.length - 1, ids.length));
+            return last.matmul(wte.embeddings().value().transpose(0, 1)).toFloatArray();
+        }
+    }
+
+    /** Keys and values of the tokens fed so far, per layer, {@code [1, heads, length, headDim]}. */
+    public static final class KvCache implements CausalLm.Session {
+        private final Gpt2 model;
+        private final Tensor[] keys;
+        private final Tensor[] values;
+        private int length;
+
+        KvCache(Gpt2 model) {
+            this.model = model;
+            keys = new Tensor[model.h.length];
+            values = new Tensor[model.h.length];
+        }
+
+        @Override
+        public float[] feed(int[] ids) {
+            return model.next(this, ids);
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        /** Appends this step's keys and values of layer {@code l} and returns all of them. */
+        Tensor[] append(int l, Tensor k, Tensor v) {
+            keys[l] = keys[l] == null ? k.contiguous() : Tensor.concat(2, java.util.List.of(keys[l], k));
+            values[l] = values[l] == null ? v.contiguous() : Tensor.concat(2, java.util.List.of(values[l], v));
+            return new Tensor[] {keys[l], values[l]};
+        }
     }
 
     /** The next-token logits after {@code ids} (one sequence), without recording gradients. */
@@ -94,12 +172,16 @@ public final class Gpt2 extends Module {
         }
     }
 
-    /** 0 where a position may look (itself and earlier), -infinity where it may not. */
-    private static Tensor causalMask(int t) {
-        float[] m = new float[t * t];
+    /**
+     * {@code [t, past + t]}: 0 where new token i (at position past + i) may look (itself and
+     * earlier), -infinity where it may not.
+     */
+    private static Tensor causalMask(int t, int past) {
+        int width = past + t;
+        float[] m = new float[t * width];
         for (int i = 0; i < t; i++)
-            for (int j = i + 1; j < t; j++) m[i * t + j] = Float.NEGATIVE_INFINITY;
-        return Tensor.of(m, t, t);
+            for (int j = past + i + 1; j < width; j++) m[i * width + j] = Float.NEGATIVE_INFINITY;
+        return Tensor.of(m, t, width);
     }
 
     /**
@@ -170,14 +252,14 @@ public final class Gpt2 extends Module {
             mlp = register("mlp", new Mlp(c));
         }
 
-        Tensor forward(Tensor x, Tensor mask) {
-            x = x.add(attn.forward(ln1.forward(x), mask));
+        Tensor forward(Tensor x, Tensor mask, KvCache cache, int layer) {
+            x = x.add(attn.forward(ln1.forward(x), mask, cache, layer));
             return x.add(mlp.forward(ln2.forward(x)));
         }
 
         @Override
         public Tensor forward(Tensor x) {
-            return forward(x, causalMask(x.dim(1)));
+            return forward(x, causalMask(x.dim(1), 0), null, 0);
         }
     }
 
@@ -195,10 +277,16 @@ public final class Gpt2 extends Module {
             cProj = built(register("c_proj", new Dense(c.nEmbd(), Activation.LINEAR)), Shape.of(c.nEmbd()));
         }
 
-        Tensor forward(Tensor x, Tensor mask) {
+        /** With a cache, the keys and values of earlier tokens are taken from it and this step's are added to it. */
+        Tensor forward(Tensor x, Tensor mask, KvCache cache, int layer) {
             int b = x.dim(0), t = x.dim(1), d = heads * headDim;
             Tensor qkv = cAttn.forward(x);
             Tensor q = split(qkv, 0, b, t), k = split(qkv, d, b, t), v = split(qkv, 2 * d, b, t);
+            if (cache != null) {
+                Tensor[] kv = cache.append(layer, k, v);
+                k = kv[0];
+                v = kv[1];
+            }
             Tensor att = q.matmul(k.transpose(2, 3)).mul((float) (1 / Math.sqrt(headDim))).add(mask).softmax();
             Tensor y = att.matmul(v).permute(0, 2, 1, 3).reshape(b, t, d);
             return cProj.forward(y);
@@ -211,7 +299,7 @@ public final class Gpt2 extends Module {
 
         @Override
         public Tensor forward(Tensor x) {
-            return forward(x, causalMask(x.dim(1)));
+            return forward(x, causalMask(x.dim(1), 0), null, 0);
         }
     }
 
