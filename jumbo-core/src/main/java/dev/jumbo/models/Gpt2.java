@@ -204,6 +204,39 @@ public final class Gpt2 extends Module implements CausalLm {
     }
 
     /**
+     * Writes {@code dir/config.json} and {@code dir/model.safetensors} in HuggingFace's layout and
+     * names (the file {@link #load} reads, and HuggingFace's {@code GPT2LMHeadModel} too). Each file
+     * is replaced atomically.
+     */
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model_type", "gpt2");
+        c.put("architectures", java.util.List.of("GPT2LMHeadModel"));
+        c.put("vocab_size", config.vocabSize());
+        c.put("n_positions", config.nPositions());
+        c.put("n_ctx", config.nPositions());
+        c.put("n_embd", config.nEmbd());
+        c.put("n_layer", config.nLayer());
+        c.put("n_head", config.nHead());
+        c.put("layer_norm_epsilon", config.layerNormEpsilon());
+        c.put("activation_function", "gelu_new");
+        c.put("tie_word_embeddings", true);
+        dev.jumbo.io.AtomicFiles.writeString(dir.resolve("config.json"), dev.jumbo.io.Json.write(c, true) + "\n");
+        Map<String, Tensor> hf = new LinkedHashMap<>();
+        stateDict().forEach((name, value) -> {
+            String leaf = name.substring(name.lastIndexOf('.') + 1);
+            String mapped = switch (leaf) {
+                case "embeddings", "gamma", "kernel" -> "weight";
+                case "beta" -> "bias";
+                default -> leaf;
+            };
+            hf.put(name.substring(0, name.lastIndexOf('.') + 1) + mapped, value);
+        });
+        Safetensors.write(dir.resolve("model.safetensors"), hf, Map.of("format", "pt"));
+    }
+
+    /**
      * HuggingFace's GPT-2 tensor names mapped onto this class's: a {@code transformer.} prefix and
      * the {@code lm_head} (tied to {@code wte}) and causal-mask buffers ({@code attn.bias},
      * {@code attn.masked_bias}) of older checkpoints are dropped; layer norms' weight and bias

@@ -86,6 +86,18 @@ class Gpt2Test {
     }
 
     @Test
+    void savesHuggingFaceLayoutThatLoadsBackTheSame() throws Exception {
+        Gpt2 gpt2 = new Gpt2(new Gpt2Config(30, 12, 16, 2, 4, 1e-5));
+        gpt2.save(tmp);
+        Map<String, Tensor> hf = dev.jumbo.io.Safetensors.read(tmp.resolve("model.safetensors"));
+        assertThat(hf).containsKeys("wte.weight", "wpe.weight", "h.1.ln_2.bias", "h.0.attn.c_attn.weight", "h.0.mlp.c_proj.weight", "ln_f.weight");
+        assertThat(hf.get("h.0.attn.c_attn.weight").shape().toArray()).containsExactly(16, 48); // Conv1D: [in, out]
+        Gpt2 back = Gpt2.load(tmp);
+        assertThat(back.config()).isEqualTo(gpt2.config());
+        assertThat(back.logits(new int[] {1, 2, 3})).containsExactly(gpt2.logits(new int[] {1, 2, 3}));
+    }
+
+    @Test
     void malformedFoldersAreNamed() throws Exception {
         for (String f : new String[] {"config.json", "model.safetensors"}) Files.copy(fixture().resolve(f), tmp.resolve(f));
         String config = Files.readString(tmp.resolve("config.json"));

@@ -1,0 +1,102 @@
+package dev.jumbo.cli;
+
+import dev.jumbo.models.GenerationConfig;
+import dev.jumbo.models.Generator;
+import dev.jumbo.models.Gpt2;
+import dev.jumbo.text.ByteLevelBpe;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jumbo generate}: text from a GPT-2 folder, streamed as it is produced. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = {"Generate text with a GPT-2 model folder (config.json, model.safetensors, and tokenizer.json or vocab.json + merges.txt).",
+                "Example: jumbo generate --model models/gpt2 --prompt \"Hello, I'm a language model,\" --max-new-tokens 30 --top-k 40 --seed 1"})
+final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "HuggingFace-layout GPT-2 folder.")
+    Path model;
+
+    @Option(names = "--prompt", required = true, description = "The text to continue.")
+    String prompt;
+
+    @Option(names = "--max-new-tokens", defaultValue = "50", description = "Tokens to generate at most (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--greedy", description = "Always the most likely token (no sampling).")
+    boolean greedy;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "Sample among the k most likely tokens; 0 for all (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "Nucleus sampling mass; 1 for all (default: ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Option(names = "--repetition-penalty", defaultValue = "1.0", description = "HuggingFace's repetition penalty; 1 for none (default: ${DEFAULT-VALUE}).")
+    double repetitionPenalty;
+
+    @Option(names = "--num-return-sequences", defaultValue = "1", description = "Independent continuations (default: ${DEFAULT-VALUE}).")
+    int numReturnSequences;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--stop", description = "Stop when the generated text contains this string (repeatable).")
+    List<String> stops = new ArrayList<>();
+
+    @Option(names = "--json", description = "Print one JSON object as the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Main.banner(spec.commandLine().getErr());
+        Gpt2 gpt2 = Gpt2.load(model);
+        ByteLevelBpe tokenizer = ByteLevelBpe.load(model);
+        GenerationConfig config = GenerationConfig.defaults().maxNewTokens(maxNewTokens).greedy(greedy).temperature(temperature)
+                .topK(topK).topP(topP).repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stops)
+                .eosTokenId(tokenizer.id("<|endoftext|>")).numReturnSequences(numReturnSequences);
+        PrintWriter out = spec.commandLine().getOut();
+        int[] current = {-1};
+        Generator.Generation g = Generator.generate(gpt2, tokenizer, prompt, config, (seq, id, text) -> {
+            if (seq != current[0]) {
+                if (current[0] >= 0) out.println();
+                if (numReturnSequences > 1) out.printf("--- sequence %d%n", seq + 1);
+                out.print(prompt);
+                current[0] = seq;
+            }
+            out.print(text);
+            out.flush();
+        });
+        out.println();
+        spec.commandLine().getErr().printf("%d tokens, %.1f tokens/s%n", g.generatedTokens(), g.tokensPerSecond());
+        if (json) {
+            List<Map<String, Object>> seqs = new ArrayList<>();
+            for (Generator.Sequence s : g.sequences()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("text", s.text());
+                m.put("token_ids", s.tokenIds());
+                seqs.add(m);
+            }
+            Map<String, Object> o = new LinkedHashMap<>();
+            o.put("prompt_token_ids", g.promptTokenIds());
+            o.put("sequences", seqs);
+            o.put("generated_tokens", g.generatedTokens());
+            o.put("tokens_per_second", Math.round(g.tokensPerSecond() * 10) / 10.0);
+            out.println(JsonOutput.line(o));
+        }
+        return 0;
+    }
+}
