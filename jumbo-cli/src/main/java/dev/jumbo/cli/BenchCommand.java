@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jumbo bench}: speed figures, medians over repeats. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm GFLOPS, training seconds per epoch, inference images per second.",
-        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class, BenchCommand.InferBench.class})
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class, BenchCommand.InferBench.class, BenchCommand.GenerateBench.class})
 final class BenchCommand {
 
     static double median(List<Double> v) {
@@ -213,6 +213,72 @@ final class BenchCommand {
                 out.println(JsonOutput.line(row));
             }
             return 0;
+        }
+    }
+
+    @Command(name = "generate", mixinStandardHelpOptions = true,
+            description = "GPT-2 prefill and decode tokens/s on a model of the given shape with random weights (default: GPT-2 small, 124M).")
+    static final class GenerateBench implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--layers", defaultValue = "12", description = "Blocks (default: ${DEFAULT-VALUE}).")
+        int layers;
+
+        @Option(names = "--dim", defaultValue = "768", description = "Width (default: ${DEFAULT-VALUE}).")
+        int dim;
+
+        @Option(names = "--heads", defaultValue = "12", description = "Attention heads (default: ${DEFAULT-VALUE}).")
+        int heads;
+
+        @Option(names = "--vocab", defaultValue = "50257", description = "Vocabulary (default: ${DEFAULT-VALUE}).")
+        int vocab;
+
+        @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prompt length for prefill (default: ${DEFAULT-VALUE}).")
+        int promptTokens;
+
+        @Option(names = "--new-tokens", defaultValue = "32", description = "Tokens decoded one at a time after the prompt (default: ${DEFAULT-VALUE}).")
+        int newTokens;
+
+        @Option(names = "--json", description = "Print one JSON object as the last line.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            Main.banner(spec.commandLine().getErr());
+            Init.seed(1);
+            dev.jumbo.models.Gpt2 gpt2 = new dev.jumbo.models.Gpt2(
+                    new dev.jumbo.models.Gpt2Config(vocab, promptTokens + newTokens, dim, layers, heads, 1e-5));
+            Random rnd = new Random(1);
+            int[] prompt = rnd.ints(promptTokens, 0, vocab).toArray();
+            run(gpt2, java.util.Arrays.copyOf(prompt, Math.min(32, promptTokens)), Math.min(4, newTokens), rnd); // warm-up
+            double[] r = run(gpt2, prompt, newTokens, rnd);
+            out.printf("prefill %d tokens: %.1f tokens/s; decode %d tokens: %.1f tokens/s (%d layers, width %d, %d heads, vocab %d)%n",
+                    promptTokens, r[0], newTokens, r[1], layers, dim, heads, vocab);
+            if (json) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("layers", layers);
+                row.put("dim", dim);
+                row.put("prompt_tokens", promptTokens);
+                row.put("new_tokens", newTokens);
+                row.put("threads", Parallel.threads());
+                row.put("prefill_tokens_per_second", Math.round(r[0] * 10) / 10.0);
+                row.put("decode_tokens_per_second", Math.round(r[1] * 10) / 10.0);
+                out.println(JsonOutput.line(row));
+            }
+            return 0;
+        }
+
+        /** {prefill tokens/s, decode tokens/s}: the prompt fed at once, then one token at a time. */
+        private static double[] run(dev.jumbo.models.Gpt2 gpt2, int[] prompt, int newTokens, Random rnd) {
+            dev.jumbo.models.CausalLm.Session s = gpt2.start();
+            long t0 = System.nanoTime();
+            s.feed(prompt);
+            long t1 = System.nanoTime();
+            for (int i = 0; i < newTokens; i++) s.feed(new int[] {rnd.nextInt(gpt2.vocabSize())});
+            long t2 = System.nanoTime();
+            return new double[] {prompt.length / ((t1 - t0) / 1e9), newTokens / Math.max((t2 - t1) / 1e9, 1e-9)};
         }
     }
 }

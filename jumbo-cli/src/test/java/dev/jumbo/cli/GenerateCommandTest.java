@@ -64,6 +64,15 @@ class GenerateCommandTest {
     }
 
     @Test
+    void benchGenerateReportsPrefillAndDecodeSpeed() throws Exception {
+        CliTest.Result r = CliTest.run("bench", "generate", "--layers", "2", "--dim", "64", "--heads", "4", "--vocab", "300",
+                "--prompt-tokens", "40", "--new-tokens", "5", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.lastJson().get("prefill_tokens_per_second").asDouble()).isPositive();
+        assertThat(r.lastJson().get("decode_tokens_per_second").asDouble()).isPositive();
+    }
+
+    @Test
     void badFoldersEndWithOneLine() throws Exception {
         Path bad = dir.resolveSibling(dir.getFileName() + "-bad");
         Files.createDirectories(bad);
