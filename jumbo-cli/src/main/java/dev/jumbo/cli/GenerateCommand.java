@@ -3,7 +3,8 @@ package dev.jumbo.cli;
 import dev.jumbo.models.GenerationConfig;
 import dev.jumbo.models.Generator;
 import dev.jumbo.models.Gpt2;
-import dev.jumbo.text.ByteLevelBpe;
+import dev.jumbo.text.Tokenizer;
+import dev.jumbo.text.Tokenizers;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,7 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
         Gpt2 gpt2 = Gpt2.load(model);
-        ByteLevelBpe tokenizer = ByteLevelBpe.load(model);
+        Tokenizer tokenizer = Tokenizers.load(model);
         GenerationConfig config = GenerationConfig.defaults().maxNewTokens(maxNewTokens).greedy(greedy).temperature(temperature)
                 .topK(topK).topP(topP).repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stops)
                 .eosTokenId(tokenizer.id("<|endoftext|>")).numReturnSequences(numReturnSequences);

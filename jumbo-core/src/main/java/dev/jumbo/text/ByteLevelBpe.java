@@ -245,6 +245,7 @@ public final class ByteLevelBpe implements Tokenizer {
     }
 
     /** The id of a token string (such as {@code "<|endoftext|>"}), or -1. */
+    @Override
     public int id(String token) {
         return ids.getOrDefault(token, -1);
     }

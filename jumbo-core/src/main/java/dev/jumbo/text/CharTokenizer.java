@@ -67,6 +67,25 @@ public final class CharTokenizer implements Tokenizer {
         return sb.toString();
     }
 
+    /**
+     * Writes {@code dir/tokenizer.json}: a HuggingFace WordLevel model whose tokens are the
+     * characters, with a pre-tokenizer that isolates every character ({@link Tokenizers#load} reads it back).
+     */
+    public void save(java.nio.file.Path dir) throws java.io.IOException {
+        java.util.Map<String, Object> vocab = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < codePoints.length; i++) vocab.put(new String(Character.toChars(codePoints[i])), i);
+        java.util.Map<String, Object> model = new java.util.LinkedHashMap<>();
+        model.put("type", "WordLevel");
+        model.put("vocab", vocab);
+        model.put("unk_token", new String(Character.toChars(codePoints[0])));
+        java.util.Map<String, Object> root = new java.util.LinkedHashMap<>();
+        root.put("version", "1.0");
+        root.put("pre_tokenizer", java.util.Map.of("type", "Split", "pattern", java.util.Map.of("Regex", "(?s)."), "behavior", "Isolated", "invert", false));
+        root.put("model", model);
+        java.nio.file.Files.createDirectories(dir);
+        dev.jumbo.io.AtomicFiles.writeString(dir.resolve("tokenizer.json"), dev.jumbo.io.Json.write(root, false));
+    }
+
     @Override
     public int vocabSize() {
         return codePoints.length;

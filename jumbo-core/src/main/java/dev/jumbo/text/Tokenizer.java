@@ -18,4 +18,9 @@ public interface Tokenizer {
 
     /** Number of ids: every id is in {@code [0, vocabSize())}. */
     int vocabSize();
+
+    /** The id of a whole token such as {@code "<|endoftext|>"} or {@code "[MASK]"}, or -1 if there is none. */
+    default int id(String token) {
+        return -1;
+    }
 }

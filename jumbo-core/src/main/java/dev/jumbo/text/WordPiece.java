@@ -158,6 +158,7 @@ public final class WordPiece implements Tokenizer {
     }
 
     /** The id of a token such as {@code "[MASK]"}, or -1. */
+    @Override
     public int id(String token) {
         return ids.getOrDefault(token, -1);
     }

@@ -1,0 +1,119 @@
+package dev.jumbo.cli;
+
+import dev.jumbo.models.Gpt2;
+import dev.jumbo.models.Gpt2Config;
+import dev.jumbo.models.LmTrainer;
+import dev.jumbo.nn.Init;
+import dev.jumbo.text.CharTokenizer;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jumbo train-lm}: a GPT trained from scratch on a text file, saved as a HuggingFace-layout folder. */
+@Command(name = "train-lm", mixinStandardHelpOptions = true,
+        description = {"Train a GPT on a text file (character tokenizer) and write a folder that jumbo generate loads.",
+                "Example: jumbo train-lm --text ../shared/data/tinyshakespeare.txt --layers 4 --heads 4 --dim 128 --context 64 --batch-size 12 --iters 5000 --out runs/shakespeare"})
+final class TrainLmCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 training text; its last 10% is held out.")
+    Path text;
+
+    @Option(names = "--tokenizer", defaultValue = "char", description = "Only 'char' for now: one token per character of the text.")
+    String tokenizer;
+
+    @Option(names = "--layers", defaultValue = "4", description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--heads", defaultValue = "4", description = "Attention heads (default: ${DEFAULT-VALUE}).")
+    int heads;
+
+    @Option(names = "--dim", defaultValue = "128", description = "Width (default: ${DEFAULT-VALUE}).")
+    int dim;
+
+    @Option(names = "--context", defaultValue = "64", description = "Tokens of context (default: ${DEFAULT-VALUE}).")
+    int context;
+
+    @Option(names = "--batch-size", defaultValue = "12", description = "Windows per step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--iters", defaultValue = "2000", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    int iters;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate after a warm-up of 100 steps, then cosine decay to a tenth (default: ${DEFAULT-VALUE}).")
+    double lr;
+
+    @Option(names = "--eval-every", defaultValue = "250", description = "Steps between validation losses and saves (default: ${DEFAULT-VALUE}).")
+    int evalEvery;
+
+    @Option(names = "--seed", defaultValue = "1337", description = "Initial weights and batch order (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for config.json, model.safetensors and tokenizer.json.")
+    Path out;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Main.banner(spec.commandLine().getErr());
+        if (!"char".equals(tokenizer)) throw new IllegalArgumentException("--tokenizer " + tokenizer + " is not supported yet: use char");
+        if (evalEvery <= 0) throw new IllegalArgumentException("--eval-every must be positive, got " + evalEvery);
+        String corpus;
+        try {
+            corpus = Files.readString(text, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(text.toString(), null, "no such file");
+        }
+        CharTokenizer chars = CharTokenizer.of(corpus);
+        int[] tokens = chars.encode(corpus);
+        Init.seed(seed);
+        Gpt2 gpt2 = new Gpt2(new Gpt2Config(chars.vocabSize(), context, dim, layers, heads, 1e-5));
+        LmTrainer trainer = new LmTrainer(gpt2, tokens,
+                new LmTrainer.Options(context, batchSize, iters, lr, Math.min(100, iters / 10), 0.1, seed));
+        PrintWriter err = spec.commandLine().getErr();
+        err.printf("%d characters, vocabulary %d, %d parameters%n", tokens.length, chars.vocabSize(),
+                gpt2.parameters().stream().mapToLong(p -> p.value().size()).sum());
+        double trainLoss = Double.NaN, valLoss = Double.NaN, running = 0;
+        int runningCount = 0;
+        long start = System.nanoTime();
+        for (int i = 1; i <= iters; i++) {
+            double l = trainer.step();
+            running += l;
+            runningCount++;
+            if (i % evalEvery == 0 || i == iters) {
+                trainLoss = running / runningCount;
+                running = 0;
+                runningCount = 0;
+                valLoss = trainer.validationLoss(20);
+                err.printf("iter %d: train loss %.4f, val loss %.4f, %.0f ms/iter%n", i, trainLoss, valLoss, (System.nanoTime() - start) / 1e6 / i);
+                err.flush();
+                gpt2.save(out); // each file replaced atomically: an interrupted run leaves the last good save
+                chars.save(out);
+            }
+        }
+        double msPerIter = (System.nanoTime() - start) / 1e6 / iters;
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf("train loss %.4f, val loss %.4f after %d iterations (%.0f ms/iter); model written to %s%n", trainLoss, valLoss, iters, msPerIter, out);
+        if (json) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("train_loss", Math.round(trainLoss * 10000) / 10000.0);
+            r.put("val_loss", Math.round(valLoss * 10000) / 10000.0);
+            r.put("iters", iters);
+            r.put("ms_per_iter", Math.round(msPerIter * 10) / 10.0);
+            o.println(JsonOutput.line(r));
+        }
+        return 0;
+    }
+}
