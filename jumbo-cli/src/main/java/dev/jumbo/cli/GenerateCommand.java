@@ -58,6 +58,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--stop", description = "Stop when the generated text contains this string (repeatable).")
     List<String> stops = new ArrayList<>();
 
+    @Option(names = "--sliding-window", description = "Past the model's context, go on from its last context tokens instead of stopping.")
+    boolean slidingWindow;
+
     @Option(names = "--json", description = "Print one JSON object as the last line.")
     boolean json;
 
@@ -68,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
         Tokenizer tokenizer = Tokenizers.load(model);
         GenerationConfig config = GenerationConfig.defaults().maxNewTokens(maxNewTokens).greedy(greedy).temperature(temperature)
                 .topK(topK).topP(topP).repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stops)
-                .eosTokenId(tokenizer.id("<|endoftext|>")).numReturnSequences(numReturnSequences);
+                .eosTokenId(tokenizer.id("<|endoftext|>")).numReturnSequences(numReturnSequences).slidingWindow(slidingWindow);
         PrintWriter out = spec.commandLine().getOut();
         int[] current = {-1};
         Generator.Generation g = Generator.generate(gpt2, tokenizer, prompt, config, (seq, id, text) -> {

@@ -20,10 +20,12 @@ import java.util.List;
  * @param stopStrings        generation ends when the text produced contains one; the text is cut before it
  * @param eosTokenId         a token that ends generation (not included in the output); -1 for none
  * @param numReturnSequences independent continuations of the prompt
+ * @param slidingWindow      past the model's context, keep generating from the last {@code context}
+ *                           tokens (as nanoGPT's sample does) instead of stopping (HuggingFace's behaviour)
  */
 public record GenerationConfig(int maxNewTokens, boolean greedy, double temperature, int topK, double topP,
                                double repetitionPenalty, long seed, List<String> stopStrings, int eosTokenId,
-                               int numReturnSequences) {
+                               int numReturnSequences, boolean slidingWindow) {
     /** @throws IllegalArgumentException quoting the value out of range */
     public GenerationConfig {
         if (maxNewTokens < 0) throw new IllegalArgumentException("max_new_tokens must be >= 0, got " + maxNewTokens);
@@ -38,46 +40,50 @@ public record GenerationConfig(int maxNewTokens, boolean greedy, double temperat
 
     /** 20 new tokens, sampling at temperature 1 from all tokens, seed 0, no stop strings or end token, one sequence. */
     public static GenerationConfig defaults() {
-        return new GenerationConfig(20, false, 1.0, 0, 1.0, 1.0, 0, List.of(), -1, 1);
+        return new GenerationConfig(20, false, 1.0, 0, 1.0, 1.0, 0, List.of(), -1, 1, false);
     }
 
     public GenerationConfig maxNewTokens(int n) {
-        return new GenerationConfig(n, greedy, temperature, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences);
+        return new GenerationConfig(n, greedy, temperature, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig greedy(boolean g) {
-        return new GenerationConfig(maxNewTokens, g, temperature, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, g, temperature, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig temperature(double t) {
-        return new GenerationConfig(maxNewTokens, greedy, t, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, greedy, t, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig topK(int k) {
-        return new GenerationConfig(maxNewTokens, greedy, temperature, k, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, greedy, temperature, k, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig topP(double p) {
-        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, p, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, p, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig repetitionPenalty(double r) {
-        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, r, seed, stopStrings, eosTokenId, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, r, seed, stopStrings, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig seed(long s) {
-        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, s, stopStrings, eosTokenId, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, s, stopStrings, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig stopStrings(List<String> stops) {
-        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, seed, stops, eosTokenId, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, seed, stops, eosTokenId, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig eosTokenId(int id) {
-        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, seed, stopStrings, id, numReturnSequences);
+        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, seed, stopStrings, id, numReturnSequences, slidingWindow);
     }
 
     public GenerationConfig numReturnSequences(int n) {
-        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, n);
+        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, n, slidingWindow);
+    }
+
+    public GenerationConfig slidingWindow(boolean slide) {
+        return new GenerationConfig(maxNewTokens, greedy, temperature, topK, topP, repetitionPenalty, seed, stopStrings, eosTokenId, numReturnSequences, slide);
     }
 }

@@ -62,7 +62,8 @@ public final class Generator {
         int[] seen = promptIds.clone();
         List<Integer> generated = new ArrayList<>();
         String emitted = "";
-        while (generated.size() < config.maxNewTokens() && seen.length < model.contextLength()) {
+        int context = model.contextLength();
+        while (generated.size() < config.maxNewTokens() && (config.slidingWindow() || seen.length < context)) {
             int id = pick(logits, seen, config, random);
             if (id == config.eosTokenId()) break;
             generated.add(id);
@@ -78,9 +79,15 @@ public final class Generator {
             String ready = text.endsWith("\uFFFD") ? emitted : text;
             if (listener != null) listener.onToken(index, id, ready.length() > emitted.length() ? ready.substring(emitted.length()) : "");
             emitted = ready;
-            // the whole sequence, prompt included, stays within the context (HuggingFace's max_length)
-            if (seen.length >= model.contextLength() || generated.size() == config.maxNewTokens()) break;
-            logits = session.feed(new int[] {id});
+            // the whole sequence, prompt included, stays within the context (HuggingFace's max_length) ...
+            if (!config.slidingWindow() && seen.length >= context || generated.size() == config.maxNewTokens()) break;
+            if (session.length() < context) {
+                logits = session.feed(new int[] {id});
+            } else {
+                // ... unless the window slides: the last context tokens, fed afresh
+                session = model.start();
+                logits = session.feed(Arrays.copyOfRange(seen, seen.length - context, seen.length));
+            }
         }
         return new Sequence(tokenizer.decode(ids(generated)), ids(generated));
     }

@@ -81,6 +81,17 @@ class GeneratorTest {
         // the fixture's context is 24: a 20-token prompt leaves room for 4
         assertThat(Generator.generate(gpt2, ASCII, "x".repeat(20), greedy.maxNewTokens(50), null).generatedTokens()).isEqualTo(4);
         assertThatThrownBy(() -> Generator.generate(gpt2, ASCII, "x".repeat(25), greedy, null)).hasMessageContaining("context is 24");
+        // with a sliding window it goes on, each step reading the last 24 tokens
+        int[] slid = Generator.generate(gpt2, ASCII, "x".repeat(20), greedy.maxNewTokens(10).slidingWindow(true), null)
+                .sequences().getFirst().tokenIds();
+        assertThat(slid).hasSize(10);
+        int[] all = new int[30];
+        System.arraycopy(ASCII.encode("x".repeat(20)), 0, all, 0, 20);
+        System.arraycopy(slid, 0, all, 20, 10);
+        float[] last = gpt2.logits(java.util.Arrays.copyOfRange(all, 29 - 24, 29));
+        int best = 0;
+        for (int v = 1; v < last.length; v++) if (last[v] > last[best]) best = v;
+        assertThat(slid[9]).isEqualTo(best);
     }
 
     @Test
