@@ -110,6 +110,11 @@ public final class Bert extends Module {
      * differ in length; they are padded to the longest.
      */
     public float[][] embed(int[][] sequences, boolean normalize) {
+        return embed(sequences, false, normalize);
+    }
+
+    /** {@link #embed(int[][], boolean)}, or with {@code cls} the first token's hidden state instead of the mean. */
+    public float[][] embed(int[][] sequences, boolean cls, boolean normalize) {
         int b = sequences.length, t = 0, d = config.hiddenSize();
         for (int[] s : sequences) t = Math.max(t, s.length);
         float[] ids = new float[b * t], mask = new float[b * t];
@@ -125,7 +130,7 @@ public final class Bert extends Module {
         float[][] out = new float[b][d];
         for (int i = 0; i < b; i++) {
             double[] sum = new double[d];
-            int n = sequences[i].length;
+            int n = cls ? Math.min(1, sequences[i].length) : sequences[i].length;
             for (int j = 0; j < n; j++)
                 for (int k = 0; k < d; k++) sum[k] += h[(i * t + j) * d + k];
             double norm = 0;

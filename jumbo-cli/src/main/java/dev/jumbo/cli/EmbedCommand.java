@@ -1,0 +1,74 @@
+package dev.jumbo.cli;
+
+import dev.jumbo.models.Bert;
+import dev.jumbo.text.Tokenizer;
+import dev.jumbo.text.Tokenizers;
+import dev.jumbo.text.WordPiece;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code jumbo embed}: one vector per text from a BERT folder. */
+@Command(name = "embed", mixinStandardHelpOptions = true,
+        description = {"Sentence embeddings from a BERT model folder (config.json, model.safetensors, tokenizer.json or vocab.txt).",
+                "Example: jumbo embed --model models/all-MiniLM-L6-v2 --normalize \"Hello world\" \"The quick brown fox\""})
+final class EmbedCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "HuggingFace-layout BERT folder.")
+    Path model;
+
+    @Option(names = "--pooling", defaultValue = "mean", description = "mean (over the tokens) or cls (the first token) (default: ${DEFAULT-VALUE}).")
+    String pooling;
+
+    @Option(names = "--normalize", description = "Scale each vector to length 1.")
+    boolean normalize;
+
+    @Option(names = "--json", description = "Print {\"embeddings\": [[...], ...]} as the last line.")
+    boolean json;
+
+    @Parameters(arity = "1..*", paramLabel = "TEXT", description = "Texts to embed.")
+    List<String> texts;
+
+    @Override
+    public Integer call() throws Exception {
+        Main.banner(spec.commandLine().getErr());
+        if (!pooling.equals("mean") && !pooling.equals("cls")) throw new IllegalArgumentException("--pooling must be mean or cls, got " + pooling);
+        Bert bert = Bert.load(model);
+        Tokenizer tokenizer = Tokenizers.load(model);
+        if (!(tokenizer instanceof WordPiece wordPiece))
+            throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
+        int[][] ids = new int[texts.size()][];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = wordPiece.encodeWithSpecialTokens(texts.get(i));
+            int max = bert.config().maxPositionEmbeddings();
+            if (ids[i].length > max) { // truncate as HuggingFace does, keeping [SEP] last
+                int sep = ids[i][ids[i].length - 1];
+                ids[i] = java.util.Arrays.copyOf(ids[i], max);
+                ids[i][max - 1] = sep;
+            }
+        }
+        float[][] vectors = bert.embed(ids, pooling.equals("cls"), normalize);
+        PrintWriter out = spec.commandLine().getOut();
+        List<float[]> rows = new ArrayList<>();
+        for (int i = 0; i < vectors.length; i++) {
+            rows.add(vectors[i]);
+            if (!json) {
+                StringBuilder sb = new StringBuilder();
+                for (int k = 0; k < Math.min(8, vectors[i].length); k++) sb.append(String.format("%s%.4f", k == 0 ? "" : " ", vectors[i][k]));
+                out.printf("%s  [%s ...] (%d dims)%n", texts.get(i), sb, vectors[i].length);
+            }
+        }
+        if (json) out.println(JsonOutput.line(Map.of("embeddings", rows)));
+        return 0;
+    }
+}

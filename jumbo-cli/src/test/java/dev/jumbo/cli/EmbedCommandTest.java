@@ -1,0 +1,53 @@
+package dev.jumbo.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.jumbo.models.Bert;
+import dev.jumbo.models.BertConfig;
+import dev.jumbo.nn.Init;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code jumbo embed} on a small random BERT folder with a tiny WordPiece vocabulary. */
+class EmbedCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void printsOneNormalisedVectorPerText() throws Exception {
+        Init.seed(2);
+        Bert bert = new Bert(new BertConfig(8, 16, 1, 2, 32, 12, 2, 1e-12));
+        // written with HuggingFace's names: linear weights back to [out, in]
+        java.util.Map<String, dev.jumbo.tensor.Tensor> hf = new java.util.LinkedHashMap<>();
+        bert.stateDict().forEach((k, v) -> {
+            String base = k.substring(0, k.lastIndexOf('.')), leaf = k.substring(k.lastIndexOf('.') + 1);
+            switch (leaf) {
+                case "kernel" -> hf.put(base + ".weight", v.transpose(0, 1).contiguous());
+                case "gamma", "embeddings" -> hf.put(base + ".weight", v);
+                case "beta" -> hf.put(base + ".bias", v);
+                default -> hf.put(k, v);
+            }
+        });
+        dev.jumbo.io.Safetensors.write(dir.resolve("model.safetensors"), hf, java.util.Map.of());
+        Files.writeString(dir.resolve("config.json"), "{\"vocab_size\": 8, \"hidden_size\": 16, \"num_hidden_layers\": 1, "
+                + "\"num_attention_heads\": 2, \"intermediate_size\": 32, \"max_position_embeddings\": 12}");
+        Files.writeString(dir.resolve("vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\n##s\n!\n");
+        CliTest.Result r = CliTest.run("embed", "--model", dir.toString(), "--normalize", "--json", "hello worlds!", "world");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode e = r.lastJson().get("embeddings");
+        assertThat(e).hasSize(2);
+        assertThat(e.get(0)).hasSize(16);
+        double norm = 0;
+        for (JsonNode x : e.get(0)) norm += x.asDouble() * x.asDouble();
+        assertThat(norm).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+        float[] direct = bert.embed(new int[][] {{2, 5, 3}}, true)[0];
+        for (int k = 0; k < 16; k++) assertThat(e.get(1).get(k).asDouble()).isCloseTo(direct[k], org.assertj.core.data.Offset.offset(1e-5));
+
+        CliTest.Result bad = CliTest.run("embed", "--model", dir.toString(), "--pooling", "max", "x");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("--pooling must be mean or cls");
+    }
+}
