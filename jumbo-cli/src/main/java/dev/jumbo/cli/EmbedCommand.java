@@ -24,8 +24,11 @@ final class EmbedCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "HuggingFace-layout BERT folder.")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.onnx", description = "HuggingFace-layout BERT folder, or a BERT-family ONNX file (with --tokenizer).")
     Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or vocab.txt (default: the one in the model folder).")
+    Path tokenizerFile;
 
     @Option(names = "--pooling", defaultValue = "mean", description = "mean (over the tokens) or cls (the first token) (default: ${DEFAULT-VALUE}).")
     String pooling;
@@ -43,8 +46,12 @@ final class EmbedCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
         if (!pooling.equals("mean") && !pooling.equals("cls")) throw new IllegalArgumentException("--pooling must be mean or cls, got " + pooling);
-        Bert bert = Bert.load(model);
-        Tokenizer tokenizer = Tokenizers.load(model);
+        boolean onnx = model.getFileName().toString().endsWith(".onnx");
+        if (onnx && tokenizerFile == null) throw new IllegalArgumentException("an ONNX model needs --tokenizer tokenizer.json");
+        Bert bert = onnx ? dev.jumbo.onnx.OnnxBert.load(model) : Bert.load(model);
+        Tokenizer tokenizer = tokenizerFile == null ? Tokenizers.load(model)
+                : tokenizerFile.getFileName().toString().endsWith(".txt") ? WordPiece.fromVocabTxt(tokenizerFile, true)
+                : WordPiece.fromTokenizerJson(tokenizerFile);
         if (!(tokenizer instanceof WordPiece wordPiece))
             throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
         int[][] ids = new int[texts.size()][];

@@ -50,4 +50,26 @@ class EmbedCommandTest {
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("--pooling must be mean or cls");
     }
+
+    @Test
+    void anOnnxModelWithItsTokenizerGivesTheReferenceEmbedding() throws Exception {
+        for (String f : new String[] {"all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json"})
+            try (java.io.InputStream in = EmbedCommandTest.class.getResourceAsStream("/" + f)) {
+                Files.copy(in, dir.resolve(f));
+            }
+        CliTest.Result r = CliTest.run("embed", "--model", dir.resolve("all-minilm-l6-v2.onnx").toString(),
+                "--tokenizer", dir.resolve("all-minilm-l6-v2-tokenizer.json").toString(), "--normalize", "--json", "Hello world");
+        assertThat(r.code()).as(r.err()).isZero();
+        Path ref = null;
+        for (Path p = Path.of("").toAbsolutePath(); p != null && ref == null; p = p.getParent())
+            if (Files.exists(p.resolve("shared/data/reference/minilm-reference.json"))) ref = p.resolve("shared/data/reference/minilm-reference.json");
+        assertThat(ref).as("shared/data beside the checkout").isNotNull();
+        JsonNode item = new com.fasterxml.jackson.databind.ObjectMapper().readTree(ref.toFile()).get("items").get(0);
+        assertThat(item.get("text").asText()).isEqualTo("Hello world");
+        JsonNode got = r.lastJson().get("embeddings").get(0);
+        for (int k = 0; k < 384; k++)
+            assertThat(got.get(k).asDouble()).isCloseTo(item.get("embedding").get(k).asDouble(), org.assertj.core.data.Offset.offset(1e-4));
+        CliTest.Result noTokenizer = CliTest.run("embed", "--model", dir.resolve("all-minilm-l6-v2.onnx").toString(), "x");
+        assertThat(noTokenizer.err()).contains("--tokenizer");
+    }
 }
