@@ -71,5 +71,16 @@ class EmbedCommandTest {
             assertThat(got.get(k).asDouble()).isCloseTo(item.get("embedding").get(k).asDouble(), org.assertj.core.data.Offset.offset(1e-4));
         CliTest.Result noTokenizer = CliTest.run("embed", "--model", dir.resolve("all-minilm-l6-v2.onnx").toString(), "x");
         assertThat(noTokenizer.err()).contains("--tokenizer");
+
+        // converted to a HuggingFace folder, the same model gives the same vector
+        Path folder = dir.resolve("minilm");
+        CliTest.Result convert = CliTest.run("convert", "--model", dir.resolve("all-minilm-l6-v2.onnx").toString(),
+                "--tokenizer", dir.resolve("all-minilm-l6-v2-tokenizer.json").toString(), "--out", folder.toString());
+        assertThat(convert.code()).as(convert.err()).isZero();
+        CliTest.Result fromFolder = CliTest.run("embed", "--model", folder.toString(), "--normalize", "--json", "Hello world");
+        assertThat(fromFolder.code()).as(fromFolder.err()).isZero();
+        JsonNode again = fromFolder.lastJson().get("embeddings").get(0);
+        for (int k = 0; k < 384; k++)
+            assertThat(again.get(k).asDouble()).isCloseTo(got.get(k).asDouble(), org.assertj.core.data.Offset.offset(1e-6));
     }
 }

@@ -163,6 +163,39 @@ public final class Bert extends Module {
     }
 
     /**
+     * Writes {@code dir/config.json} and {@code dir/model.safetensors} in HuggingFace's layout and
+     * names ({@code BertModel}: linear weights [out, in]), each file replaced atomically.
+     */
+    public void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model_type", "bert");
+        c.put("architectures", java.util.List.of("BertModel"));
+        c.put("vocab_size", config.vocabSize());
+        c.put("hidden_size", config.hiddenSize());
+        c.put("num_hidden_layers", config.numHiddenLayers());
+        c.put("num_attention_heads", config.numAttentionHeads());
+        c.put("intermediate_size", config.intermediateSize());
+        c.put("max_position_embeddings", config.maxPositionEmbeddings());
+        c.put("type_vocab_size", config.typeVocabSize());
+        c.put("layer_norm_eps", config.layerNormEps());
+        c.put("hidden_act", "gelu");
+        dev.jumbo.io.AtomicFiles.writeString(dir.resolve("config.json"), dev.jumbo.io.Json.write(c, true) + "\n");
+        Map<String, Tensor> hf = new LinkedHashMap<>();
+        stateDict().forEach((name, value) -> {
+            int dot = name.lastIndexOf('.');
+            String base = name.substring(0, dot + 1);
+            switch (name.substring(dot + 1)) {
+                case "kernel" -> hf.put(base + "weight", value.transpose(0, 1).contiguous());
+                case "gamma", "embeddings" -> hf.put(base + "weight", value);
+                case "beta" -> hf.put(base + "bias", value);
+                default -> hf.put(name, value);
+            }
+        });
+        Safetensors.write(dir.resolve("model.safetensors"), hf, Map.of("format", "pt"));
+    }
+
+    /**
      * HuggingFace's BERT names onto this class's: a {@code bert.} prefix, {@code position_ids}
      * buffers and the heads ({@code cls.}, {@code pooler.}) are dropped; linear weights are
      * transposed into kernels, layer norms' weight/bias become gamma/beta, embeddings' weight

@@ -79,6 +79,20 @@ class BertTest {
     }
 
     @Test
+    void savesHuggingFaceLayoutThatLoadsBackTheSame() throws Exception {
+        Bert bert = Bert.load(fixture());
+        bert.save(tmp);
+        Map<String, Tensor> hf = dev.jumbo.io.Safetensors.read(tmp.resolve("model.safetensors"));
+        assertThat(hf).containsKeys("embeddings.word_embeddings.weight", "encoder.layer.1.attention.self.query.weight",
+                "encoder.layer.0.output.LayerNorm.bias");
+        assertThat(hf.get("encoder.layer.0.intermediate.dense.weight").shape().toArray()).containsExactly(64, 32); // [out, in]
+        Bert back = Bert.load(tmp);
+        assertThat(back.config()).isEqualTo(bert.config());
+        int[][] seqs = sequences(reference());
+        assertThat(back.embed(seqs, true)[1]).containsExactly(bert.embed(seqs, true)[1]);
+    }
+
+    @Test
     void badConfigsAreNamed() throws Exception {
         Files.copy(fixture().resolve("model.safetensors"), tmp.resolve("model.safetensors"));
         String config = Files.readString(fixture().resolve("config.json"));
