@@ -145,19 +145,19 @@ public final class Bert extends Module {
     }
 
     /**
-     * Loads {@code dir/config.json} and {@code dir/model.safetensors} with HuggingFace's names.
+     * Loads {@code dir/config.json} and {@code dir/model.safetensors} (or the shards of
+     * {@code model.safetensors.index.json}) with HuggingFace's names.
      *
      * @throws FormatException naming the file and the problem
      */
     public static Bert load(Path dir) throws IOException {
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
-        Path weights = dir.resolve("model.safetensors");
-        if (!Files.exists(weights)) throw new FormatException(weights, "no such file");
+        Map<String, Tensor> hf = dev.jumbo.io.SafetensorsFolder.read(dir);
         Bert model = new Bert(config);
         try {
-            model.loadStateDict(fromHuggingFace(Safetensors.read(weights)));
+            model.loadStateDict(fromHuggingFace(hf));
         } catch (IllegalArgumentException e) {
-            throw new FormatException(weights, e.getMessage());
+            throw new FormatException(dir.resolve("model.safetensors"), e.getMessage());
         }
         return model;
     }

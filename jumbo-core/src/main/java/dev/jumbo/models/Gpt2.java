@@ -185,20 +185,20 @@ public final class Gpt2 extends Module implements CausalLm {
     }
 
     /**
-     * Loads {@code dir/config.json} and {@code dir/model.safetensors} with HuggingFace's names.
+     * Loads {@code dir/config.json} and {@code dir/model.safetensors} (or the shards of
+     * {@code model.safetensors.index.json}) with HuggingFace's names.
      *
      * @throws FormatException naming the file and the problem (a bad config, a missing or
      *     misshapen tensor, a truncated file)
      */
     public static Gpt2 load(Path dir) throws IOException {
         Gpt2Config config = Gpt2Config.read(dir.resolve("config.json"));
-        Path weights = dir.resolve("model.safetensors");
-        if (!Files.exists(weights)) throw new FormatException(weights, "no such file");
+        Map<String, Tensor> hf = dev.jumbo.io.SafetensorsFolder.read(dir);
         Gpt2 model = new Gpt2(config);
         try {
-            model.loadStateDict(fromHuggingFace(Safetensors.read(weights)));
+            model.loadStateDict(fromHuggingFace(hf));
         } catch (IllegalArgumentException e) {
-            throw new FormatException(weights, e.getMessage());
+            throw new FormatException(dir.resolve("model.safetensors"), e.getMessage());
         }
         return model;
     }

@@ -98,6 +98,41 @@ class Gpt2Test {
     }
 
     @Test
+    void loadsShardedCheckpointsAndNamesABadIndex() throws Exception {
+        Map<String, Tensor> all = dev.jumbo.io.Safetensors.read(fixture().resolve("model.safetensors"));
+        Map<String, Tensor> first = new java.util.LinkedHashMap<>(), second = new java.util.LinkedHashMap<>();
+        Map<String, Object> weightMap = new java.util.LinkedHashMap<>();
+        int i = 0;
+        for (var e : all.entrySet()) {
+            boolean one = i++ % 2 == 0;
+            (one ? first : second).put(e.getKey(), e.getValue());
+            weightMap.put(e.getKey(), one ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+        }
+        Files.copy(fixture().resolve("config.json"), tmp.resolve("config.json"));
+        dev.jumbo.io.Safetensors.write(tmp.resolve("model-00001-of-00002.safetensors"), first, Map.of());
+        dev.jumbo.io.Safetensors.write(tmp.resolve("model-00002-of-00002.safetensors"), second, Map.of());
+        Path index = tmp.resolve("model.safetensors.index.json");
+        Files.writeString(index, Json.write(Map.of("metadata", Map.of(), "weight_map", weightMap), false));
+        assertThat(Gpt2.load(tmp).logits(new int[] {5, 17, 42})).containsExactly(Gpt2.load(fixture()).logits(new int[] {5, 17, 42}));
+
+        Map<String, Object> missing = new java.util.LinkedHashMap<>(weightMap);
+        missing.put("wte.weight", "model-00003-of-00002.safetensors");
+        Files.writeString(index, Json.write(Map.of("weight_map", missing), false));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class)
+                .hasMessageContaining("model.safetensors.index.json").hasMessageContaining("model-00003-of-00002.safetensors");
+        missing.put("wte.weight", "../model-00001-of-00002.safetensors");
+        Files.writeString(index, Json.write(Map.of("weight_map", missing), false));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class).hasMessageContaining("not a file name in this folder");
+        missing.put("wte.weight", "model-00002-of-00002.safetensors".equals(weightMap.get("wte.weight")) ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors");
+        Files.writeString(index, Json.write(Map.of("weight_map", missing), false));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class).hasMessageContaining("has no tensor 'wte.weight'");
+        byte[] shard = Files.readAllBytes(tmp.resolve("model-00002-of-00002.safetensors"));
+        Files.writeString(index, Json.write(Map.of("weight_map", weightMap), false));
+        Files.write(tmp.resolve("model-00002-of-00002.safetensors"), java.util.Arrays.copyOf(shard, shard.length / 2));
+        assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class).hasMessageContaining("model-00002-of-00002.safetensors");
+    }
+
+    @Test
     void malformedFoldersAreNamed() throws Exception {
         for (String f : new String[] {"config.json", "model.safetensors"}) Files.copy(fixture().resolve(f), tmp.resolve(f));
         String config = Files.readString(tmp.resolve("config.json"));
