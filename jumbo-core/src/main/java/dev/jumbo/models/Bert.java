@@ -40,9 +40,17 @@ public final class Bert extends Module {
     private final Embedding types;
     private final LayerNorm embeddingNorm;
     private final Encoder[] layers;
+    private final Dense mlmDense;
+    private final LayerNorm mlmNorm;
+    private final Tensor mlmBias;
 
-    /** A BERT of the given shape with fresh weights. */
+    /** A BERT encoder of the given shape with fresh weights, without the masked-LM head. */
     public Bert(BertConfig c) {
+        this(c, false);
+    }
+
+    /** A BERT of the given shape with fresh weights; {@code mlmHead} adds BertForMaskedLM's prediction head ({@code cls.predictions}). */
+    public Bert(BertConfig c, boolean mlmHead) {
         this.config = c;
         int d = c.hiddenSize();
         Node embeddings = register("embeddings", new Node());
@@ -53,6 +61,38 @@ public final class Bert extends Module {
         Node layer = register("encoder", new Node()).add("layer", new Node());
         layers = new Encoder[c.numHiddenLayers()];
         for (int i = 0; i < layers.length; i++) layers[i] = layer.add(Integer.toString(i), new Encoder(c));
+        if (mlmHead) {
+            Node predictions = register("cls", new Node()).add("predictions", new Node());
+            Node transform = predictions.add("transform", new Node());
+            mlmDense = built(transform.add("dense", new Dense(d, Activation.GELU)), Shape.of(d));
+            mlmNorm = built(transform.add("LayerNorm", new LayerNorm(c.layerNormEps())), Shape.of(d));
+            mlmBias = predictions.parameter("bias", Tensor.zeros(c.vocabSize()));
+        } else {
+            mlmDense = null;
+            mlmNorm = null;
+            mlmBias = null;
+        }
+    }
+
+    /** True when the masked-LM head is present (a BertForMaskedLM checkpoint). */
+    public boolean hasMlmHead() {
+        return mlmDense != null;
+    }
+
+    /**
+     * Vocabulary logits {@code [time, vocab]} at every position of one sequence (no padding),
+     * from the masked-LM head; the output projection is the word embeddings (tied).
+     *
+     * @throws IllegalStateException if the model was loaded without the head
+     */
+    public float[] maskedLmLogits(int[] ids) {
+        if (!hasMlmHead()) throw new IllegalStateException("this BERT has no masked-LM head (cls.predictions.*): load a BertForMaskedLM checkpoint");
+        float[] f = new float[ids.length];
+        for (int i = 0; i < ids.length; i++) f[i] = ids[i];
+        try (var scope = GradMode.noGrad()) {
+            Tensor h = forward(Tensor.of(f, 1, ids.length));
+            return mlmNorm.forward(mlmDense.forward(h)).matmul(words.embeddings().value().transpose(0, 1)).add(mlmBias).toFloatArray();
+        }
     }
 
     private static <L extends Layer> L built(L layer, Shape input) {
@@ -153,7 +193,8 @@ public final class Bert extends Module {
     public static Bert load(Path dir) throws IOException {
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
         Map<String, Tensor> hf = dev.jumbo.io.SafetensorsFolder.read(dir);
-        Bert model = new Bert(config);
+        boolean head = hf.containsKey("cls.predictions.transform.dense.weight");
+        Bert model = new Bert(config, head);
         try {
             model.loadStateDict(fromHuggingFace(hf));
         } catch (IllegalArgumentException e) {
@@ -197,7 +238,7 @@ public final class Bert extends Module {
 
     /**
      * HuggingFace's BERT names onto this class's: a {@code bert.} prefix, {@code position_ids}
-     * buffers and the heads ({@code cls.}, {@code pooler.}) are dropped; linear weights are
+     * buffers, the pooler and heads other than the masked-LM one are dropped; linear weights are
      * transposed into kernels, layer norms' weight/bias become gamma/beta, embeddings' weight
      * becomes embeddings.
      */
@@ -205,7 +246,13 @@ public final class Bert extends Module {
         Map<String, Tensor> out = new LinkedHashMap<>();
         hf.forEach((name, value) -> {
             String n = name.startsWith("bert.") ? name.substring(5) : name;
-            if (n.startsWith("cls.") || n.startsWith("pooler.") || n.endsWith("position_ids")) return;
+            // the pooler, other heads, and the decoder copies of the tied embeddings and bias are not used
+            if (n.startsWith("pooler.") || n.endsWith("position_ids") || n.startsWith("cls.") && !n.startsWith("cls.predictions.")
+                    || n.startsWith("cls.predictions.decoder.")) return;
+            if (n.equals("cls.predictions.bias")) {
+                out.put(n, value);
+                return;
+            }
             int dot = n.lastIndexOf('.');
             String base = n.substring(0, dot), leaf = n.substring(dot + 1), module = base.substring(base.lastIndexOf('.') + 1);
             if (module.equals("LayerNorm")) out.put(base + "." + (leaf.equals("weight") ? "gamma" : leaf.equals("bias") ? "beta" : leaf), value);
@@ -220,6 +267,10 @@ public final class Bert extends Module {
     private static final class Node extends Module {
         <M extends Module> M add(String name, M child) {
             return register(name, child);
+        }
+
+        Tensor parameter(String name, Tensor value) {
+            return addParameter(name, value).value();
         }
 
         @Override

@@ -42,6 +42,7 @@ public final class WordPiece implements Tokenizer {
     private final int unk;
     private final int cls;
     private final int sep;
+    private final java.util.regex.Pattern specials;
 
     private WordPiece(Path source, Map<String, Integer> ids, boolean lowercase, boolean stripAccents) throws FormatException {
         this.ids = ids;
@@ -57,6 +58,10 @@ public final class WordPiece implements Tokenizer {
         unk = required(source, "[UNK]");
         cls = required(source, "[CLS]");
         sep = required(source, "[SEP]");
+        StringBuilder alternatives = new StringBuilder();
+        for (String t : new String[] {"[MASK]", "[CLS]", "[SEP]", "[PAD]", "[UNK]"})
+            if (ids.containsKey(t)) alternatives.append(alternatives.isEmpty() ? "" : "|").append(java.util.regex.Pattern.quote(t));
+        specials = java.util.regex.Pattern.compile(alternatives.toString());
     }
 
     private int required(Path source, String token) throws FormatException {
@@ -116,10 +121,21 @@ public final class WordPiece implements Tokenizer {
         return new WordPiece(file, ids, lowercase, strip != null ? strip : lowercase);
     }
 
+    /**
+     * The ids of {@code text}. Special tokens written in it ({@code [MASK]}, {@code [SEP]} ... as the
+     * vocabulary spells them) stay whole, as in HuggingFace's tokenizers, so a fill-mask prompt works.
+     */
     @Override
     public int[] encode(String text) {
         List<Integer> out = new ArrayList<>();
-        for (String word : words(normalize(text))) pieces(word, out);
+        java.util.regex.Matcher m = specials.matcher(text);
+        int from = 0;
+        while (m.find()) {
+            for (String word : words(normalize(text.substring(from, m.start())))) pieces(word, out);
+            out.add(ids.get(m.group()));
+            from = m.end();
+        }
+        for (String word : words(normalize(text.substring(from)))) pieces(word, out);
         return out.stream().mapToInt(Integer::intValue).toArray();
     }
 

@@ -93,6 +93,26 @@ class BertTest {
     }
 
     @Test
+    void maskedLmLogitsMatchPyTorch() throws Exception {
+        Bert bert = Bert.load(fixture());
+        assertThat(bert.hasMlmHead()).isTrue();
+        Map<?, ?> ref = reference();
+        int[] seq = sequences(ref)[0];
+        float[] got = bert.maskedLmLogits(seq);
+        List<?> want = (List<?>) ref.get("mlm_logits_first_sequence");
+        int v = bert.config().vocabSize();
+        double maxDiff = 0, maxRef = 0;
+        for (int j = 0; j < seq.length; j++)
+            for (int k = 0; k < v; k++) {
+                double w = ((Number) ((List<?>) want.get(j)).get(k)).doubleValue();
+                maxDiff = Math.max(maxDiff, Math.abs(got[j * v + k] - w));
+                maxRef = Math.max(maxRef, Math.abs(w));
+            }
+        assertThat(maxDiff / maxRef).isLessThan(1e-4);
+        assertThatThrownBy(() -> new Bert(bert.config()).maskedLmLogits(seq)).hasMessageContaining("no masked-LM head");
+    }
+
+    @Test
     void badConfigsAreNamed() throws Exception {
         Files.copy(fixture().resolve("model.safetensors"), tmp.resolve("model.safetensors"));
         String config = Files.readString(fixture().resolve("config.json"));

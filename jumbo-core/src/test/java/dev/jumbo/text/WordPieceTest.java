@@ -56,6 +56,7 @@ class WordPieceTest {
         assertThat(bert.encode("🦙")).containsExactly(bert.id("[UNK]"));
         assertThat(bert.decode(bert.encode("unbelievable tokenization"))).isEqualTo("unbelievable tokenization");
         assertThat(bert.vocabSize()).isEqualTo(30522);
+        assertThat(bert.tokens(bert.encode("Paris is the [MASK] of France."))).containsExactly("paris", "is", "the", "[MASK]", "of", "france", ".");
     }
 
     @Test
