@@ -208,7 +208,6 @@ public final class Bert extends Module {
      * names ({@code BertModel}: linear weights [out, in]), each file replaced atomically.
      */
     public void save(Path dir) throws IOException {
-        Files.createDirectories(dir);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model_type", "bert");
         c.put("architectures", java.util.List.of("BertModel"));
@@ -221,19 +220,7 @@ public final class Bert extends Module {
         c.put("type_vocab_size", config.typeVocabSize());
         c.put("layer_norm_eps", config.layerNormEps());
         c.put("hidden_act", "gelu");
-        dev.jumbo.io.AtomicFiles.writeString(dir.resolve("config.json"), dev.jumbo.io.Json.write(c, true) + "\n");
-        Map<String, Tensor> hf = new LinkedHashMap<>();
-        stateDict().forEach((name, value) -> {
-            int dot = name.lastIndexOf('.');
-            String base = name.substring(0, dot + 1);
-            switch (name.substring(dot + 1)) {
-                case "kernel" -> hf.put(base + "weight", value.transpose(0, 1).contiguous());
-                case "gamma", "embeddings" -> hf.put(base + "weight", value);
-                case "beta" -> hf.put(base + "bias", value);
-                default -> hf.put(name, value);
-            }
-        });
-        Safetensors.write(dir.resolve("model.safetensors"), hf, Map.of("format", "pt"));
+        HuggingFaceLayout.save(dir, c, stateDict(), true);
     }
 
     /**
@@ -249,16 +236,7 @@ public final class Bert extends Module {
             // the pooler, other heads, and the decoder copies of the tied embeddings and bias are not used
             if (n.startsWith("pooler.") || n.endsWith("position_ids") || n.startsWith("cls.") && !n.startsWith("cls.predictions.")
                     || n.startsWith("cls.predictions.decoder.")) return;
-            if (n.equals("cls.predictions.bias")) {
-                out.put(n, value);
-                return;
-            }
-            int dot = n.lastIndexOf('.');
-            String base = n.substring(0, dot), leaf = n.substring(dot + 1), module = base.substring(base.lastIndexOf('.') + 1);
-            if (module.equals("LayerNorm")) out.put(base + "." + (leaf.equals("weight") ? "gamma" : leaf.equals("bias") ? "beta" : leaf), value);
-            else if (module.endsWith("_embeddings")) out.put(base + "." + (leaf.equals("weight") ? "embeddings" : leaf), value);
-            else if (leaf.equals("weight") && value.rank() == 2) out.put(base + ".kernel", value.transpose(0, 1));
-            else out.put(n, value);
+            HuggingFaceLayout.toJumbo(n, value, true, out);
         });
         return out;
     }

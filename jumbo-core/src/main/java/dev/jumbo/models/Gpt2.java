@@ -209,7 +209,6 @@ public final class Gpt2 extends Module implements CausalLm {
      * is replaced atomically.
      */
     public void save(Path dir) throws IOException {
-        Files.createDirectories(dir);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model_type", "gpt2");
         c.put("architectures", java.util.List.of("GPT2LMHeadModel"));
@@ -222,18 +221,7 @@ public final class Gpt2 extends Module implements CausalLm {
         c.put("layer_norm_epsilon", config.layerNormEpsilon());
         c.put("activation_function", "gelu_new");
         c.put("tie_word_embeddings", true);
-        dev.jumbo.io.AtomicFiles.writeString(dir.resolve("config.json"), dev.jumbo.io.Json.write(c, true) + "\n");
-        Map<String, Tensor> hf = new LinkedHashMap<>();
-        stateDict().forEach((name, value) -> {
-            String leaf = name.substring(name.lastIndexOf('.') + 1);
-            String mapped = switch (leaf) {
-                case "embeddings", "gamma", "kernel" -> "weight";
-                case "beta" -> "bias";
-                default -> leaf;
-            };
-            hf.put(name.substring(0, name.lastIndexOf('.') + 1) + mapped, value);
-        });
-        Safetensors.write(dir.resolve("model.safetensors"), hf, Map.of("format", "pt"));
+        HuggingFaceLayout.save(dir, c, stateDict(), false);
     }
 
     /**
@@ -247,14 +235,7 @@ public final class Gpt2 extends Module implements CausalLm {
         hf.forEach((name, value) -> {
             String n = name.startsWith("transformer.") ? name.substring("transformer.".length()) : name;
             if (n.equals("lm_head.weight") || n.endsWith(".attn.bias") || n.endsWith(".attn.masked_bias")) return;
-            String base = n.substring(0, Math.max(0, n.lastIndexOf('.'))), leaf = n.substring(n.lastIndexOf('.') + 1);
-            String last = base.substring(base.lastIndexOf('.') + 1);
-            String mapped = switch (last) {
-                case "wte", "wpe" -> leaf.equals("weight") ? "embeddings" : leaf;
-                case "ln_1", "ln_2", "ln_f" -> leaf.equals("weight") ? "gamma" : leaf.equals("bias") ? "beta" : leaf;
-                default -> leaf.equals("weight") ? "kernel" : leaf;
-            };
-            out.put(base + "." + mapped, value);
+            HuggingFaceLayout.toJumbo(n, value, false, out);
         });
         return out;
     }
