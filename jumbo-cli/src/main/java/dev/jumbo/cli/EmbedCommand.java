@@ -54,16 +54,9 @@ final class EmbedCommand implements Callable<Integer> {
                 : WordPiece.fromTokenizerJson(tokenizerFile);
         if (!(tokenizer instanceof WordPiece wordPiece))
             throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
+        dev.jumbo.text.EncodedBatch batch = wordPiece.encodeBatch(texts, bert.config().maxPositionEmbeddings());
         int[][] ids = new int[texts.size()][];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = wordPiece.encodeWithSpecialTokens(texts.get(i));
-            int max = bert.config().maxPositionEmbeddings();
-            if (ids[i].length > max) { // truncate as HuggingFace does, keeping [SEP] last
-                int sep = ids[i][ids[i].length - 1];
-                ids[i] = java.util.Arrays.copyOf(ids[i], max);
-                ids[i][max - 1] = sep;
-            }
-        }
+        for (int i = 0; i < ids.length; i++) ids[i] = java.util.Arrays.copyOf(batch.ids()[i], batch.lengths()[i]);
         float[][] vectors = bert.embed(ids, pooling.equals("cls"), normalize);
         PrintWriter out = spec.commandLine().getOut();
         List<float[]> rows = new ArrayList<>();

@@ -149,6 +149,17 @@ public final class WordPiece implements Tokenizer {
         return out;
     }
 
+    /**
+     * {@link #encodeWithSpecialTokens} of each text, cut to {@code maxLength} (keeping the final
+     * {@code [SEP]}) and padded with {@code [PAD]} (id 0 if the vocabulary has none) to the longest.
+     */
+    public EncodedBatch encodeBatch(List<String> texts, int maxLength) {
+        int[][] seqs = new int[texts.size()][];
+        for (int i = 0; i < seqs.length; i++) seqs[i] = encodeWithSpecialTokens(texts.get(i));
+        int pad = ids.getOrDefault("[PAD]", 0);
+        return EncodedBatch.pad(seqs, maxLength, pad, true);
+    }
+
     /** The token strings of {@code ids}. */
     public List<String> tokens(int[] tokenIds) {
         List<String> out = new ArrayList<>();

@@ -60,6 +60,18 @@ class WordPieceTest {
     }
 
     @Test
+    void batchesArePaddedAndCutKeepingSep() throws IOException {
+        WordPiece bert = minilm();
+        EncodedBatch b = bert.encodeBatch(List.of("Hello world", "The quick brown fox jumps over the lazy dog."), 8);
+        assertThat(b.ids()[0]).containsExactly(101, 7592, 2088, 102, 0, 0, 0, 0);
+        assertThat(b.attentionMask()[0]).containsExactly(1, 1, 1, 1, 0, 0, 0, 0);
+        assertThat(b.ids()[1]).containsExactly(101, 1996, 4248, 2829, 4419, 14523, 2058, 102);
+        assertThat(b.attentionMask()[1]).containsOnly(1);
+        assertThat(b.lengths()).containsExactly(4, 8);
+        assertThatThrownBy(() -> bert.encodeBatch(List.of("x"), 0)).hasMessageContaining("maxLength");
+    }
+
+    @Test
     void vocabTxtCasedAndUncased() throws IOException {
         Path vocab = tmp.resolve("vocab.txt");
         Files.writeString(vocab, String.join("\n", "[PAD]", "[UNK]", "[CLS]", "[SEP]", "hello", "Hello", "##s", "!") + "\n");
