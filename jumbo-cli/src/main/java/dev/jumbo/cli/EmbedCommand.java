@@ -54,10 +54,7 @@ final class EmbedCommand implements Callable<Integer> {
                 : WordPiece.fromTokenizerJson(tokenizerFile);
         if (!(tokenizer instanceof WordPiece wordPiece))
             throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
-        dev.jumbo.text.EncodedBatch batch = wordPiece.encodeBatch(texts, bert.config().maxPositionEmbeddings());
-        int[][] ids = new int[texts.size()][];
-        for (int i = 0; i < ids.length; i++) ids[i] = java.util.Arrays.copyOf(batch.ids()[i], batch.lengths()[i]);
-        float[][] vectors = bert.embed(ids, pooling.equals("cls"), normalize);
+        float[][] vectors = bert.embed(wordPiece.encodeBatch(texts, bert.config().maxPositionEmbeddings()), pooling.equals("cls"), normalize);
         PrintWriter out = spec.commandLine().getOut();
         List<float[]> rows = new ArrayList<>();
         for (int i = 0; i < vectors.length; i++) {

@@ -20,20 +20,7 @@ class EmbedCommandTest {
     void printsOneNormalisedVectorPerText() throws Exception {
         Init.seed(2);
         Bert bert = new Bert(new BertConfig(8, 16, 1, 2, 32, 12, 2, 1e-12));
-        // written with HuggingFace's names: linear weights back to [out, in]
-        java.util.Map<String, dev.jumbo.tensor.Tensor> hf = new java.util.LinkedHashMap<>();
-        bert.stateDict().forEach((k, v) -> {
-            String base = k.substring(0, k.lastIndexOf('.')), leaf = k.substring(k.lastIndexOf('.') + 1);
-            switch (leaf) {
-                case "kernel" -> hf.put(base + ".weight", v.transpose(0, 1).contiguous());
-                case "gamma", "embeddings" -> hf.put(base + ".weight", v);
-                case "beta" -> hf.put(base + ".bias", v);
-                default -> hf.put(k, v);
-            }
-        });
-        dev.jumbo.io.Safetensors.write(dir.resolve("model.safetensors"), hf, java.util.Map.of());
-        Files.writeString(dir.resolve("config.json"), "{\"vocab_size\": 8, \"hidden_size\": 16, \"num_hidden_layers\": 1, "
-                + "\"num_attention_heads\": 2, \"intermediate_size\": 32, \"max_position_embeddings\": 12}");
+        bert.save(dir);
         Files.writeString(dir.resolve("vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\n##s\n!\n");
         CliTest.Result r = CliTest.run("embed", "--model", dir.toString(), "--normalize", "--json", "hello worlds!", "world");
         assertThat(r.code()).as(r.err()).isZero();

@@ -11,6 +11,7 @@ import dev.jumbo.nn.Module;
 import dev.jumbo.tensor.GradMode;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
+import dev.jumbo.text.EncodedBatch;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -150,18 +151,20 @@ public final class Bert extends Module {
      * differ in length; they are padded to the longest.
      */
     public float[][] embed(int[][] sequences, boolean normalize) {
-        return embed(sequences, false, normalize);
+        return embed(EncodedBatch.pad(sequences, Integer.MAX_VALUE, 0, false), false, normalize);
     }
 
-    /** {@link #embed(int[][], boolean)}, or with {@code cls} the first token's hidden state instead of the mean. */
-    public float[][] embed(int[][] sequences, boolean cls, boolean normalize) {
-        int b = sequences.length, t = 0, d = config.hiddenSize();
-        for (int[] s : sequences) t = Math.max(t, s.length);
+    /**
+     * Vectors of a padded batch (as {@link dev.jumbo.text.WordPiece#encodeBatch} makes): the mean
+     * over each text's tokens, or with {@code cls} its first token's hidden state; optionally L2-normalised.
+     */
+    public float[][] embed(EncodedBatch batch, boolean cls, boolean normalize) {
+        int b = batch.ids().length, t = b == 0 ? 0 : batch.ids()[0].length, d = config.hiddenSize();
         float[] ids = new float[b * t], mask = new float[b * t];
         for (int i = 0; i < b; i++)
-            for (int j = 0; j < sequences[i].length; j++) {
-                ids[i * t + j] = sequences[i][j];
-                mask[i * t + j] = 1;
+            for (int j = 0; j < t; j++) {
+                ids[i * t + j] = batch.ids()[i][j];
+                mask[i * t + j] = batch.attentionMask()[i][j];
             }
         float[] h;
         try (var scope = GradMode.noGrad()) {
@@ -170,7 +173,7 @@ public final class Bert extends Module {
         float[][] out = new float[b][d];
         for (int i = 0; i < b; i++) {
             double[] sum = new double[d];
-            int n = cls ? Math.min(1, sequences[i].length) : sequences[i].length;
+            int n = cls ? Math.min(1, batch.lengths()[i]) : batch.lengths()[i];
             for (int j = 0; j < n; j++)
                 for (int k = 0; k < d; k++) sum[k] += h[(i * t + j) * d + k];
             double norm = 0;
