@@ -329,13 +329,7 @@ public final class Gpt2 extends Module implements CausalLm {
 
         @Override
         public Tensor forward(Tensor x) {
-            return cProj.forward(geluTanh(cFc.forward(x)));
+            return cProj.forward(cFc.forward(x).geluTanh());
         }
-    }
-
-    /** GPT-2's GELU, the tanh approximation: {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
-    static Tensor geluTanh(Tensor x) {
-        Tensor inner = x.add(x.mul(x).mul(x).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(inner.tanh().add(1f)).mul(0.5f);
     }
 }

@@ -23,7 +23,9 @@ public enum Activation {
     /** Softmax over the last axis. */
     SOFTMAX("softmax"),
     /** Gaussian error linear unit, exact (erf) form. */
-    GELU("gelu");
+    GELU("gelu"),
+    /** GELU's tanh approximation, GPT-2's (HuggingFace's {@code gelu_new}). */
+    GELU_TANH("gelu_tanh");
 
     /** Negative slope of {@link #LEAKY_RELU}. */
     public static final float LEAKY_RELU_SLOPE = 0.2f;
@@ -44,6 +46,7 @@ public enum Activation {
             case TANH -> x.tanh();
             case SOFTMAX -> x.softmax();
             case GELU -> x.gelu();
+            case GELU_TANH -> x.geluTanh();
         };
     }
 
@@ -61,6 +64,6 @@ public enum Activation {
         if (name == null) return LINEAR;
         for (Activation a : values())
             if (a.id.equalsIgnoreCase(name)) return a;
-        throw new IllegalArgumentException("unknown activation '" + name + "'; known: linear, relu, leaky_relu, sigmoid, tanh, softmax, gelu");
+        throw new IllegalArgumentException("unknown activation '" + name + "'; known: linear, relu, leaky_relu, sigmoid, tanh, softmax, gelu, gelu_tanh");
     }
 }

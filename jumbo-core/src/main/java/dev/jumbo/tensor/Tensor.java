@@ -643,6 +643,14 @@ public final class Tensor {
         return map(Pointwise.GELU, 0);
     }
 
+    /**
+     * GELU's tanh approximation {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}: GPT-2's
+     * activation (PyTorch's {@code gelu(x, approximate='tanh')}, HuggingFace's {@code gelu_new}).
+     */
+    public Tensor geluTanh() {
+        return map(Pointwise.GELU_TANH, 0);
+    }
+
     /** Clamps each element to [lo, hi]; the gradient is zero where clamped. */
     public Tensor clamp(float lo, float hi) {
         if (!(lo <= hi)) throw new IllegalArgumentException("clamp bounds [" + lo + ", " + hi + "]");

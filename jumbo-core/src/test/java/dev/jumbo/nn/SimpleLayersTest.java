@@ -39,5 +39,6 @@ class SimpleLayersTest {
         LayerGradCheck.inputAndParameters(new Flatten(), Tensor.randn(rnd, 2, 2, 3));
         LayerGradCheck.inputAndParameters(new ActivationLayer(Activation.SOFTMAX), Tensor.randn(rnd, 2, 4));
         LayerGradCheck.inputAndParameters(new ActivationLayer(Activation.GELU), Tensor.randn(rnd, 2, 4));
+        LayerGradCheck.inputAndParameters(new ActivationLayer(Activation.GELU_TANH), Tensor.randn(rnd, 2, 4));
     }
 }

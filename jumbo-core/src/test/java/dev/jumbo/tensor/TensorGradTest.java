@@ -40,6 +40,7 @@ class TensorGradTest {
         check(in -> in.get(0).tanh(), randn(3, 4));
         check(in -> in.get(0).sigmoid(), randn(3, 4));
         check(in -> in.get(0).gelu(), randn(3, 4));
+        check(in -> in.get(0).geluTanh(), randn(3, 4));
         check(in -> in.get(0).square(), randn(3, 4));
         check(in -> in.get(0).abs(), awayFromZero(3, 4));
         check(in -> in.get(0).relu(), awayFromZero(3, 4));

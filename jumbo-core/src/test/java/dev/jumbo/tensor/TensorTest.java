@@ -24,6 +24,16 @@ class TensorTest {
     }
 
     @Test
+    void geluFormsMatchTheirDoublePrecisionDefinitions() {
+        Tensor x = Tensor.randn(rnd, 257).mul(4f);
+        float[] in = x.toFloatArray(), tanhForm = x.geluTanh().toFloatArray();
+        for (int i = 0; i < in.length; i++) {
+            double v = in[i], expected = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+            assertThat((double) tanhForm[i]).as("gelu_tanh(%s)", v).isCloseTo(expected, within(2e-6 * Math.max(1, Math.abs(expected))));
+        }
+    }
+
+    @Test
     void elementwiseOnStridedViewsMatchesCopies() {
         Tensor a = Tensor.randn(rnd, 4, 6).transpose(0, 1).slice(0, 1, 5);
         Tensor b = Tensor.randn(rnd, 4, 4);
