@@ -30,7 +30,7 @@ final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or vocab.txt (default: the one in the model folder).")
     Path tokenizerFile;
 
-    @Option(names = "--pooling", defaultValue = "mean", description = "mean (over the tokens) or cls (the first token) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--pooling", defaultValue = "mean", description = "mean (over the tokens), cls (the first token) or pooler (tanh(dense(first token)), BertModel's pooler_output) (default: ${DEFAULT-VALUE}).")
     String pooling;
 
     @Option(names = "--normalize", description = "Scale each vector to length 1.")
@@ -45,7 +45,12 @@ final class EmbedCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
-        if (!pooling.equals("mean") && !pooling.equals("cls")) throw new IllegalArgumentException("--pooling must be mean or cls, got " + pooling);
+        Bert.Pooling how = switch (pooling) {
+            case "mean" -> Bert.Pooling.MEAN;
+            case "cls" -> Bert.Pooling.CLS;
+            case "pooler" -> Bert.Pooling.POOLER;
+            default -> throw new IllegalArgumentException("--pooling must be mean, cls or pooler, got " + pooling);
+        };
         boolean onnx = model.getFileName().toString().endsWith(".onnx");
         if (onnx && tokenizerFile == null) throw new IllegalArgumentException("an ONNX model needs --tokenizer tokenizer.json");
         Bert bert = onnx ? dev.jumbo.onnx.OnnxBert.load(model) : Bert.load(model);
@@ -54,7 +59,7 @@ final class EmbedCommand implements Callable<Integer> {
                 : WordPiece.fromTokenizerJson(tokenizerFile);
         if (!(tokenizer instanceof WordPiece wordPiece))
             throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
-        float[][] vectors = bert.embed(wordPiece.encodeBatch(texts, bert.config().maxPositionEmbeddings()), pooling.equals("cls"), normalize);
+        float[][] vectors = bert.embed(wordPiece.encodeBatch(texts, bert.config().maxPositionEmbeddings()), how, normalize);
         PrintWriter out = spec.commandLine().getOut();
         List<float[]> rows = new ArrayList<>();
         for (int i = 0; i < vectors.length; i++) {

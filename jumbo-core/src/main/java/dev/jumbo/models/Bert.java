@@ -1,67 +1,95 @@
 package dev.jumbo.models;
 
 import dev.jumbo.io.FormatException;
-import dev.jumbo.io.Safetensors;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
 import dev.jumbo.nn.Embedding;
-import dev.jumbo.nn.Layer;
 import dev.jumbo.nn.LayerNorm;
 import dev.jumbo.nn.Module;
+import dev.jumbo.nn.PositionEmbedding;
+import dev.jumbo.nn.TransformerBlock;
 import dev.jumbo.tensor.GradMode;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.text.EncodedBatch;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A BERT encoder: word, position and token-type embeddings with a layer norm, then post-LN
- * blocks (bidirectional self-attention with a padding mask, then a GELU MLP, each followed by
- * {@code LayerNorm(x + sublayer(x))}).
+ * {@link TransformerBlock}s (bidirectional self-attention with a padding mask, then a GELU MLP,
+ * each followed by {@code LayerNorm(x + sublayer(x))}); optionally the pooler (tanh of a dense
+ * layer over the first token) and the masked-LM head.
  *
  * <pre>{@code
  * Bert bert = Bert.load(Path.of("models/all-MiniLM-L6-v2"));
  * float[][] vectors = bert.embed(new int[][] {{101, 7592, 2088, 102}}, true);   // mean-pooled, L2-normalised
  * }</pre>
  *
- * <p>Module names follow HuggingFace's ({@code encoder.layer.0.attention.self.query}); its linear
- * weights are stored [out, in] and are transposed into Dense kernels [in, out] by {@link #fromHuggingFace}.
+ * <p>Modules follow HuggingFace's nesting ({@code embeddings}, {@code encoder.layer.0},
+ * {@code pooler.dense}, {@code cls.predictions}) with Jumbo's block inside each layer;
+ * {@link #fromHuggingFace} maps the names and transposes HuggingFace's [out, in] linear weights
+ * into Dense kernels [in, out].
  */
 public final class Bert extends Module {
-    /** Added to the attention scores of padding keys: exp of it is 0, with no infinity arithmetic. */
-    private static final float MASKED = -1e9f;
+    /** How {@link #embed(EncodedBatch, Pooling, boolean)} makes one vector of a text's hidden states. */
+    public enum Pooling {
+        /** The mean over the text's tokens, padding excluded (sentence-transformers' default). */
+        MEAN,
+        /** The first token's ([CLS]) hidden state. */
+        CLS,
+        /** The pooler's output, {@code tanh(dense(h[CLS]))} (HuggingFace's {@code pooler_output}). */
+        POOLER
+    }
+
+    /** HuggingFace's module names (left) for Jumbo's (right); {@code *} is a layer number. */
+    private static final List<HuggingFaceLayout.Rename> NAMES = List.of(
+            new HuggingFaceLayout.Rename("encoder.layer.*.attention.self.query", "encoder.layer.*.attention.query"),
+            new HuggingFaceLayout.Rename("encoder.layer.*.attention.self.key", "encoder.layer.*.attention.key"),
+            new HuggingFaceLayout.Rename("encoder.layer.*.attention.self.value", "encoder.layer.*.attention.value"),
+            new HuggingFaceLayout.Rename("encoder.layer.*.attention.output.dense", "encoder.layer.*.attention.output"),
+            new HuggingFaceLayout.Rename("encoder.layer.*.attention.output.LayerNorm", "encoder.layer.*.norm1"),
+            new HuggingFaceLayout.Rename("encoder.layer.*.intermediate.dense", "encoder.layer.*.fc"),
+            new HuggingFaceLayout.Rename("encoder.layer.*.output.dense", "encoder.layer.*.proj"),
+            new HuggingFaceLayout.Rename("encoder.layer.*.output.LayerNorm", "encoder.layer.*.norm2"));
 
     private final BertConfig config;
     private final Embedding words;
-    private final Embedding positions;
+    private final PositionEmbedding positions;
     private final Embedding types;
     private final LayerNorm embeddingNorm;
-    private final Encoder[] layers;
+    private final TransformerBlock[] layers;
+    private final Dense pooler;
     private final Dense mlmDense;
     private final LayerNorm mlmNorm;
     private final Tensor mlmBias;
 
-    /** A BERT encoder of the given shape with fresh weights, without the masked-LM head. */
+    /** A BERT encoder with its pooler ({@code BertModel}) of the given shape with fresh weights. */
     public Bert(BertConfig c) {
-        this(c, false);
+        this(c, true, false);
     }
 
-    /** A BERT of the given shape with fresh weights; {@code mlmHead} adds BertForMaskedLM's prediction head ({@code cls.predictions}). */
-    public Bert(BertConfig c, boolean mlmHead) {
+    /**
+     * A BERT of the given shape with fresh weights; {@code pooler} adds the pooler
+     * ({@code pooler.dense}), {@code mlmHead} BertForMaskedLM's prediction head ({@code cls.predictions}).
+     */
+    public Bert(BertConfig c, boolean pooler, boolean mlmHead) {
         this.config = c;
         int d = c.hiddenSize();
         Node embeddings = register("embeddings", new Node());
         words = built(embeddings.add("word_embeddings", new Embedding(c.vocabSize(), d)), Shape.of(1));
-        positions = built(embeddings.add("position_embeddings", new Embedding(c.maxPositionEmbeddings(), d)), Shape.of(1));
+        positions = built(embeddings.add("position_embeddings", new PositionEmbedding(c.maxPositionEmbeddings())), Shape.of(1, d));
         types = built(embeddings.add("token_type_embeddings", new Embedding(c.typeVocabSize(), d)), Shape.of(1));
         embeddingNorm = built(embeddings.add("LayerNorm", new LayerNorm(c.layerNormEps())), Shape.of(d));
-        Node layer = register("encoder", new Node()).add("layer", new Node());
-        layers = new Encoder[c.numHiddenLayers()];
-        for (int i = 0; i < layers.length; i++) layers[i] = layer.add(Integer.toString(i), new Encoder(c));
+        Gpt2.Numbered layer = register("encoder", new Node()).add("layer", new Gpt2.Numbered());
+        layers = new TransformerBlock[c.numHiddenLayers()];
+        for (int i = 0; i < layers.length; i++)
+            layers[i] = built(layer.add(new TransformerBlock(c.numAttentionHeads(), c.intermediateSize(), Activation.GELU,
+                    TransformerBlock.Norm.POST, false, c.layerNormEps())), Shape.of(1, d));
+        this.pooler = pooler ? built(register("pooler", new Node()).add("dense", new Dense(d, Activation.TANH)), Shape.of(d)) : null;
         if (mlmHead) {
             Node predictions = register("cls", new Node()).add("predictions", new Node());
             Node transform = predictions.add("transform", new Node());
@@ -80,6 +108,11 @@ public final class Bert extends Module {
         return mlmDense != null;
     }
 
+    /** True when the pooler is present. */
+    public boolean hasPooler() {
+        return pooler != null;
+    }
+
     /**
      * Vocabulary logits {@code [time, vocab]} at every position of one sequence (no padding),
      * from the masked-LM head; the output projection is the word embeddings (tied).
@@ -96,7 +129,7 @@ public final class Bert extends Module {
         }
     }
 
-    private static <L extends Layer> L built(L layer, Shape input) {
+    private static <L extends dev.jumbo.nn.Layer> L built(L layer, Shape input) {
         layer.build(input);
         return layer;
     }
@@ -128,20 +161,15 @@ public final class Bert extends Module {
         if (t > config.maxPositionEmbeddings())
             throw new IllegalArgumentException("sequence of " + t + " tokens is longer than the model's " + config.maxPositionEmbeddings() + " positions");
         float[] raw = ids.toFloatArray();
-        int[] tokens = new int[raw.length], pos = new int[t], zeros = new int[t];
+        int[] tokens = new int[raw.length], zeros = new int[t];
         for (int i = 0; i < raw.length; i++) {
             tokens[i] = (int) raw[i];
             if (tokens[i] != raw[i] || tokens[i] < 0 || tokens[i] >= config.vocabSize())
                 throw new IllegalArgumentException("token id " + raw[i] + " is outside the vocabulary of " + config.vocabSize());
         }
-        for (int i = 0; i < t; i++) pos[i] = i;
-        Tensor x = words.embeddings().value().rows(tokens).reshape(b, t, d)
-                .add(positions.embeddings().value().rows(pos)).add(types.embeddings().value().rows(zeros));
+        Tensor x = positions.forward(words.embeddings().value().rows(tokens).reshape(b, t, d), 0).add(types.embeddings().value().rows(zeros));
         x = embeddingNorm.forward(x);
-        float[] m = mask.toFloatArray(), additive = new float[m.length];
-        for (int i = 0; i < m.length; i++) additive[i] = m[i] != 0 ? 0f : MASKED;
-        Tensor keyMask = Tensor.of(additive, b, 1, 1, t);
-        for (Encoder e : layers) x = e.forward(x, keyMask);
+        for (TransformerBlock layer : layers) x = layer.forward(x, mask, null);
         return x;
     }
 
@@ -151,14 +179,18 @@ public final class Bert extends Module {
      * differ in length; they are padded to the longest.
      */
     public float[][] embed(int[][] sequences, boolean normalize) {
-        return embed(EncodedBatch.pad(sequences, Integer.MAX_VALUE, 0, false), false, normalize);
+        return embed(EncodedBatch.pad(sequences, Integer.MAX_VALUE, 0, false), Pooling.MEAN, normalize);
     }
 
     /**
-     * Vectors of a padded batch (as {@link dev.jumbo.text.WordPiece#encodeBatch} makes): the mean
-     * over each text's tokens, or with {@code cls} its first token's hidden state; optionally L2-normalised.
+     * Vectors of a padded batch (as {@link dev.jumbo.text.WordPiece#encodeBatch} makes), pooled
+     * as {@code pooling} says; optionally L2-normalised.
+     *
+     * @throws IllegalStateException for {@link Pooling#POOLER} when the model has no pooler
      */
-    public float[][] embed(EncodedBatch batch, boolean cls, boolean normalize) {
+    public float[][] embed(EncodedBatch batch, Pooling pooling, boolean normalize) {
+        if (pooling == Pooling.POOLER && pooler == null)
+            throw new IllegalStateException("this BERT has no pooler (pooler.dense.*): use mean or cls pooling");
         int b = batch.ids().length, t = b == 0 ? 0 : batch.ids()[0].length, d = config.hiddenSize();
         float[] ids = new float[b * t], mask = new float[b * t];
         for (int i = 0; i < b; i++)
@@ -168,12 +200,15 @@ public final class Bert extends Module {
             }
         float[] h;
         try (var scope = GradMode.noGrad()) {
-            h = forward(Tensor.of(ids, b, t), Tensor.of(mask, b, t)).toFloatArray();
+            Tensor hidden = forward(Tensor.of(ids, b, t), Tensor.of(mask, b, t));
+            // the pooler reads the first token: its output takes that token's place and is "averaged" over 1
+            h = pooling == Pooling.POOLER ? pooler.forward(hidden.slice(1, 0, 1)).toFloatArray() : hidden.toFloatArray();
+            if (pooling == Pooling.POOLER) t = 1;
         }
         float[][] out = new float[b][d];
         for (int i = 0; i < b; i++) {
             double[] sum = new double[d];
-            int n = cls ? Math.min(1, batch.lengths()[i]) : batch.lengths()[i];
+            int n = pooling == Pooling.MEAN ? batch.lengths()[i] : Math.min(1, batch.lengths()[i]);
             for (int j = 0; j < n; j++)
                 for (int k = 0; k < d; k++) sum[k] += h[(i * t + j) * d + k];
             double norm = 0;
@@ -196,12 +231,26 @@ public final class Bert extends Module {
     public static Bert load(Path dir) throws IOException {
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
         Map<String, Tensor> hf = dev.jumbo.io.SafetensorsFolder.read(dir);
-        boolean head = hf.containsKey("cls.predictions.transform.dense.weight");
-        Bert model = new Bert(config, head);
         try {
-            model.loadStateDict(fromHuggingFace(hf));
+            return withWeights(config, hf);
         } catch (IllegalArgumentException e) {
             throw new FormatException(dir.resolve("model.safetensors"), e.getMessage());
+        }
+    }
+
+    /**
+     * A BERT of the given shape holding HuggingFace-named weights, with the pooler and masked-LM
+     * head if the weights include them.
+     *
+     * @throws IllegalArgumentException naming a missing, unexpected or misshapen tensor
+     */
+    public static Bert withWeights(BertConfig config, Map<String, Tensor> hf) {
+        Map<String, Tensor> jumbo = fromHuggingFace(hf);
+        Bert model = new Bert(config, jumbo.containsKey("pooler.dense.kernel"), jumbo.containsKey("cls.predictions.transform.dense.kernel"));
+        try {
+            model.loadStateDict(jumbo);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(HuggingFaceLayout.inHfNames(e.getMessage(), NAMES), e);
         }
         return model;
     }
@@ -223,25 +272,25 @@ public final class Bert extends Module {
         c.put("type_vocab_size", config.typeVocabSize());
         c.put("layer_norm_eps", config.layerNormEps());
         c.put("hidden_act", "gelu");
-        HuggingFaceLayout.save(dir, c, stateDict(), true);
+        HuggingFaceLayout.save(dir, c, HuggingFaceLayout.splitQkv(stateDict()), NAMES, true);
     }
 
     /**
      * HuggingFace's BERT names onto this class's: a {@code bert.} prefix, {@code position_ids}
-     * buffers, the pooler and heads other than the masked-LM one are dropped; linear weights are
-     * transposed into kernels, layer norms' weight/bias become gamma/beta, embeddings' weight
-     * becomes embeddings.
+     * buffers and heads other than the masked-LM one are dropped; modules are renamed
+     * ({@code attention.output.LayerNorm} is {@code norm1}, ...) and each layer's query, key and
+     * value are joined into one {@code qkv} projection; linear weights are transposed into
+     * kernels, layer norms' weight/bias become gamma/beta, embeddings' weight becomes embeddings.
      */
     public static Map<String, Tensor> fromHuggingFace(Map<String, Tensor> hf) {
         Map<String, Tensor> out = new LinkedHashMap<>();
         hf.forEach((name, value) -> {
             String n = name.startsWith("bert.") ? name.substring(5) : name;
-            // the pooler, other heads, and the decoder copies of the tied embeddings and bias are not used
-            if (n.startsWith("pooler.") || n.endsWith("position_ids") || n.startsWith("cls.") && !n.startsWith("cls.predictions.")
-                    || n.startsWith("cls.predictions.decoder.")) return;
-            HuggingFaceLayout.toJumbo(n, value, true, out);
+            // other heads, and the decoder copies of the tied embeddings and bias, are not used
+            if (n.endsWith("position_ids") || n.startsWith("cls.") && !n.startsWith("cls.predictions.") || n.startsWith("cls.predictions.decoder.")) return;
+            HuggingFaceLayout.toJumbo(n, value, NAMES, true, out);
         });
-        return out;
+        return HuggingFaceLayout.fuseQkv(out);
     }
 
     /** A module that only names its children (HuggingFace's nesting: embeddings, encoder.layer, ...). */
@@ -257,56 +306,6 @@ public final class Bert extends Module {
         @Override
         public Tensor forward(Tensor x) {
             throw new UnsupportedOperationException("a naming node has no forward");
-        }
-    }
-
-    /** One post-LN encoder block. */
-    static final class Encoder extends Module {
-        private final int heads;
-        private final int headDim;
-        private final Dense query;
-        private final Dense key;
-        private final Dense value;
-        private final Dense attentionOut;
-        private final LayerNorm attentionNorm;
-        private final Dense intermediate;
-        private final Dense output;
-        private final LayerNorm outputNorm;
-
-        Encoder(BertConfig c) {
-            int d = c.hiddenSize();
-            heads = c.numAttentionHeads();
-            headDim = d / heads;
-            Node attention = register("attention", new Node());
-            Node self = attention.add("self", new Node());
-            query = built(self.add("query", new Dense(d, Activation.LINEAR)), Shape.of(d));
-            key = built(self.add("key", new Dense(d, Activation.LINEAR)), Shape.of(d));
-            value = built(self.add("value", new Dense(d, Activation.LINEAR)), Shape.of(d));
-            Node attentionOutput = attention.add("output", new Node());
-            attentionOut = built(attentionOutput.add("dense", new Dense(d, Activation.LINEAR)), Shape.of(d));
-            attentionNorm = built(attentionOutput.add("LayerNorm", new LayerNorm(c.layerNormEps())), Shape.of(d));
-            intermediate = built(register("intermediate", new Node()).add("dense", new Dense(c.intermediateSize(), Activation.GELU)), Shape.of(d));
-            Node out = register("output", new Node());
-            output = built(out.add("dense", new Dense(d, Activation.LINEAR)), Shape.of(c.intermediateSize()));
-            outputNorm = built(out.add("LayerNorm", new LayerNorm(c.layerNormEps())), Shape.of(d));
-        }
-
-        Tensor forward(Tensor x, Tensor keyMask) {
-            int b = x.dim(0), t = x.dim(1), d = heads * headDim;
-            Tensor q = heads(query.forward(x), b, t), k = heads(key.forward(x), b, t), v = heads(value.forward(x), b, t);
-            Tensor att = q.matmul(k.transpose(2, 3)).mul((float) (1 / Math.sqrt(headDim))).add(keyMask).softmax();
-            Tensor context = att.matmul(v).permute(0, 2, 1, 3).reshape(b, t, d);
-            x = attentionNorm.forward(x.add(attentionOut.forward(context)));
-            return outputNorm.forward(x.add(output.forward(intermediate.forward(x))));
-        }
-
-        private Tensor heads(Tensor x, int b, int t) {
-            return x.reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
-        }
-
-        @Override
-        public Tensor forward(Tensor x) {
-            return forward(x, Tensor.zeros(x.dim(0), 1, 1, x.dim(1)));
         }
     }
 }

@@ -46,6 +46,9 @@ public final class Layers {
             case "BatchNormalization" -> new BatchNormalization(f.number("momentum", 0.99), f.number("epsilon", 1e-3));
             case "LayerNorm" -> new LayerNorm(f.number("epsilon", 1e-3));
             case "Embedding" -> new Embedding(f.integer("input_dim"), f.integer("output_dim"));
+            case "PositionEmbedding" -> f.bool("sinusoidal", false) ? PositionEmbedding.sinusoidal(f.integer("max_positions")) : new PositionEmbedding(f.integer("max_positions"));
+            case "MultiHeadAttention" -> new MultiHeadAttention(f.integer("num_heads"), f.bool("causal", false));
+            case "TransformerBlock" -> new TransformerBlock(f.integer("num_heads"), f.integer("ff_units"), f.activation(), f.norm(), f.bool("causal", false), f.number("epsilon", 1e-5));
             case "SimpleRNN" -> new SimpleRNN(f.integer("units"), f.bool("return_sequences", false));
             case "LSTM" -> new LSTM(f.integer("units"), f.bool("return_sequences", false));
             case "GRU" -> new GRU(f.integer("units"), f.bool("return_sequences", false));
@@ -132,6 +135,15 @@ public final class Layers {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(type + " config field 'activation': " + e.getMessage(), e);
             }
+        }
+
+        TransformerBlock.Norm norm() {
+            String s = string("norm", "pre");
+            return switch (s) {
+                case "pre" -> TransformerBlock.Norm.PRE;
+                case "post" -> TransformerBlock.Norm.POST;
+                default -> throw wrong("norm", "'pre' or 'post'", s);
+            };
         }
 
         void rejectUnread() {

@@ -36,7 +36,11 @@ class LayersTest {
                 Arguments.of(new Embedding(10, 3), Shape.of(4)),
                 Arguments.of(new SimpleRNN(3, true), Shape.of(4, 2)),
                 Arguments.of(new LSTM(2), Shape.of(3, 2)),
-                Arguments.of(new GRU(2, true), Shape.of(3, 2)));
+                Arguments.of(new GRU(2, true), Shape.of(3, 2)),
+                Arguments.of(new PositionEmbedding(6), Shape.of(4, 3)),
+                Arguments.of(PositionEmbedding.sinusoidal(5), Shape.of(5, 4)),
+                Arguments.of(new MultiHeadAttention(2, true), Shape.of(3, 4)),
+                Arguments.of(new TransformerBlock(2, 8, Activation.GELU_TANH, TransformerBlock.Norm.POST, false, 1e-6), Shape.of(3, 4)));
     }
 
     @ParameterizedTest(name = "{0}")

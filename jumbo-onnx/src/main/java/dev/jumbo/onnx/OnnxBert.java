@@ -85,13 +85,11 @@ public final class OnnxBert {
             }
         }
         BertConfig config = config(file, weights, graph, producer, init);
-        Bert bert = new Bert(config);
         try {
-            bert.loadStateDict(Bert.fromHuggingFace(weights));
+            return Bert.withWeights(config, weights);
         } catch (IllegalArgumentException e) {
             throw new FormatException(file, e.getMessage());
         }
-        return bert;
     }
 
     private static BertConfig config(Path file, Map<String, Tensor> w, GraphProto graph, Map<String, NodeProto> producer,
