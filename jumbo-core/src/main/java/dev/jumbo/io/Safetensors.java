@@ -17,10 +17,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SequencedMap;
 
 /**
  * Reads and writes <a href="https://github.com/huggingface/safetensors">safetensors</a> files,
@@ -39,6 +41,10 @@ import java.util.Map;
  * size, computed without overflow. Any violation is a {@link FormatException} naming the file, the
  * problem and the tensor. Every numeric dtype is converted to F32 on reading.
  *
+ * <p>{@link #open} maps the file and validates it, then converts only the tensors asked for: a
+ * checkpoint larger than memory, or than 2 GB, is read one tensor at a time through a
+ * {@link SafetensorsFile}. {@link #read} converts them all at once through the same view.
+ *
  * <pre>{@code
  * Map<String, Tensor> weights = Safetensors.read(Path.of("model.safetensors"));
  * Safetensors.write(Path.of("copy.safetensors"), weights, Map.of("format", "pt"));
@@ -49,13 +55,11 @@ public final class Safetensors {
     public static final long MAX_HEADER_SIZE = 100_000_000L;
 
     private static final String METADATA_KEY = "__metadata__";
-    /** Elements a {@link Tensor} can hold today (its {@code Shape} is int-sized). */
-    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
     private Safetensors() {}
 
     /** Element types the format defines, with their sizes in bytes; all are converted to F32 on reading. */
-    private enum Dtype {
+    enum Dtype {
         BOOL(1), U8(1), I8(1), F8_E5M2(1), F8_E4M3(1), I16(2), U16(2), F16(2), BF16(2),
         I32(4), U32(4), F32(4), F64(8), I64(8), U64(8);
 
@@ -72,12 +76,21 @@ public final class Safetensors {
     }
 
     /** One tensor's header entry, with offsets relative to the start of the data buffer. */
-    private record Entry(String name, Dtype dtype, long[] shape, long begin, long end, long elements) {}
+    record Entry(String name, Dtype dtype, long[] shape, long begin, long end, long elements) {}
 
-    /** A validated header: where the data buffer starts, the metadata and the entries in file order. */
-    private record Header(long dataStart, Map<String, String> metadata, List<Entry> entries) {}
+    /** A validated header: where the data buffer starts, the metadata and the entries by name, in file order. */
+    record Header(long dataStart, Map<String, String> metadata, SequencedMap<String, Entry> entries) {}
 
     // ---------------------------------------------------------------- reading
+
+    /**
+     * Maps {@code file} and validates its header, converting no tensor yet; close the view to unmap it.
+     *
+     * @throws FormatException if the file is not a valid safetensors file
+     */
+    public static SafetensorsFile open(Path file) throws IOException {
+        return new SafetensorsFile(file);
+    }
 
     /**
      * Reads every tensor, converted to F32, in the order the header lists them.
@@ -86,23 +99,9 @@ public final class Safetensors {
      *     than 2^31 elements (not supported yet)
      */
     public static Map<String, Tensor> read(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            MemorySegment mapped = map(file, channel, arena);
-            Header header = readHeader(file, mapped);
+        try (SafetensorsFile view = open(file)) {
             Map<String, Tensor> tensors = new LinkedHashMap<>();
-            for (Entry e : header.entries) {
-                if (e.elements > MAX_ELEMENTS)
-                    throw new FormatException(file, "tensor " + quote(e.name) + " has " + e.elements + " elements; tensors over 2^31 elements are not supported yet");
-                int[] dims = new int[e.shape.length];
-                for (int i = 0; i < dims.length; i++) {
-                    // a dimension can exceed int only beside a zero dimension (the product fits); Shape is int-sized
-                    if (e.shape[i] > Integer.MAX_VALUE)
-                        throw new FormatException(file, "tensor " + quote(e.name) + " has dimension " + e.shape[i] + ", over 2^31-1");
-                    dims[i] = (int) e.shape[i];
-                }
-                float[] values = convert(mapped, header.dataStart + e.begin, e.dtype, (int) e.elements);
-                tensors.put(e.name, Tensor.of(values, dims));
-            }
+            for (String name : view.names()) tensors.put(name, view.tensor(name));
             return tensors;
         }
     }
@@ -112,19 +111,22 @@ public final class Safetensors {
      * {@link #read} does but reads no tensor data.
      */
     public static Map<String, String> readMetadata(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            return readHeader(file, map(file, channel, arena)).metadata;
+        try (SafetensorsFile view = open(file)) {
+            return new LinkedHashMap<>(view.metadata()); // callers have always been free to add to it
         }
     }
 
-    private static MemorySegment map(Path file, FileChannel channel, Arena arena) throws IOException {
-        long size = channel.size();
-        if (size < 8) throw new FormatException(file, "file has " + size + " bytes, too short for the 8-byte header size");
-        // mapped rather than read: a checkpoint can be larger than a Java array, and offsets stay long
-        return channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+    /** The whole file, read-only; it lives as long as {@code arena}, whether or not the channel stays open. */
+    static MemorySegment map(Path file, Arena arena) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) throw new FormatException(file, "file has " + size + " bytes, too short for the 8-byte header size");
+            // mapped rather than read: a checkpoint can be larger than a Java array, and offsets stay long
+            return channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        }
     }
 
-    private static Header readHeader(Path file, MemorySegment mapped) throws FormatException {
+    static Header readHeader(Path file, MemorySegment mapped) throws FormatException {
         long fileSize = mapped.byteSize();
         // 8 bytes: u64 little-endian header size N
         long n = mapped.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
@@ -143,16 +145,16 @@ public final class Safetensors {
         }
 
         Map<String, String> metadata = new LinkedHashMap<>();
-        List<Entry> entries = new ArrayList<>();
+        SequencedMap<String, Entry> entries = new LinkedHashMap<>(); // names are unique: Json rejects duplicate keys
         for (Map.Entry<?, ?> member : root.entrySet()) {
             String name = (String) member.getKey();
             if (name.equals(METADATA_KEY)) metadata = metadata(file, member.getValue());
-            else entries.add(entry(file, name, member.getValue()));
+            else entries.put(name, entry(file, name, member.getValue()));
         }
 
         // The reference sorts by (begin, end): writers may list tensors in any order, but the
         // offsets themselves must tile the buffer from 0 to its end, each tensor exactly its size.
-        List<Entry> byOffset = new ArrayList<>(entries);
+        List<Entry> byOffset = new ArrayList<>(entries.values());
         byOffset.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         long covered = 0;
         Entry previous = null;
@@ -179,7 +181,7 @@ public final class Safetensors {
             throw new FormatException(file, "tensor data ends at byte " + covered + " of the data buffer, past its end: the file holds " + dataSize + " data bytes");
         if (covered < dataSize)
             throw new FormatException(file, "tensors cover " + covered + " of the " + dataSize + " bytes in the data buffer; the rest is unaccounted for");
-        return new Header(8 + n, metadata, entries);
+        return new Header(8 + n, Collections.unmodifiableMap(metadata), Collections.unmodifiableSequencedMap(entries));
     }
 
     private static String decodeUtf8(Path file, ByteBuffer bytes) throws FormatException {
@@ -251,7 +253,7 @@ public final class Safetensors {
     private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Reads {@code n} little-endian values of {@code dtype} starting at byte {@code at} as floats. */
-    private static float[] convert(MemorySegment s, long at, Dtype dtype, int n) {
+    static float[] convert(MemorySegment s, long at, Dtype dtype, int n) {
         float[] y = new float[n];
         switch (dtype) {
             case F32 -> MemorySegment.copy(s, F32_LE, at, y, 0, n);
@@ -343,7 +345,7 @@ public final class Safetensors {
     }
 
     /** A name as JSON would write it, cut short so that a hostile 100 MB name cannot flood a message. */
-    private static String quote(String s) {
+    static String quote(String s) {
         return Json.write(s.length() <= 80 ? s : s.substring(0, 77) + "...", false);
     }
 }

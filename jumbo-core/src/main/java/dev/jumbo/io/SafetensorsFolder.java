@@ -13,6 +13,7 @@ import java.util.Set;
 /**
  * The weights of a HuggingFace model folder: {@code model.safetensors}, or the shards that
  * {@code model.safetensors.index.json} lists ({@code {"weight_map": {"tensor name": "shard file"}}}).
+ * Shards are mapped one at a time, and only the tensors the index names are converted.
  *
  * <pre>{@code
  * Map<String, Tensor> weights = SafetensorsFolder.read(Path.of("models/gpt2-xl"));
@@ -54,12 +55,13 @@ public final class SafetensorsFolder {
         for (String shard : shards) {
             Path file = dir.resolve(shard);
             if (!Files.exists(file)) throw new FormatException(index, "names shard '" + shard + "', which does not exist");
-            Map<String, Tensor> tensors = Safetensors.read(file);
-            for (Map.Entry<String, String> e : shardOf.entrySet()) {
-                if (!e.getValue().equals(shard)) continue;
-                Tensor t = tensors.get(e.getKey());
-                if (t == null) throw new FormatException(file, "has no tensor '" + e.getKey() + "', which " + INDEX + " places there");
-                out.put(e.getKey(), t);
+            try (SafetensorsFile tensors = Safetensors.open(file)) {
+                for (Map.Entry<String, String> e : shardOf.entrySet()) {
+                    if (!e.getValue().equals(shard)) continue;
+                    if (!tensors.names().contains(e.getKey()))
+                        throw new FormatException(file, "has no tensor '" + e.getKey() + "', which " + INDEX + " places there");
+                    out.put(e.getKey(), tensors.tensor(e.getKey()));
+                }
             }
         }
         return out;

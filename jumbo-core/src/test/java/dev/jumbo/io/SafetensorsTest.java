@@ -14,12 +14,17 @@ import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.assertj.core.api.AbstractThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -310,6 +315,87 @@ class SafetensorsTest {
         assertThatThrownBy(() -> Safetensors.read(p))
                 .isInstanceOf(FormatException.class)
                 .hasMessageContaining("tensor \"big\" has 2147483648 elements; tensors over 2^31 elements are not supported yet");
+    }
+
+    // ---------------------------------------------------------------- the mapped view
+
+    @Test
+    void aViewConvertsOneTensorAtATimeFromAnyThreadUntilClosed() throws Exception {
+        Path p = file(new SafetensorsFiles()
+                .entry("__metadata__", "{\"format\":\"pt\"}", new byte[0])
+                .add("w", "F32", shape(2, 2), f32(1, 2, 3, 4))
+                .add("h", "F16", shape(3), u16(0x3C00, 0xC000, 0x7C00))
+                .build());
+        SafetensorsFile view = Safetensors.open(p);
+        try (view) {
+            assertThat(view.file()).isEqualTo(p);
+            assertThat(view.names()).containsExactly("w", "h");
+            assertThat(view.shape("w")).containsExactly(2, 2);
+            assertThat(view.metadata()).isEqualTo(Map.of("format", "pt"));
+            assertThat(view.tensor("h").toFloatArray()).containsExactly(1f, -2f, Float.POSITIVE_INFINITY);
+            // the mapping is shared: a loader may convert tensors on worker threads
+            Tensor w = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return view.tensor("w");
+                } catch (FormatException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).get();
+            assertThat(w.shape()).isEqualTo(Shape.of(2, 2));
+            assertThat(w.toFloatArray()).containsExactly(1, 2, 3, 4);
+            assertThatThrownBy(() -> view.tensor("missing")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no tensor \"missing\"");
+            assertThatThrownBy(() -> view.shape("missing")).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThatThrownBy(() -> view.tensor("w")).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+        view.close();
+    }
+
+    @Test
+    void aViewRejectsAMalformedFileWhenOpened() throws IOException {
+        byte[] whole = new SafetensorsFiles().add("w", "F32", shape(4), f32(1, 2, 3, 4)).build();
+        Path p = file(java.util.Arrays.copyOf(whole, whole.length - 3));
+        assertThatThrownBy(() -> Safetensors.open(p)).isInstanceOf(FormatException.class).hasMessageContaining("past its end");
+    }
+
+    @Test
+    void readsTensorsLyingPastTwoAndFourGigabytesOfASparseFile() throws IOException {
+        // Two paddings of 2^31 zero bytes, each followed by a small tensor, so the last one starts
+        // past byte 2^32 of the file. Only the small tensors are written: the file is sparse where
+        // the filesystem allows it, and no test should need 4 GB of disk or memory.
+        long gb2 = 1L << 31, past2 = 8 + gb2, pad1 = past2 + 12, past4 = pad1 + gb2;
+        String header = "{\"__metadata__\":{\"format\":\"pt\"},"
+                + info("head", "F32", 2, 0, 8) + ","
+                + info("pad.0", "F32", gb2 / 4, 8, past2) + ","
+                + info("past2g", "F32", 3, past2, pad1) + ","
+                + info("pad.1", "U8", gb2, pad1, past4) + ","
+                + info("past4g", "BF16", 3, past4, past4 + 6) + "}";
+        header += " ".repeat((8 - header.length() % 8) % 8);
+        long dataStart = 8 + header.length();
+        Path p = dir.resolve("big.safetensors");
+        try (FileChannel out = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            out.write(ByteBuffer.wrap(SafetensorsFiles.build(header, f32(1, 2))), 0);
+            out.write(ByteBuffer.wrap(f32(-1.5f, 3, 1e-7f)), dataStart + past2);
+            out.write(ByteBuffer.wrap(u16(0x3F80, 0xC040, 0x4049)), dataStart + past4);
+        }
+        assertThat(Files.size(p)).isEqualTo(dataStart + past4 + 6).isGreaterThan(1L << 32);
+
+        try (SafetensorsFile view = Safetensors.open(p)) {
+            assertThat(view.names()).containsExactly("head", "pad.0", "past2g", "pad.1", "past4g");
+            assertThat(view.metadata()).isEqualTo(Map.of("format", "pt"));
+            assertThat(view.shape("pad.1")).containsExactly(gb2);
+            assertThat(view.tensor("head").toFloatArray()).containsExactly(1, 2);
+            assertThat(view.tensor("past2g").toFloatArray()).containsExactly(-1.5f, 3, 1e-7f);
+            assertThat(view.tensor("past4g").toFloatArray()).containsExactly(1f, -3f, 3.140625f);
+            // 2^31 elements is one too many for a Tensor: refused when asked for, not when opened
+            assertThatThrownBy(() -> view.tensor("pad.1"))
+                    .isInstanceOf(FormatException.class)
+                    .hasMessageContaining("tensor \"pad.1\" has 2147483648 elements; tensors over 2^31 elements are not supported yet");
+        }
+    }
+
+    /** A header entry with explicit data offsets, for layouts too large to build in memory. */
+    private static String info(String name, String dtype, long elements, long begin, long end) {
+        return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":[" + elements + "],\"data_offsets\":[" + begin + "," + end + "]}";
     }
 
     @Test
