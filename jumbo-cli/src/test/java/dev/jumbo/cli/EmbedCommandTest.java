@@ -35,7 +35,11 @@ class EmbedCommandTest {
 
         CliTest.Result bad = CliTest.run("embed", "--model", dir.toString(), "--pooling", "max", "x");
         assertThat(bad.code()).isNotZero();
-        assertThat(bad.err()).contains("--pooling must be mean or cls");
+        assertThat(bad.err()).contains("--pooling must be mean, cls or pooler");
+        CliTest.Result pooled = CliTest.run("embed", "--model", dir.toString(), "--pooling", "pooler", "--json", "world");
+        assertThat(pooled.code()).as(pooled.err()).isZero();
+        float[] viaPooler = bert.embed(dev.jumbo.text.EncodedBatch.pad(new int[][] {{2, 5, 3}}, 12, 0, false), Bert.Pooling.POOLER, false)[0];
+        for (int k = 0; k < 16; k++) assertThat(pooled.lastJson().get("embeddings").get(0).get(k).asDouble()).isCloseTo(viaPooler[k], org.assertj.core.data.Offset.offset(1e-5));
     }
 
     @Test

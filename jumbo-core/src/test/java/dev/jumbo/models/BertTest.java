@@ -79,6 +79,20 @@ class BertTest {
     }
 
     @Test
+    void poolerOutputMatchesPyTorch() throws Exception {
+        Bert bert = Bert.load(fixture());
+        assertThat(bert.hasPooler()).isTrue();
+        Map<?, ?> ref = reference();
+        float[][] got = bert.embed(dev.jumbo.text.EncodedBatch.pad(sequences(ref), 20, 0, false), Bert.Pooling.POOLER, false);
+        List<?> want = (List<?>) ref.get("pooler_output");
+        for (int i = 0; i < got.length; i++)
+            for (int k = 0; k < got[i].length; k++)
+                assertThat((double) got[i][k]).as("sentence %d, element %d", i, k).isCloseTo(((Number) ((List<?>) want.get(i)).get(k)).doubleValue(), org.assertj.core.data.Offset.offset(1e-5));
+        assertThatThrownBy(() -> new Bert(bert.config(), false, false).embed(new dev.jumbo.text.EncodedBatch(new int[][] {{1}}, new int[][] {{1}}, new int[] {1}), Bert.Pooling.POOLER, false))
+                .hasMessageContaining("no pooler");
+    }
+
+    @Test
     void savesHuggingFaceLayoutThatLoadsBackTheSame() throws Exception {
         Bert bert = Bert.load(fixture());
         bert.save(tmp);
@@ -86,6 +100,15 @@ class BertTest {
         assertThat(hf).containsKeys("embeddings.word_embeddings.weight", "encoder.layer.1.attention.self.query.weight",
                 "encoder.layer.0.output.LayerNorm.bias");
         assertThat(hf.get("encoder.layer.0.intermediate.dense.weight").shape().toArray()).containsExactly(64, 32); // [out, in]
+        // every tensor of the checkpoint comes back under its own name with its own values (the fused qkv split again)
+        Map<String, Tensor> original = dev.jumbo.io.Safetensors.read(fixture().resolve("model.safetensors"));
+        original.forEach((name, value) -> {
+            String n = name.startsWith("bert.") ? name.substring(5) : name;
+            if (n.endsWith("position_ids")) return;
+            assertThat(hf).as(n).containsKey(n);
+            assertThat(hf.get(n).toFloatArray()).as(n).containsExactly(value.toFloatArray());
+        });
+        assertThat(hf).hasSize((int) original.keySet().stream().filter(n -> !n.endsWith("position_ids")).count());
         Bert back = Bert.load(tmp);
         assertThat(back.config()).isEqualTo(bert.config());
         int[][] seqs = sequences(reference());
