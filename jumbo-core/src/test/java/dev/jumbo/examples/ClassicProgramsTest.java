@@ -10,12 +10,15 @@ import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Conv2D;
 import dev.jumbo.nn.Dense;
 import dev.jumbo.nn.Dropout;
+import dev.jumbo.nn.Embedding;
 import dev.jumbo.nn.Flatten;
 import dev.jumbo.nn.Init;
 import dev.jumbo.nn.LSTM;
 import dev.jumbo.nn.MaxPool2D;
 import dev.jumbo.nn.Module;
 import dev.jumbo.nn.Parameter;
+import dev.jumbo.nn.PositionEmbedding;
+import dev.jumbo.nn.TransformerBlock;
 import dev.jumbo.optim.Adam;
 import dev.jumbo.optim.SGD;
 import dev.jumbo.tensor.Shape;
@@ -136,6 +139,28 @@ class ClassicProgramsTest {
         Sequential model = new Sequential(Shape.of(t, 1), new LSTM(16), new Dense(1, Activation.SIGMOID));
         model.compile(new Adam(1e-2), "binary_crossentropy", "accuracy");
         History h = model.fit(Tensor.of(x, n, t, 1), Tensor.of(y, n, 1), FitOptions.defaults().epochs(8).batchSize(32).validationSplit(0.2).seed(seed));
+        assertThat(h.last("val_accuracy")).as("seed %d", seed).isGreaterThan(0.9);
+    }
+
+    @Test
+    void transformerClassifierComparesDistantTokens() {
+        // the label says whether the first and the last token are equal: a linear model on the
+        // flattened embeddings cannot tell (it is an XOR of categories), attention between the two can
+        int n = 1600, t = 8, vocab = 6;
+        float[] x = new float[n * t], y = new float[n];
+        for (int i = 0; i < n; i++) {
+            for (int s = 0; s < t; s++) x[i * t + s] = rnd.nextInt(vocab);
+            boolean same = rnd.nextBoolean();
+            if (same) x[i * t + t - 1] = x[i * t];
+            else while (x[i * t + t - 1] == x[i * t]) x[i * t + t - 1] = rnd.nextInt(vocab);
+            y[i] = same ? 1 : 0;
+        }
+        Sequential model = new Sequential(Shape.of(t),
+                new Embedding(vocab, 32), new PositionEmbedding(t),
+                new TransformerBlock(4, 64, Activation.GELU, TransformerBlock.Norm.PRE, false, 1e-5),
+                new Flatten(), new Dense(2, Activation.SOFTMAX));
+        model.compile(new Adam(3e-3), "sparse_categorical_crossentropy", "accuracy");
+        History h = model.fit(Tensor.of(x, n, t), Tensor.of(y, n), FitOptions.defaults().epochs(6).batchSize(32).validationSplit(0.2).seed(seed));
         assertThat(h.last("val_accuracy")).as("seed %d", seed).isGreaterThan(0.9);
     }
 
