@@ -1,10 +1,14 @@
 package dev.jumbo.cli;
 
+import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.models.Gpt2;
 import dev.jumbo.models.Gpt2Config;
 import dev.jumbo.models.LmTrainer;
 import dev.jumbo.nn.Init;
+import dev.jumbo.text.ByteLevelBpe;
 import dev.jumbo.text.CharTokenizer;
+import dev.jumbo.text.Gpt2Vocabulary;
+import dev.jumbo.text.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,17 +24,25 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jumbo train-lm}: a GPT trained from scratch on a text file, saved as a HuggingFace-layout folder. */
 @Command(name = "train-lm", mixinStandardHelpOptions = true,
-        description = {"Train a GPT on a text file (character tokenizer) and write a folder that jumbo generate loads.",
+        description = {"Train a GPT on a text file (characters or GPT-2's byte-level BPE as tokens) and write a folder that jumbo generate loads.",
                 "Example: jumbo train-lm --text ../shared/data/tinyshakespeare.txt --layers 4 --heads 4 --dim 128 --context 64 --batch-size 12 --iters 5000 --out runs/shakespeare"})
 final class TrainLmCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 training text; its last 10% is held out.")
+    @Option(names = "--text", required = true, paramLabel = "FILE", description = "UTF-8 training text; its last 10%% is held out.")
     Path text;
 
-    @Option(names = "--tokenizer", defaultValue = "char", description = "Only 'char' for now: one token per character of the text.")
+    @Option(names = "--tokenizer", defaultValue = "char", paramLabel = "char|gpt2",
+            description = "char: one token per distinct character of the text; gpt2: GPT-2's byte-level BPE, 50,257 tokens (default: ${DEFAULT-VALUE}).")
     String tokenizer;
+
+    @Option(names = "--tokenizer-dir", paramLabel = "DIR",
+            description = {"With --tokenizer gpt2: the folder holding", "vocab.json + merges.txt (or tokenizer.json).",
+                    "Default: the HuggingFace cache ($HF_HOME/hub or", "~/.cache/huggingface/hub), then",
+                    "../shared/data/gpt2-tokenizer, else a download", "from huggingface.co into that cache",
+                    "(not with HF_HUB_OFFLINE=1)."})
+    Path tokenizerDir;
 
     @Option(names = "--layers", defaultValue = "4", description = "Transformer blocks (default: ${DEFAULT-VALUE}).")
     int layers;
@@ -59,7 +71,7 @@ final class TrainLmCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1337", description = "Initial weights and batch order (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for config.json, model.safetensors and tokenizer.json.")
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for config.json, model.safetensors and tokenizer.json (the tokenizer, either kind).")
     Path out;
 
     @Option(names = "--json", description = "Print one JSON object as the last line.")
@@ -68,7 +80,10 @@ final class TrainLmCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
-        if (!"char".equals(tokenizer)) throw new IllegalArgumentException("--tokenizer " + tokenizer + " is not supported yet: use char");
+        if (!"char".equals(tokenizer) && !"gpt2".equals(tokenizer))
+            throw new IllegalArgumentException("--tokenizer " + tokenizer + " is not supported: use char or gpt2");
+        if (tokenizerDir != null && !"gpt2".equals(tokenizer))
+            throw new IllegalArgumentException("--tokenizer-dir " + tokenizerDir + " goes with --tokenizer gpt2, not " + tokenizer);
         if (evalEvery <= 0) throw new IllegalArgumentException("--eval-every must be positive, got " + evalEvery);
         String corpus;
         try {
@@ -76,14 +91,24 @@ final class TrainLmCommand implements Callable<Integer> {
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(text.toString(), null, "no such file");
         }
-        CharTokenizer chars = CharTokenizer.of(corpus);
-        int[] tokens = chars.encode(corpus);
+        Tokenizer tok;
+        AtomicFiles.IoConsumer<Path> saveTokenizer;
+        if ("gpt2".equals(tokenizer)) {
+            ByteLevelBpe bpe = Gpt2Vocabulary.standard().load(tokenizerDir);
+            tok = bpe;
+            saveTokenizer = bpe::save;
+        } else {
+            CharTokenizer chars = CharTokenizer.of(corpus);
+            tok = chars;
+            saveTokenizer = chars::save;
+        }
+        int[] tokens = tok.encode(corpus);
         Init.seed(seed);
-        Gpt2 gpt2 = new Gpt2(new Gpt2Config(chars.vocabSize(), context, dim, layers, heads, 1e-5));
+        Gpt2 gpt2 = new Gpt2(new Gpt2Config(tok.vocabSize(), context, dim, layers, heads, 1e-5));
         LmTrainer trainer = new LmTrainer(gpt2, tokens,
                 new LmTrainer.Options(context, batchSize, iters, lr, Math.min(100, iters / 10), 0.1, seed));
         PrintWriter err = spec.commandLine().getErr();
-        err.printf("%d characters, vocabulary %d, %d parameters%n", tokens.length, chars.vocabSize(),
+        err.printf("%d %s, vocabulary %d, %d parameters%n", tokens.length, tok instanceof CharTokenizer ? "characters" : "tokens", tok.vocabSize(),
                 gpt2.parameters().stream().mapToLong(p -> p.value().size()).sum());
         double trainLoss = Double.NaN, valLoss = Double.NaN, running = 0;
         int runningCount = 0;
@@ -100,7 +125,7 @@ final class TrainLmCommand implements Callable<Integer> {
                 err.printf("iter %d: train loss %.4f, val loss %.4f, %.0f ms/iter%n", i, trainLoss, valLoss, (System.nanoTime() - start) / 1e6 / i);
                 err.flush();
                 gpt2.save(out); // each file replaced atomically: an interrupted run leaves the last good save
-                chars.save(out);
+                saveTokenizer.accept(out); // tokenizer.json: it takes precedence over any other tokenizer file there
             }
         }
         double msPerIter = (System.nanoTime() - start) / 1e6 / iters;

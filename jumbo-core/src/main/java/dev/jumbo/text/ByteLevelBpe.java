@@ -1,5 +1,6 @@
 package dev.jumbo.text;
 
+import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Json;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -156,6 +158,57 @@ public final class ByteLevelBpe implements Tokenizer {
             ranks.putIfAbsent(m[0] + " " + m[1], r);
         }
         return new ByteLevelBpe(ids, tokens, ranks);
+    }
+
+    /**
+     * Writes {@code dir/tokenizer.json} as HuggingFace writes GPT-2's: a BPE model holding this
+     * vocabulary and its merges best first, with the byte-level pre-tokenizer and decoder and
+     * {@code <|endoftext|>} as the special token ({@link #load} and {@link Tokenizers#load} read it
+     * back). The file is replaced atomically.
+     */
+    public void save(Path dir) throws IOException {
+        Map<String, Object> vocab = new LinkedHashMap<>();
+        for (int id = 0; id < tokens.length; id++) if (tokens[id] != null) vocab.put(tokens[id], id);
+        List<String> merges = ranks.entrySet().stream().sorted(Map.Entry.comparingByValue()).map(Map.Entry::getKey).toList();
+        Map<String, Object> model = new LinkedHashMap<>();
+        model.put("type", "BPE");
+        model.put("dropout", null);
+        model.put("unk_token", null);
+        model.put("continuing_subword_prefix", "");
+        model.put("end_of_word_suffix", "");
+        model.put("fuse_unk", false);
+        model.put("vocab", vocab);
+        model.put("merges", merges);
+        Map<String, Object> byteLevel = new LinkedHashMap<>();
+        byteLevel.put("type", "ByteLevel");
+        byteLevel.put("add_prefix_space", false);
+        byteLevel.put("trim_offsets", true);
+        byteLevel.put("use_regex", true);
+        List<Object> added = new ArrayList<>();
+        int eos = id("<|endoftext|>");
+        if (eos >= 0) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("id", eos);
+            t.put("content", "<|endoftext|>");
+            t.put("single_word", false);
+            t.put("lstrip", false);
+            t.put("rstrip", false);
+            t.put("normalized", true);
+            t.put("special", true);
+            added.add(t);
+        }
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("version", "1.0");
+        root.put("truncation", null);
+        root.put("padding", null);
+        root.put("added_tokens", added);
+        root.put("normalizer", null);
+        root.put("pre_tokenizer", byteLevel);
+        root.put("post_processor", byteLevel);
+        root.put("decoder", byteLevel);
+        root.put("model", model);
+        Files.createDirectories(dir);
+        AtomicFiles.writeString(dir.resolve("tokenizer.json"), Json.write(root, false));
     }
 
     @Override

@@ -79,6 +79,22 @@ class ByteLevelBpeTest {
     }
 
     @Test
+    void aSavedTokenizerJsonLoadsBackWithTheSameIds() throws IOException {
+        gpt2.save(tmp);
+        Tokenizer back = Tokenizers.load(tmp);
+        assertThat(back).isInstanceOf(ByteLevelBpe.class);
+        assertThat(back.vocabSize()).isEqualTo(50257);
+        assertThat(back.id("<|endoftext|>")).isEqualTo(50256);
+        for (int i = 0; i < inputs.size(); i++)
+            assertThat(back.encode(inputs.get(i))).as("input %d", i).containsExactly(expected.get(i));
+        Map<?, ?> root = (Map<?, ?>) Json.parse(Files.readString(tmp.resolve("tokenizer.json")));
+        Map<?, ?> model = (Map<?, ?>) root.get("model");
+        List<String> merges = Files.readAllLines(SharedData.dir().resolve("gpt2-tokenizer/merges.txt")).stream().skip(1).filter(l -> !l.isBlank()).toList();
+        assertThat(model.get("merges")).as("merges best first, as in merges.txt").isEqualTo(merges);
+        assertThat(((Map<?, ?>) root.get("pre_tokenizer")).get("type")).isEqualTo("ByteLevel");
+    }
+
+    @Test
     void malformedFilesAreNamedWithTheirProblem() throws IOException {
         Path vocab = tmp.resolve("vocab.json"), merges = tmp.resolve("merges.txt");
         Files.writeString(vocab, "{\"a\": 0, \"b\": 1, \"ab\": 2}");
