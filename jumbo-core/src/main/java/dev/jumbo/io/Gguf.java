@@ -222,8 +222,9 @@ public final class Gguf {
             int typeId = in.u32(where + ": type");
             GgmlType type = GgmlType.byId(Integer.toUnsignedLong(typeId)).orElseThrow(() -> new FormatException(file,
                     where + " has unknown ggml type " + Integer.toUnsignedString(typeId)));
-            if (nDims > 0 && dims[0] % type.blockSize() != 0)
-                throw new FormatException(file, where + ": " + type + " rows of " + dims[0] + " values are not a whole number of blocks of " + type.blockSize());
+            long rowLength = nDims > 0 ? dims[0] : 1; // ggml reads a missing dimension as 1
+            if (rowLength % type.blockSize() != 0)
+                throw new FormatException(file, where + ": " + type + " rows of " + rowLength + " values are not a whole number of blocks of " + type.blockSize());
             long bytes;
             try {
                 bytes = type.byteSize(elements);

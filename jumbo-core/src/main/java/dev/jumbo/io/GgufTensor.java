@@ -34,7 +34,7 @@ public record GgufTensor(String name, GgmlType type, long[] dims, long offset, l
             if (d < 0) throw new IllegalArgumentException("negative dimension in " + Arrays.toString(dims));
             elements = Math.multiplyExact(elements, d);
         }
-        if (dims.length > 0 && dims[0] % type.blockSize() != 0 || type.byteSize(elements) != byteSize)
+        if ((dims.length > 0 ? dims[0] : 1) % type.blockSize() != 0 || type.byteSize(elements) != byteSize)
             throw new IllegalArgumentException(type + " " + Arrays.toString(dims) + " does not take " + byteSize + " bytes");
     }
 

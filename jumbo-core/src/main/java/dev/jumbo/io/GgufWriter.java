@@ -122,8 +122,9 @@ public final class GgufWriter {
             if (d < 0) throw new IllegalArgumentException(tensor + ": negative dimension in " + Arrays.toString(dims));
             elements = Math.multiplyExact(elements, d);
         }
-        if (dims.length > 0 && dims[0] % type.blockSize() != 0)
-            throw new IllegalArgumentException(tensor + ": " + type + " rows of " + dims[0] + " values are not a whole number of blocks of " + type.blockSize());
+        long rowLength = dims.length > 0 ? dims[0] : 1; // ggml reads a missing dimension as 1
+        if (rowLength % type.blockSize() != 0)
+            throw new IllegalArgumentException(tensor + ": " + type + " rows of " + rowLength + " values are not a whole number of blocks of " + type.blockSize());
         long size = type.byteSize(elements);
         if (bytes.byteSize() != size)
             throw new IllegalArgumentException(tensor + ": " + type + " " + Arrays.toString(dims) + " takes " + size + " bytes, not " + bytes.byteSize());

@@ -314,6 +314,8 @@ class GgufValidationTest {
     void rejectsRowsThatAreNotAWholeNumberOfBlocks() throws IOException {
         rejects(oneTensor(Q8_0, 0, 68, 33, 2), "tensor \"t\" (info at byte 24): Q8_0 rows of 33 values are not a whole number of blocks of 32");
         rejects(oneTensor(GgmlType.Q4_K.id(), 0, 144, 128), "Q4_K rows of 128 values are not a whole number of blocks of 256");
+        // without dimensions a tensor is one value: never a whole block
+        rejects(oneTensor(GgmlType.Q4_0.id(), 0, 18), "Q4_0 rows of 1 values are not a whole number of blocks of 32");
     }
 
     @Test
