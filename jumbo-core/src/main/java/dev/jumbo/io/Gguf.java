@@ -253,7 +253,7 @@ public final class Gguf {
             if (t.offset() != expected)
                 throw new FormatException(file, where + " has data offset " + t.offset() + ", expected " + expected
                         + ": each tensor follows the previous one, padded to the alignment " + align);
-            long start = dataOffset + t.offset(); // both at most the file size (checked below or above)
+            long start = dataOffset + t.offset(); // each at most the file size plus an alignment: no overflow
             if (start > m.byteSize() || t.byteSize() > m.byteSize() - start)
                 throw new FormatException(file, where + ": its " + t.byteSize() + " bytes at file offset " + start
                         + " run past the end of the file (" + m.byteSize() + " bytes)");

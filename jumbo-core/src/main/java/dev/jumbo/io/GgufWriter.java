@@ -31,7 +31,7 @@ import java.util.SequencedMap;
  *         .put("general.architecture", "llama")
  *         .put("llama.block_count", GgufValueType.UINT32, 2)
  *         .putArray("tokenizer.ggml.tokens", GgufValueType.STRING, List.of("<unk>", "a", "b"))
- *         .addTensor("output_norm.weight", GgmlType.F32, new long[] {64}, bytes)
+ *         .addTensor("output_norm.weight", GgmlType.F32, new long[] {64}, new byte[4 * 64])
  *         .write(Path.of("model.gguf"));
  * }</pre>
  *

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,6 +113,20 @@ class GgufValidationTest {
         rejects(GgufBytes.patchU64(b, 8, Long.MIN_VALUE), "declares 9223372036854775808 tensors");
         // the metadata's minimum is taken off first: one key leaves no room for a tensor
         rejects(GgufBytes.patchU64(oneKey(), 8, 1), "declares 1 tensors", "hold at most 0");
+    }
+
+    @Test
+    void rejectsMoreEntriesThanTheReaderKeepsObjectsFor() throws IOException {
+        // a sparse file large enough for 2^20 + 1 of the smallest entries: refused from the counts alone
+        for (int countAt : new int[] {8, 16}) {
+            Path p = file(GgufBytes.patchU64(GgufBytes.header(3, 0, 0).build(), countAt, Gguf.MAX_ENTRIES + 1));
+            try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+                f.setLength(24 + 24 * (Gguf.MAX_ENTRIES + 1));
+            }
+            assertThatThrownBy(() -> Gguf.open(p).close()).isInstanceOf(FormatException.class)
+                    .hasMessageContaining("declares 1048577 " + (countAt == 8 ? "tensors" : "metadata entries"))
+                    .hasMessageContaining("at most 1048576 are read");
+        }
     }
 
     // ---------------------------------------------------------------- strings
