@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * layer uses once it has resolved shapes and broadcasting.
  *
  * <p>Each loop runs whole vectors of the preferred species and finishes with a scalar tail;
- * relu and its gradient split long ranges over the compute threads.
+ * relu, GELU's tanh form and their gradients split long ranges over the compute threads.
  * Elementwise results are bit-identical to the plain loop (one rounding per operation, except
  * {@link #axpy}, which may fuse the multiply-add, and {@link #exp}, which is within a couple of
  * ulps of {@link Math#exp}); reductions ({@link #dot}, {@link #sum}, the softmaxes) sum in a
@@ -22,7 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * is bit-reproducible from its first step: the Vector API leaves the order of
  * {@code reduceLanes(ADD)} and the accuracy of {@code lanewise(EXP)} to the implementation, and
  * the interpreter and C2 do differ in both. Lanes are therefore summed in a fixed butterfly
- * ({@link #lanesSum}) and exp is computed here from exact operations ({@link #exp(FloatVector)}).
+ * ({@link #lanesSum}) and exp is computed here from exact operations ({@link #exp(FloatVector)}),
+ * as is everything built on it (GELU's tanh form goes through exp, not {@code lanewise(TANH)}).
  */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -183,7 +184,73 @@ public final class VectorMath {
      * elements (160 -> 95 us).
      */
     private static void forBlocks(int n, Parallel.RangeBody body) {
-        Parallel.forRange(Math.ceilDiv(n, BLOCK), BLOCK / 2, (b0, b1) -> body.run(b0 * BLOCK, Math.min(n, b1 * BLOCK)));
+        forBlocks(n, 1, body);
+    }
+
+    /** {@link #forBlocks(int, Parallel.RangeBody)} for a loop {@code cost} times as heavy per element as relu. */
+    private static void forBlocks(int n, int cost, Parallel.RangeBody body) {
+        Parallel.forRange(Math.ceilDiv(n, BLOCK), (long) cost * BLOCK / 2, (b0, b1) -> body.run(b0 * BLOCK, Math.min(n, b1 * BLOCK)));
+    }
+
+    // GELU, tanh form: 0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3). Since
+    // 1 + tanh(u) = 2 sigmoid(2u), it is x / (1 + e) with e = exp(-2u) = exp(-x (G0 + G1 x^2)):
+    // one exp and one division, and no cancellation near 0 (1 + tanh(u) is never formed).
+    // Its derivative is s + x s (1 - s) (G0 + 3 G1 x^2) with s = 1 / (1 + e), and
+    // s (1 - s) = 1 / (2 + e + 1/e) stays finite (and goes to 0) when e under- or overflows.
+    private static final float G0 = (float) (2 * Math.sqrt(2 / Math.PI)), G1 = (float) (2 * Math.sqrt(2 / Math.PI) * 0.044715);
+    /** Beyond this |x| the derivative is exactly 0 or 1; clamping keeps x^3 from overflowing into inf * 0. */
+    private static final float GELU_FLAT = 1e6f;
+    /** geluTanh's cost per element relative to relu, for splitting over threads (an exp, a division). */
+    private static final int GELU_COST = 8;
+
+    /** GELU's tanh form of one value: the same operations as the vector lanes of {@link #geluTanh(float[], int, float[], int, int)}. */
+    public static float geluTanh(float x) {
+        float e = exp(-x * Math.fma(G1, x * x, G0));
+        return x / (1f + e);
+    }
+
+    /** The derivative of {@link #geluTanh(float)} at {@code x}: the same operations as the vector lanes of {@link #geluTanhBackward}. */
+    public static float geluTanhDerivative(float x) {
+        x = Math.max(Math.min(x, GELU_FLAT), -GELU_FLAT);
+        float x2 = x * x;
+        float e = exp(-x * Math.fma(G1, x2, G0));
+        float s = 1f / (1f + e), q = 1f / (2f + e + 1f / e);
+        return Math.fma(x * q, Math.fma(3 * G1, x2, G0), s);
+    }
+
+    /**
+     * {@code y[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} for {@code x = x[i]}
+     * (GPT-2's GELU), within a few ulps of the double-precision definition; the same bits
+     * whether compiled or not, and in a vector lane or the tail. Long ranges split over the
+     * compute threads.
+     */
+    public static void geluTanh(float[] x, int xOff, float[] y, int yOff, int n) {
+        forBlocks(n, GELU_COST, (from, to) -> {
+            int i = from;
+            for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+                FloatVector e = exp(v.neg().mul(v.mul(v).fma(c(G1), c(G0))));
+                v.div(e.add(1f)).intoArray(y, yOff + i);
+            }
+            for (; i < to; i++) y[yOff + i] = geluTanh(x[xOff + i]);
+        });
+    }
+
+    /** The gradient of {@link #geluTanh(float[], int, float[], int, int)}: {@code dx[i] = g[i] * gelu'(x[i])}. */
+    public static void geluTanhBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
+        forBlocks(n, GELU_COST, (from, to) -> {
+            int i = from;
+            FloatVector one = c(1f), two = c(2f);
+            for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i).min(GELU_FLAT).max(-GELU_FLAT);
+                FloatVector v2 = v.mul(v);
+                FloatVector e = exp(v.neg().mul(v2.fma(c(G1), c(G0))));
+                FloatVector s = one.div(e.add(1f)), q = one.div(two.add(e).add(one.div(e)));
+                FloatVector d = v.mul(q).fma(v2.fma(c(3 * G1), c(G0)), s);
+                d.mul(FloatVector.fromArray(S, g, gOff + i)).intoArray(dx, dxOff + i);
+            }
+            for (; i < to; i++) dx[dxOff + i] = g[gOff + i] * geluTanhDerivative(x[xOff + i]);
+        });
     }
 
     /** {@code y[i] = e^x[i]}, within a few ulps of {@link Math#exp}. */

@@ -664,6 +664,7 @@ public final class Tensor {
         switch (op) {
             case RELU -> VectorMath.relu(x, 0, y, 0, x.length);
             case EXP -> VectorMath.exp(x, 0, y, 0, x.length);
+            case GELU_TANH -> VectorMath.geluTanh(x, 0, y, 0, x.length);
             default -> {
                 for (int i = 0; i < x.length; i++) y[i] = op.apply(x[i], p);
             }
@@ -672,6 +673,8 @@ public final class Tensor {
             float[] gd = g.dense(), dx = new float[x.length];
             if (op == Pointwise.RELU) {
                 VectorMath.reluBackward(x, 0, gd, 0, dx, 0, x.length);
+            } else if (op == Pointwise.GELU_TANH) {
+                VectorMath.geluTanhBackward(x, 0, gd, 0, dx, 0, x.length);
             } else {
                 for (int i = 0; i < x.length; i++) dx[i] = gd[i] * op.derivative(x[i], y[i], p);
             }

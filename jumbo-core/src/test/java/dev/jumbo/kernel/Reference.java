@@ -255,6 +255,25 @@ final class Reference {
         for (int i = 0; i < n; i++) y[yOff + i] = (float) Math.exp(x[xOff + i]);
     }
 
+    /** GELU's tanh form by its definition, in double. */
+    static void geluTanh(float[] x, int xOff, float[] y, int yOff, int n) {
+        double c = Math.sqrt(2 / Math.PI);
+        for (int i = 0; i < n; i++) {
+            double v = x[xOff + i];
+            y[yOff + i] = (float) (0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v))));
+        }
+    }
+
+    /** Its derivative times g, by differentiating the definition by hand, in double. */
+    static void geluTanhBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
+        double c = Math.sqrt(2 / Math.PI);
+        for (int i = 0; i < n; i++) {
+            double v = x[xOff + i], t = Math.tanh(c * (v + 0.044715 * v * v * v));
+            double d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v);
+            dx[dxOff + i] = (float) (g[gOff + i] * d);
+        }
+    }
+
     static int maxIndex(float[] x, int off, int n) {
         int best = -1;
         for (int i = 0; i < n; i++) {

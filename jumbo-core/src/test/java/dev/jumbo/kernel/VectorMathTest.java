@@ -1,6 +1,7 @@
 package dev.jumbo.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 
 import org.junit.jupiter.api.Test;
 
@@ -65,6 +66,60 @@ class VectorMathTest {
             double e = Math.exp(x[i]);
             if ((float) e >= Float.MIN_NORMAL && !Float.isInfinite((float) e))
                 assertThat(Math.abs(y[i] - e)).as("exp(%s), seed %d", x[i], f.seed).isLessThanOrEqualTo(Math.ulp((float) e));
+        }
+    }
+
+    @Test
+    void geluTanhAndItsGradientMatchTheirDoublePrecisionDefinitions() {
+        // Inputs spread over [-8, 8): the tails (y near 0 or x, gradient near 0 or 1) as well as the bend.
+        for (int n : LENGTHS) {
+            Fixture f = new Fixture();
+            float[] x = f.floats(n + 3), g = f.floats(n + 1);
+            for (int i = 0; i < x.length; i++) x[i] *= 8;
+            float[] y = f.floats(n + 6), expected = y.clone();
+            VectorMath.geluTanh(x, 3, y, 2, n);
+            Reference.geluTanh(x, 3, expected, 2, n);
+            f.assertClose(expected, y, 1e-6, "geluTanh of " + n);
+            float[] dx = f.floats(n + 6), expectedDx = dx.clone();
+            VectorMath.geluTanhBackward(x, 3, g, 1, dx, 2, n);
+            Reference.geluTanhBackward(x, 3, g, 1, expectedDx, 2, n);
+            f.assertClose(expectedDx, dx, 1e-6, "geluTanhBackward of " + n);
+        }
+    }
+
+    @Test
+    void geluTanhOfAVectorLaneEqualsTheScalarFormAndSplitsLongRangesExactly() {
+        Fixture f = new Fixture();
+        float[] x = f.floats(786_469), g = f.floats(x.length);
+        for (int i = 0; i < x.length; i++) x[i] *= 10;
+        float[] y = new float[x.length], dx = new float[x.length];
+        VectorMath.geluTanh(x, 0, y, 0, x.length);
+        VectorMath.geluTanhBackward(x, 0, g, 0, dx, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            if (Float.floatToIntBits(y[i]) != Float.floatToIntBits(VectorMath.geluTanh(x[i])))
+                fail("geluTanh(%s) is %s in a lane but %s alone (seed %d)", x[i], y[i], VectorMath.geluTanh(x[i]), f.seed);
+            float d = g[i] * VectorMath.geluTanhDerivative(x[i]);
+            if (Float.floatToIntBits(dx[i]) != Float.floatToIntBits(d))
+                fail("geluTanh gradient at %s is %s in a lane but %s alone (seed %d)", x[i], dx[i], d, f.seed);
+        }
+    }
+
+    @Test
+    void geluTanhHandlesSpecialValues() {
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, -0f, 0f, -100f, 100f, -1e20f, 1e20f, 1e-30f, -1e-30f, Float.MAX_VALUE, -Float.MAX_VALUE};
+        float[] x = new float[37], ones = new float[37];
+        for (int i = 0; i < x.length; i++) x[i] = specials[i % specials.length];
+        java.util.Arrays.fill(ones, 1f);
+        float[] y = new float[x.length], dx = new float[x.length];
+        VectorMath.geluTanh(x, 0, y, 0, x.length);
+        VectorMath.geluTanhBackward(x, 0, ones, 0, dx, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            float v = x[i];
+            float expectY = Float.isNaN(v) ? Float.NaN : v > 50 ? v : v < -50 ? -0f : v == 0 ? v : v / 2;
+            float expectD = Float.isNaN(v) ? Float.NaN : v > 50 ? 1f : v < -50 ? 0f : 0.5f;
+            // boxed: Float.equals matches NaN with NaN and tells -0 from 0
+            assertThat(Float.valueOf(y[i])).as("geluTanh(%s)", v).isEqualTo(Float.valueOf(expectY));
+            assertThat(Float.valueOf(dx[i])).as("geluTanh'(%s)", v).isEqualTo(Float.valueOf(expectD));
         }
     }
 
