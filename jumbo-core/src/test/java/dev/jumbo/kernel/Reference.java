@@ -274,6 +274,50 @@ final class Reference {
         }
     }
 
+    // ---- LayerNormKernel -------------------------------------------------------------------------
+
+    /** Layer norm of each row by its definition, in double; also writes each row's mean and rstd. */
+    static void layerNormForward(float[] x, float[] gamma, float[] beta, float eps, float[] y, float[] mean, float[] rstd, int rows, int d) {
+        for (int r = 0; r < rows; r++) {
+            double m = 0, v = 0;
+            for (int j = 0; j < d; j++) m += x[r * d + j];
+            m /= d;
+            for (int j = 0; j < d; j++) v += (x[r * d + j] - m) * (x[r * d + j] - m);
+            double s = 1 / Math.sqrt(v / d + eps);
+            mean[r] = (float) m;
+            rstd[r] = (float) s;
+            for (int j = 0; j < d; j++) y[r * d + j] = (float) ((x[r * d + j] - m) * s * gamma[j] + beta[j]);
+        }
+    }
+
+    /**
+     * Its gradient, by the chain rule through mean and variance written out term by term, in
+     * double: dx (overwritten), dgamma and dbeta (added to).
+     */
+    static void layerNormBackward(float[] x, float[] gamma, float eps, float[] g, float[] dx, float[] dgamma, float[] dbeta, int rows, int d) {
+        for (int r = 0; r < rows; r++) {
+            double m = 0, v = 0;
+            for (int j = 0; j < d; j++) m += x[r * d + j];
+            m /= d;
+            for (int j = 0; j < d; j++) v += (x[r * d + j] - m) * (x[r * d + j] - m);
+            v /= d;
+            double s = 1 / Math.sqrt(v + eps);
+            // y_j = (x_j - m) s gamma_j + beta_j; dL/dv = sum_j h_j (x_j - m) (-1/2) s^3; dL/dm = -s sum_j h_j
+            double dv = 0, dm = 0;
+            for (int j = 0; j < d; j++) {
+                double h = (double) g[r * d + j] * gamma[j];
+                dv += h * (x[r * d + j] - m) * -0.5 * s * s * s;
+                dm += -h * s;
+            }
+            for (int j = 0; j < d; j++) {
+                double h = (double) g[r * d + j] * gamma[j], xj = x[r * d + j];
+                dx[r * d + j] = (float) (h * s + dv * 2 * (xj - m) / d + dm / d);
+                dgamma[j] += (float) (g[r * d + j] * (xj - m) * s);
+                dbeta[j] += g[r * d + j];
+            }
+        }
+    }
+
     static int maxIndex(float[] x, int off, int n) {
         int best = -1;
         for (int i = 0; i < n; i++) {

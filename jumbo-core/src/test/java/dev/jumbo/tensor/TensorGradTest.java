@@ -104,6 +104,14 @@ class TensorGradTest {
     }
 
     @Test
+    void layerNormOverTheLastAxis() {
+        check(in -> in.get(0).layerNorm(in.get(1), in.get(2), 1e-5f), randn(2, 3, 5), randn(5), randn(5));
+        check(in -> in.get(0).layerNorm(in.get(1), in.get(2), 1e-3f), randn(4, 19), randn(19), randn(19));
+        // only the input needs a gradient (a frozen norm)
+        check(in -> in.get(0).layerNorm(Tensor.ones(6), Tensor.zeros(6), 1e-5f), randn(3, 6));
+    }
+
+    @Test
     void convolutionAndPooling() {
         check(in -> in.get(0).conv2d(in.get(1), in.get(2), 1, 1, false), randn(2, 5, 5, 2), randn(3, 3, 2, 3), randn(3));
         check(in -> in.get(0).conv2d(in.get(1), in.get(2), 2, 2, true), randn(1, 6, 5, 3), randn(3, 2, 3, 2), randn(2));

@@ -131,5 +131,18 @@ class TensorTest {
                 .hasMessageContaining("do not agree");
         assertThatThrownBy(() -> Tensor.zeros(2, 3).reshape(4, -1)).hasMessageContaining("cannot reshape");
         assertThatThrownBy(() -> Tensor.of(new float[5], 2, 3)).hasMessageContaining("needs 6 values");
+        assertThatThrownBy(() -> Tensor.zeros(2, 3).layerNorm(Tensor.ones(4), Tensor.zeros(3), 1e-5f))
+                .hasMessageContaining("[3]").hasMessageContaining("[4]");
+        assertThatThrownBy(() -> Tensor.zeros(2, 3).layerNorm(Tensor.ones(3), Tensor.zeros(3), -1f))
+                .hasMessageContaining("-1.0");
+    }
+
+    @Test
+    void layerNormEqualsItsDefinitionWrittenAsTensorOperations() {
+        Tensor x = Tensor.randn(rnd, 3, 4, 37).mul(3f).add(1f), gamma = Tensor.randn(rnd, 37), beta = Tensor.randn(rnd, 37);
+        Tensor centered = x.sub(x.mean(-1, true));
+        Tensor expected = centered.div(centered.square().mean(-1, true).add(1e-5f).sqrt()).mul(gamma).add(beta);
+        float[] e = expected.toFloatArray(), y = x.layerNorm(gamma, beta, 1e-5f).toFloatArray();
+        for (int i = 0; i < e.length; i++) assertThat(y[i]).as("element %d", i).isCloseTo(e[i], within(1e-5f * (1 + Math.abs(e[i]))));
     }
 }
