@@ -227,10 +227,11 @@ public final class VectorMath {
     public static void geluTanh(float[] x, int xOff, float[] y, int yOff, int n) {
         forBlocks(n, GELU_COST, (from, to) -> {
             int i = from;
+            FloatVector g0 = c(G0), g1 = c(G1), one = c(1f);
             for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
                 FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-                FloatVector e = exp(v.neg().mul(v.mul(v).fma(c(G1), c(G0))));
-                v.div(e.add(1f)).intoArray(y, yOff + i);
+                FloatVector e = exp(v.neg().mul(v.mul(v).fma(g1, g0)));
+                v.div(e.add(one)).intoArray(y, yOff + i);
             }
             for (; i < to; i++) y[yOff + i] = geluTanh(x[xOff + i]);
         });
@@ -240,13 +241,16 @@ public final class VectorMath {
     public static void geluTanhBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
         forBlocks(n, GELU_COST, (from, to) -> {
             int i = from;
-            FloatVector one = c(1f), two = c(2f);
+            // Constants broadcast once, outside the loop: the loop body is large enough that C2
+            // stops inlining there (NodeCountInliningCutoff), and a broadcast left as a call
+            // allocates a vector on every iteration (6x slower).
+            FloatVector one = c(1f), two = c(2f), g0 = c(G0), g1 = c(G1), g3 = c(3 * G1), hi = c(GELU_FLAT), lo = c(-GELU_FLAT);
             for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
-                FloatVector v = FloatVector.fromArray(S, x, xOff + i).min(GELU_FLAT).max(-GELU_FLAT);
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i).min(hi).max(lo);
                 FloatVector v2 = v.mul(v);
-                FloatVector e = exp(v.neg().mul(v2.fma(c(G1), c(G0))));
-                FloatVector s = one.div(e.add(1f)), q = one.div(two.add(e).add(one.div(e)));
-                FloatVector d = v.mul(q).fma(v2.fma(c(3 * G1), c(G0)), s);
+                FloatVector e = exp(v.neg().mul(v2.fma(g1, g0)));
+                FloatVector s = one.div(e.add(one)), q = one.div(two.add(e).add(one.div(e)));
+                FloatVector d = v.mul(q).fma(v2.fma(g3, g0), s);
                 d.mul(FloatVector.fromArray(S, g, gOff + i)).intoArray(dx, dxOff + i);
             }
             for (; i < to; i++) dx[dxOff + i] = g[gOff + i] * geluTanhDerivative(x[xOff + i]);
