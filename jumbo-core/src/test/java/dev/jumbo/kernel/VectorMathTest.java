@@ -150,6 +150,26 @@ class VectorMathTest {
     }
 
     @Test
+    void lanesSumAddsTheLanesInAFixedButterfly() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        int v = species.length();
+        Fixture f = new Fixture();
+        for (int round = 0; round < 100; round++) {
+            float[] lanes = f.floats(v);
+            for (int i = 0; i < v; i++) lanes[i] *= (float) Math.pow(10, f.between(-4, 4)); // rounding depends on the order
+            float[] t = lanes.clone();
+            for (int w = v / 2; w >= 1; w /= 2) {
+                float[] next = new float[v];
+                for (int i = 0; i < v; i++) next[i] = t[i] + t[i ^ w];
+                t = next;
+            }
+            float sum = VectorMath.lanesSum(jdk.incubator.vector.FloatVector.fromArray(species, lanes, 0));
+            if (Float.floatToIntBits(sum) != Float.floatToIntBits(t[0]))
+                fail("lanesSum of %s is %s, the butterfly gives %s (seed %d)", java.util.Arrays.toString(lanes), sum, t[0], f.seed);
+        }
+    }
+
+    @Test
     void sumKeepsItsPrecisionOverLongRanges() {
         for (int n : LENGTHS) {
             Fixture f = new Fixture();
