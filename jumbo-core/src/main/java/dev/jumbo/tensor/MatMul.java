@@ -53,7 +53,7 @@ final class MatMul {
                 } else {
                     Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, da, 0, k, m * k);
                 }
-                self.addToGrad(Tensor.of(da, shape));
+                self.addFreshGrad(da);
             }
             if (o.requiresGrad()) {
                 // dB = A^T G (summed over A's folded batch when B was shared)
@@ -64,7 +64,7 @@ final class MatMul {
                     Gemm.batched(batchB, !a.trans, false, k, n, m, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
                             gd, 0, n, m * n, 0f, db, 0, n, k * n);
                 }
-                o.addToGrad(Tensor.of(db, oShape));
+                o.addFreshGrad(db);
             }
         }, self, o);
     }

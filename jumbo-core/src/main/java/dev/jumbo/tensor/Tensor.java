@@ -288,10 +288,32 @@ public final class Tensor {
 
     /** Adds {@code g} (same shape as this tensor) to the accumulated gradient. */
     public void addToGrad(Tensor g) {
+        accumulate(g, false);
+    }
+
+    /**
+     * {@link #addToGrad} for a dense gradient the caller has just computed and holds nowhere else:
+     * it becomes this tensor's gradient as it is (a leaf's too, without the copy {@code addToGrad}
+     * makes), or takes an earlier one added into it.
+     */
+    void addFreshGrad(Tensor g) {
+        accumulate(g, true);
+    }
+
+    /** {@link #addFreshGrad} of {@code data} shaped like this tensor. */
+    void addFreshGrad(float[] data) {
+        accumulate(of(data, shape), true);
+    }
+
+    private void accumulate(Tensor g, boolean fresh) {
         if (!requiresGrad) return;
         if (!g.shape.equals(shape))
             throw new IllegalArgumentException("gradient of shape " + g.shape + " for a tensor of shape " + shape);
-        if (grad == null && node != null && g.isDense()) {
+        if (fresh && !g.isDense()) throw new IllegalArgumentException("a fresh gradient must be dense, got a view of shape " + g.shape);
+        if (grad == null && fresh) {
+            grad = g;
+            gradShared = false;
+        } else if (grad == null && node != null && g.isDense()) {
             // An intermediate gradient is only read, once, by this tensor's backward and then dropped,
             // so it may share g's array: no copy of every activation-sized gradient. A second
             // contribution then sums into a fresh array rather than into the shared one. Leaves keep
@@ -300,6 +322,11 @@ public final class Tensor {
             gradShared = true;
         } else if (grad == null) {
             grad = of(g.toFloatArray(), shape);
+            gradShared = false;
+        } else if (gradShared && fresh) {
+            float[] sum = g.storageArray();
+            VectorMath.add(grad.storageArray(), 0, sum, 0, sum, 0, sum.length);
+            grad = g;
             gradShared = false;
         } else if (gradShared) {
             float[] sum = new float[size()];
@@ -310,6 +337,17 @@ public final class Tensor {
             float[] acc = grad.storageArray();
             VectorMath.add(acc, 0, g.dense(), 0, acc, 0, acc.length);
         }
+    }
+
+    /**
+     * This tensor's gradient array, for a backward to add a part into in place: zeros when no
+     * gradient has arrived yet, a private copy when the gradient shares another's array.
+     */
+    private float[] ownGradArray() {
+        if (grad == null) grad = of(new float[size()], shape);
+        else if (gradShared) grad = of(grad.toFloatArray(), shape);
+        gradShared = false;
+        return grad.storageArray();
     }
 
     /** Back-propagates from this scalar (d this / d this = 1). */
@@ -365,7 +403,9 @@ public final class Tensor {
 
     /** Adds {@code g}, summed down to {@code t}'s shape (undoing broadcasting), to {@code t}'s gradient. */
     private static void flow(Tensor t, Tensor g) {
-        if (t.requiresGrad) t.addToGrad(g.sumTo(t.shape));
+        if (!t.requiresGrad) return;
+        if (g.shape.equals(t.shape)) t.addToGrad(g);
+        else t.addFreshGrad(g.sumTo(t.shape));
     }
 
     /** The squashing functions whose inputs {@link #logitsOf} remembers. */
@@ -462,12 +502,17 @@ public final class Tensor {
         d[a] = to - from;
         Shape full = shape;
         return view(Shape.of(d), strides, offset + from * strides[a], g -> {
-            float[] dx = new float[full.size()];
+            // The part goes straight into this tensor's gradient: slices of one tensor (q, k and v
+            // of a fused projection) then share one array instead of one zero-padded copy each.
+            if (!requiresGrad) return;
+            boolean first = grad == null;
+            float[] dx = ownGradArray(), gd = g.dense();
             int outer = full.sizeBetween(0, a), inner = full.sizeBetween(a + 1, full.rank()), n = full.dim(a), m = to - from;
-            float[] gd = g.dense();
-            for (int o = 0; o < outer; o++)
-                System.arraycopy(gd, o * m * inner, dx, (o * n + from) * inner, m * inner);
-            addToGrad(of(dx, full));
+            for (int o = 0; o < outer; o++) {
+                int at = (o * n + from) * inner;
+                if (first) System.arraycopy(gd, o * m * inner, dx, at, m * inner);
+                else VectorMath.add(dx, at, gd, o * m * inner, dx, at, m * inner);
+            }
         });
     }
 
@@ -581,7 +626,7 @@ public final class Tensor {
     public Tensor mul(float c) {
         float[] y = toFloatArray();
         VectorMath.scale(c, y, 0, y, 0, y.length);
-        return result(y, shape, g -> addToGrad(g.mul(c)), this);
+        return result(y, shape, g -> addFreshGrad(g.mul(c)), this);
     }
 
     /** {@code -this}. */
@@ -679,7 +724,7 @@ public final class Tensor {
             } else {
                 for (int i = 0; i < x.length; i++) dx[i] = gd[i] * op.derivative(x[i], y[i], p);
             }
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -689,7 +734,7 @@ public final class Tensor {
     public Tensor sum() {
         float s = (float) VectorMath.sum(dense(), 0, size());
         Shape from = shape;
-        return result(new float[] {s}, Shape.of(), g -> addToGrad(full(g.item(), from.toArray())), this);
+        return result(new float[] {s}, Shape.of(), g -> addFreshGrad(full(g.item(), from.toArray())), this);
     }
 
     /** Mean of all elements (rank 0). */
@@ -702,15 +747,26 @@ public final class Tensor {
         int a = shape.axis(axis);
         int outer = shape.sizeBetween(0, a), n = shape.dim(a), inner = shape.sizeBetween(a + 1, rank());
         float[] x = dense(), y = new float[outer * inner];
-        for (int o = 0; o < outer; o++)
-            for (int k = 0; k < n; k++)
-                VectorMath.add(y, o * inner, x, (o * n + k) * inner, y, o * inner, inner);
+        if (inner == 1) {
+            // the last axis: one running sum per row, in the same order as the general loop
+            for (int o = 0; o < outer; o++) {
+                float acc = 0;
+                for (int k = 0; k < n; k++) acc += x[o * n + k];
+                y[o] = acc;
+            }
+        } else {
+            for (int o = 0; o < outer; o++)
+                for (int k = 0; k < n; k++)
+                    VectorMath.add(y, o * inner, x, (o * n + k) * inner, y, o * inner, inner);
+        }
         Shape from = shape;
         return result(y, reducedShape(a, keepDim), g -> {
             float[] gd = g.dense(), dx = new float[from.size()];
-            for (int o = 0; o < outer; o++)
-                for (int k = 0; k < n; k++) System.arraycopy(gd, o * inner, dx, (o * n + k) * inner, inner);
-            addToGrad(of(dx, from));
+            for (int o = 0; o < outer; o++) {
+                if (inner == 1) Arrays.fill(dx, o * n, (o + 1) * n, gd[o]);
+                else for (int k = 0; k < n; k++) System.arraycopy(gd, o * inner, dx, (o * n + k) * inner, inner);
+            }
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -740,7 +796,7 @@ public final class Tensor {
         return result(y, reducedShape(a, keepDim), g -> {
             float[] gd = g.dense(), dx = new float[from.size()];
             for (int j = 0; j < at.length; j++) dx[at[j]] += gd[j];
-            addToGrad(of(dx, from));
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -803,7 +859,7 @@ public final class Tensor {
                 float dot = VectorMath.dot(gd, r * n, y, r * n, n);
                 for (int j = 0; j < n; j++) dx[r * n + j] = y[r * n + j] * (gd[r * n + j] - dot);
             }
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this).squashed(this, Squash.SOFTMAX);
     }
 
@@ -830,9 +886,9 @@ public final class Tensor {
             float[] dx = requiresGrad ? new float[x.length] : null;
             float[] dgamma = gamma.requiresGrad ? new float[d] : null, dbeta = beta.requiresGrad ? new float[d] : null;
             LayerNormKernel.backward(x, gm, mean, rstd, g.dense(), dx, dgamma, dbeta, rows, d);
-            if (dx != null) addToGrad(of(dx, shape));
-            if (dgamma != null) gamma.addToGrad(of(dgamma, d));
-            if (dbeta != null) beta.addToGrad(of(dbeta, d));
+            if (dx != null) addFreshGrad(dx);
+            if (dgamma != null) gamma.addFreshGrad(dgamma);
+            if (dbeta != null) beta.addFreshGrad(dbeta);
         }, this, gamma, beta);
     }
 
@@ -848,7 +904,7 @@ public final class Tensor {
                 float s = (float) VectorMath.sum(gd, r * n, n);
                 for (int j = 0; j < n; j++) dx[r * n + j] = gd[r * n + j] - (float) Math.exp(y[r * n + j]) * s;
             }
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -865,7 +921,7 @@ public final class Tensor {
         return result(y, Shape.of(index.length), g -> {
             float[] gd = g.dense(), dx = new float[size()];
             for (int r = 0; r < index.length; r++) dx[r * n + index[r]] = gd[r];
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -885,7 +941,7 @@ public final class Tensor {
         return result(y, Shape.of(d), g -> {
             float[] gd = g.dense(), dx = new float[size()];
             for (int r = 0; r < index.length; r++) VectorMath.add(dx, index[r] * width, gd, r * width, dx, index[r] * width, width);
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this);
     }
 

@@ -69,6 +69,8 @@ class TensorGradTest {
         check(in -> in.get(0).mean(), randn(3, 4));
         check(in -> in.get(0).sum(1, false), randn(2, 3, 4));
         check(in -> in.get(0).mean(0, true), randn(2, 3, 4));
+        check(in -> in.get(0).sum(-1, false), randn(2, 3, 4));
+        check(in -> in.get(0).mean(-1, true), randn(5, 3));
         check(in -> in.get(0).max(-1, false), distinct(3, 5));
         check(in -> in.get(0).sumTo(Shape.of(3, 1)), randn(2, 3, 4));
     }
@@ -90,6 +92,11 @@ class TensorGradTest {
         check(in -> in.get(0).permute(2, 0, 1).contiguous(), randn(2, 3, 4));
         check(in -> in.get(0).slice(1, 1, 3), randn(2, 4, 3));
         check(in -> in.get(0).slice(0, 1, 2).transpose(0, 1).reshape(-1), randn(3, 4));
+        // overlapping slices of one tensor, and the tensor itself, all adding into one gradient
+        check(in -> in.get(0).slice(1, 0, 2).mul(in.get(0).slice(1, 2, 4)).add(in.get(0).slice(1, 1, 3)).mul(in.get(0).slice(1, 0, 2).add(1f)), randn(3, 5));
+        check(in -> in.get(0).tanh().slice(2, 1, 3).sum(2, true).mul(in.get(0)), randn(2, 3, 4));
+        // the same weights in two products: two fresh gradients summed into a leaf
+        check(in -> in.get(0).matmul(in.get(1)).add(in.get(0).tanh().matmul(in.get(1))), randn(3, 4), randn(4, 2));
         check(in -> in.get(0).unsqueeze(1).flatten(), randn(3, 4));
         check(in -> Tensor.concat(1, List.of(in.get(0), in.get(1))), randn(2, 3), randn(2, 2));
         check(in -> Tensor.stack(0, List.of(in.get(0), in.get(1).tanh())), randn(2, 3), randn(2, 3));

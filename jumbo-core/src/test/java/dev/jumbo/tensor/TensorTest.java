@@ -124,6 +124,35 @@ class TensorTest {
     }
 
     @Test
+    void sumOverTheLastAxisAddsEachRowInOrder() {
+        Tensor x = Tensor.randn(rnd, 3, 4, 7).mul(100f);
+        float[] d = x.toFloatArray(), y = x.sum(-1, false).toFloatArray();
+        for (int r = 0; r < 12; r++) {
+            float s = 0;
+            for (int k = 0; k < 7; k++) s += d[r * 7 + k];
+            assertThat(y[r]).isEqualTo(s);
+        }
+    }
+
+    @Test
+    void aLeafsGradientIsItsOwnArray() {
+        // Gradients made fresh by a backward are adopted by a leaf without a copy; the leaf must
+        // still own them: accumulating a second backward must not change the first one's values.
+        Tensor w = Tensor.randn(rnd, 4, 3).requiresGrad(true), x = Tensor.randn(rnd, 2, 4);
+        x.matmul(w).sum().backward();
+        float[] first = w.grad().toFloatArray();
+        x.matmul(w).sum().backward();
+        float[] twice = w.grad().toFloatArray();
+        for (int i = 0; i < first.length; i++) assertThat(twice[i]).isEqualTo(first[i] + first[i]);
+        Tensor seed = Tensor.ones(2, 3);
+        float[] seedBefore = seed.toFloatArray();
+        Tensor v = Tensor.randn(rnd, 2, 3).requiresGrad(true);
+        v.slice(1, 0, 2).tanh().sum().add(v.sum()).backward();
+        v.mul(2f).backward(seed);
+        assertThat(seed.toFloatArray()).containsExactly(seedBefore);
+    }
+
+    @Test
     void badShapesAreNamedInTheError() {
         assertThatThrownBy(() -> Tensor.zeros(2, 3).add(Tensor.zeros(4)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 3]").hasMessageContaining("[4]");
