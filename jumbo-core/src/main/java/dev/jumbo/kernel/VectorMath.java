@@ -339,6 +339,44 @@ public final class VectorMath {
         });
     }
 
+    /**
+     * The softmax gradient for each of {@code rows} rows of length {@code cols}: given the
+     * softmax output {@code y} and d(loss)/dy {@code g}, {@code dx = y * (g - sum(g * y))}.
+     * {@code dx} may be {@code g} (in place).
+     */
+    public static void softmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) softmaxBackwardRow(y, yOff + r * cols, g, gOff + r * cols, dx, dxOff + r * cols, cols);
+        });
+    }
+
+    private static void softmaxBackwardRow(float[] y, int yo, float[] g, int go, float[] dx, int dxo, int cols) {
+        FloatVector vdot = FloatVector.broadcast(S, dot(g, go, y, yo, cols));
+        float d = vdot.lane(0);
+        int j = 0;
+        for (int bound = S.loopBound(cols); j < bound; j += V)
+            FloatVector.fromArray(S, g, go + j).sub(vdot).mul(FloatVector.fromArray(S, y, yo + j)).intoArray(dx, dxo + j);
+        for (; j < cols; j++) dx[dxo + j] = (g[go + j] - d) * y[yo + j];
+    }
+
+    /**
+     * The log-softmax gradient for each row: given the log-softmax output {@code y} and
+     * d(loss)/dy {@code g}, {@code dx = g - exp(y) * sum(g)}. {@code dx} may be {@code g}.
+     */
+    public static void logSoftmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        Parallel.forRange(rows, ROW_COST * cols, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int yo = yOff + r * cols, go = gOff + r * cols, dxo = dxOff + r * cols;
+                float s = (float) sum(g, go, cols);
+                FloatVector vs = FloatVector.broadcast(S, s);
+                int j = 0;
+                for (int bound = S.loopBound(cols); j < bound; j += V)
+                    exp(FloatVector.fromArray(S, y, yo + j)).neg().fma(vs, FloatVector.fromArray(S, g, go + j)).intoArray(dx, dxo + j);
+                for (; j < cols; j++) dx[dxo + j] = Math.fma(-exp(y[yo + j]), s, g[go + j]);
+            }
+        });
+    }
+
     /** Log-softmax of each row: {@code x - max - log(sum(exp(x - max)))}. */
     public static void logSoftmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
         Parallel.forRange(rows, ROW_COST * cols, (r0, r1) -> {

@@ -854,11 +854,8 @@ public final class Tensor {
         VectorMath.softmaxRows(dense(), 0, y, 0, rows, n);
         return result(y, shape, g -> {
             // dx = y * (g - sum(g * y))
-            float[] gd = g.dense(), dx = new float[y.length];
-            for (int r = 0; r < rows; r++) {
-                float dot = VectorMath.dot(gd, r * n, y, r * n, n);
-                for (int j = 0; j < n; j++) dx[r * n + j] = y[r * n + j] * (gd[r * n + j] - dot);
-            }
+            float[] dx = new float[y.length];
+            VectorMath.softmaxBackwardRows(y, 0, g.dense(), 0, dx, 0, rows, n);
             addFreshGrad(dx);
         }, this).squashed(this, Squash.SOFTMAX);
     }
@@ -899,11 +896,8 @@ public final class Tensor {
         VectorMath.logSoftmaxRows(dense(), 0, y, 0, rows, n);
         return result(y, shape, g -> {
             // dx = g - softmax * sum(g)
-            float[] gd = g.dense(), dx = new float[y.length];
-            for (int r = 0; r < rows; r++) {
-                float s = (float) VectorMath.sum(gd, r * n, n);
-                for (int j = 0; j < n; j++) dx[r * n + j] = gd[r * n + j] - (float) Math.exp(y[r * n + j]) * s;
-            }
+            float[] dx = new float[y.length];
+            VectorMath.logSoftmaxBackwardRows(y, 0, g.dense(), 0, dx, 0, rows, n);
             addFreshGrad(dx);
         }, this);
     }

@@ -233,6 +233,22 @@ final class Reference {
         }
     }
 
+    static void softmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            double dot = 0;
+            for (int j = 0; j < cols; j++) dot += (double) g[gOff + r * cols + j] * y[yOff + r * cols + j];
+            for (int j = 0; j < cols; j++) dx[dxOff + r * cols + j] = (float) (y[yOff + r * cols + j] * (g[gOff + r * cols + j] - dot));
+        }
+    }
+
+    static void logSoftmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int j = 0; j < cols; j++) s += g[gOff + r * cols + j];
+            for (int j = 0; j < cols; j++) dx[dxOff + r * cols + j] = (float) (g[gOff + r * cols + j] - Math.exp(y[yOff + r * cols + j]) * s);
+        }
+    }
+
     // New in VectorMath (no plain-loop original; these are their definitions).
 
     static void sub(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n) {

@@ -195,6 +195,34 @@ class VectorMathTest {
     }
 
     @Test
+    void softmaxAndLogSoftmaxBackwardRowsMatchReference() {
+        for (int[] rc : new int[][] {{1, 1}, {3, 7}, {5, 33}, {2, 1023}, {300, 65}, {64, 4099}}) {
+            Fixture f = new Fixture();
+            int rows = rc[0], cols = rc[1];
+            float[] x = f.floats(rows * cols), y = new float[rows * cols], g = f.floats(2 + rows * cols);
+            for (int i = 0; i < x.length; i++) x[i] *= 5;
+            VectorMath.softmaxRows(x, 0, y, 0, rows, cols);
+            float[] dx = f.nans(4 + rows * cols), expected = dx.clone();
+            VectorMath.softmaxBackwardRows(y, 0, g, 2, dx, 4, rows, cols);
+            Reference.softmaxBackwardRows(y, 0, g, 2, expected, 4, rows, cols);
+            f.assertClose(expected, dx, 1e-5, "softmax gradient " + rows + "x" + cols);
+            float[] inPlace = g.clone();
+            VectorMath.softmaxBackwardRows(y, 0, inPlace, 2, inPlace, 2, rows, cols);
+            float[] separate = java.util.Arrays.copyOfRange(dx, 4, dx.length), got = java.util.Arrays.copyOfRange(inPlace, 2, inPlace.length);
+            f.assertClose(separate, got, 0, "softmax gradient in place " + rows + "x" + cols);
+            VectorMath.logSoftmaxRows(x, 0, y, 0, rows, cols);
+            VectorMath.logSoftmaxBackwardRows(y, 0, g, 2, dx, 4, rows, cols);
+            Reference.logSoftmaxBackwardRows(y, 0, g, 2, expected, 4, rows, cols);
+            f.assertClose(expected, dx, 1e-5, "log-softmax gradient " + rows + "x" + cols);
+            inPlace = g.clone();
+            VectorMath.logSoftmaxBackwardRows(y, 0, inPlace, 2, inPlace, 2, rows, cols);
+            separate = java.util.Arrays.copyOfRange(dx, 4, dx.length);
+            got = java.util.Arrays.copyOfRange(inPlace, 2, inPlace.length);
+            f.assertClose(separate, got, 0, "log-softmax gradient in place " + rows + "x" + cols);
+        }
+    }
+
+    @Test
     void softmaxIsStableForLargeLogitsAndInfinities() {
         float[] x = {1000f, 1001f, Float.NEGATIVE_INFINITY, -1000f, 999f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f,
                 1000f, 1000f, 1000f, 1000f, 1000f, 1000f, 1000f};
