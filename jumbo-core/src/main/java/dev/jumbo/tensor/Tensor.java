@@ -845,6 +845,34 @@ public final class Tensor {
         return MatMul.apply(this, o);
     }
 
+    /**
+     * Multi-head scaled dot-product attention with this tensor as the queries:
+     * {@code softmax(q k^T / sqrt(headDim) + mask) v} for each head, as one operation.
+     *
+     * <p>Queries, keys and values are {@code [batch, time, heads * headDim]} with the heads side by
+     * side along the last axis (as a projection produces them; keys and values may have another
+     * length than the queries), and the result is {@code [batch, tq, heads * headDim]} in the same
+     * layout, the input of the output projection. It equals splitting each into
+     * {@code [batch, heads, time, headDim]} ({@code reshape} then {@code permute(0, 2, 1, 3)}),
+     * {@code q.matmul(k.transpose(2, 3)).mul(1 / sqrt(headDim)).add(mask).softmax().matmul(v)} and
+     * merging the heads back, without the copies: slices of one fused {@code [batch, time, 3 * d]}
+     * projection are read in place, and their gradients are added straight into its gradient.
+     *
+     * <pre>{@code
+     * Tensor qkv = cAttn.forward(x);                        // [b, t, 3d]
+     * Tensor y = qkv.slice(2, 0, d).attention(qkv.slice(2, d, 2 * d), qkv.slice(2, 2 * d, 3 * d), heads, causalMask);
+     * }</pre>
+     *
+     * @param keys   {@code [batch, tk, heads * headDim]}
+     * @param values like {@code keys}
+     * @param mask   added to the scores, broadcast to {@code [batch, heads, tq, tk]} (a
+     *               {@code [tq, tk]} causal mask of 0 and -infinity, or a {@code [batch, 1, 1, tk]}
+     *               padding mask); a constant, or null for none
+     */
+    public Tensor attention(Tensor keys, Tensor values, int heads, Tensor mask) {
+        return Attention.apply(this, keys, values, heads, mask);
+    }
+
     // ---------------------------------------------------------------- softmax and friends
 
     /** Softmax along the last axis. */

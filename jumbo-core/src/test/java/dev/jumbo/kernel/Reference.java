@@ -334,6 +334,85 @@ final class Reference {
         }
     }
 
+    // ---- AttentionKernel -------------------------------------------------------------------------
+
+    /** Probabilities of head h for batch b, row by row, in double: softmax(scale q k^T + mask). */
+    private static double[][] attentionProbs(AttentionKernel.Shape s, float scale, float[] q, AttentionKernel.Operand qo,
+                                             float[] k, AttentionKernel.Operand ko, AttentionKernel.Mask m, int b, int h) {
+        int hd = s.headDim();
+        double[][] p = new double[s.tq()][s.tk()];
+        for (int i = 0; i < s.tq(); i++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < s.tk(); j++) {
+                double dot = 0;
+                for (int c = 0; c < hd; c++)
+                    dot += (double) q[qo.offset() + b * qo.batchStride() + i * qo.rowStride() + h * hd + c]
+                            * k[ko.offset() + b * ko.batchStride() + j * ko.rowStride() + h * hd + c];
+                double score = scale * dot;
+                if (m != null)
+                    score += m.data()[m.offset() + b * m.batchStride() + h * m.headStride() + i * m.rowStride() + j * m.colStride()];
+                p[i][j] = score;
+                max = Math.max(max, score);
+            }
+            double sum = 0;
+            for (int j = 0; j < s.tk(); j++) sum += p[i][j] = Math.exp(p[i][j] - max);
+            for (int j = 0; j < s.tk(); j++) p[i][j] /= sum;
+        }
+        return p;
+    }
+
+    static void attentionForward(AttentionKernel.Shape s, float scale, float[] q, AttentionKernel.Operand qo, float[] k, AttentionKernel.Operand ko,
+                                 float[] v, AttentionKernel.Operand vo, AttentionKernel.Mask m, float[] out) {
+        int hd = s.headDim(), d = s.heads() * hd;
+        for (int b = 0; b < s.batch(); b++)
+            for (int h = 0; h < s.heads(); h++) {
+                double[][] p = attentionProbs(s, scale, q, qo, k, ko, m, b, h);
+                for (int i = 0; i < s.tq(); i++)
+                    for (int c = 0; c < hd; c++) {
+                        double acc = 0;
+                        for (int j = 0; j < s.tk(); j++) acc += p[i][j] * v[vo.offset() + b * vo.batchStride() + j * vo.rowStride() + h * hd + c];
+                        out[(b * s.tq() + i) * d + h * hd + c] = (float) acc;
+                    }
+            }
+    }
+
+    /** The gradients by the chain rule through softmax and the two products, in double. */
+    static void attentionBackward(AttentionKernel.Shape s, float scale, float[] q, AttentionKernel.Operand qo, float[] k, AttentionKernel.Operand ko,
+                                  float[] v, AttentionKernel.Operand vo, AttentionKernel.Mask m, float[] g, float[] dq, float[] dk, float[] dv) {
+        int hd = s.headDim(), d = s.heads() * hd, tq = s.tq(), tk = s.tk();
+        for (int b = 0; b < s.batch(); b++)
+            for (int h = 0; h < s.heads(); h++) {
+                double[][] p = attentionProbs(s, scale, q, qo, k, ko, m, b, h);
+                double[][] ds = new double[tq][tk];
+                for (int i = 0; i < tq; i++) {
+                    double[] dp = new double[tk];
+                    double dot = 0;
+                    for (int j = 0; j < tk; j++) {
+                        for (int c = 0; c < hd; c++)
+                            dp[j] += (double) g[(b * tq + i) * d + h * hd + c] * v[vo.offset() + b * vo.batchStride() + j * vo.rowStride() + h * hd + c];
+                        dot += dp[j] * p[i][j];
+                    }
+                    for (int j = 0; j < tk; j++) ds[i][j] = p[i][j] * (dp[j] - dot);
+                }
+                for (int c = 0; c < hd; c++) {
+                    for (int i = 0; i < tq; i++) {
+                        double acc = 0;
+                        for (int j = 0; j < tk; j++) acc += ds[i][j] * k[ko.offset() + b * ko.batchStride() + j * ko.rowStride() + h * hd + c];
+                        dq[(b * tq + i) * d + h * hd + c] = (float) (scale * acc);
+                    }
+                    for (int j = 0; j < tk; j++) {
+                        double accK = 0, accV = 0;
+                        for (int i = 0; i < tq; i++) {
+                            accK += ds[i][j] * q[qo.offset() + b * qo.batchStride() + i * qo.rowStride() + h * hd + c];
+                            accV += p[i][j] * g[(b * tq + i) * d + h * hd + c];
+                        }
+                        dk[(b * tk + j) * d + h * hd + c] = (float) (scale * accK);
+                        dv[(b * tk + j) * d + h * hd + c] = (float) accV;
+                    }
+                }
+            }
+    }
+
     static int maxIndex(float[] x, int off, int n) {
         int best = -1;
         for (int i = 0; i < n; i++) {

@@ -119,6 +119,17 @@ class TensorGradTest {
     }
 
     @Test
+    void attentionOverSlicesOfOneProjectionAndOverSeparateInputs() {
+        Tensor causal = Tensor.of(new float[] {0, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, 0, 0, Float.NEGATIVE_INFINITY, 0, 0, 0}, 3, 3);
+        // q, k and v sliced from one [batch, time, 3d] tensor, as GPT-2's fused projection gives them
+        check(in -> in.get(0).slice(2, 0, 4).attention(in.get(0).slice(2, 4, 8), in.get(0).slice(2, 8, 12), 2, causal), randn(2, 3, 12));
+        // separate inputs, keys longer than queries, a [batch, 1, 1, tk] padding mask, one head
+        Tensor padding = Tensor.of(new float[] {0, 0, -1e9f, 0, 0, 0, -1e9f, -1e9f}, 2, 1, 1, 4);
+        check(in -> in.get(0).attention(in.get(1), in.get(2), 1, padding), randn(2, 2, 3), randn(2, 4, 3), randn(2, 4, 3));
+        check(in -> in.get(0).attention(in.get(1), in.get(2), 3, null), randn(1, 2, 6), randn(1, 5, 6), randn(1, 5, 6));
+    }
+
+    @Test
     void convolutionAndPooling() {
         check(in -> in.get(0).conv2d(in.get(1), in.get(2), 1, 1, false), randn(2, 5, 5, 2), randn(3, 3, 2, 3), randn(3));
         check(in -> in.get(0).conv2d(in.get(1), in.get(2), 2, 2, true), randn(1, 6, 5, 3), randn(3, 2, 3, 2), randn(2));

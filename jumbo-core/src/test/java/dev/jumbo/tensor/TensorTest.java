@@ -153,6 +153,46 @@ class TensorTest {
     }
 
     @Test
+    void attentionEqualsSplittingIntoHeadsAndTheUnfusedOperations() {
+        int b = 3, t = 13, heads = 4, hd = 8, d = heads * hd;
+        float[] m = new float[t * t];
+        for (int i = 0; i < t; i++) for (int j = i + 1; j < t; j++) m[i * t + j] = Float.NEGATIVE_INFINITY;
+        Tensor mask = Tensor.of(m, t, t), seed = Tensor.randn(rnd, b, t, d);
+        Tensor[] projections = {Tensor.randn(rnd, b, t, 3 * d).requiresGrad(true), Tensor.randn(rnd, b, t, 3 * d).requiresGrad(true)};
+        // the same values in both
+        System.arraycopy(projections[0].buffer(), 0, projections[1].buffer(), 0, b * t * 3 * d);
+        Tensor qkv = projections[0];
+        Tensor fused = qkv.slice(2, 0, d).attention(qkv.slice(2, d, 2 * d), qkv.slice(2, 2 * d, 3 * d), heads, mask);
+        qkv = projections[1];
+        Tensor q = heads(qkv.slice(2, 0, d), heads), k = heads(qkv.slice(2, d, 2 * d), heads), v = heads(qkv.slice(2, 2 * d, 3 * d), heads);
+        Tensor unfused = q.matmul(k.transpose(2, 3)).mul((float) (1 / Math.sqrt(hd))).add(mask).softmax().matmul(v)
+                .permute(0, 2, 1, 3).reshape(b, t, d);
+        assertClose(fused.toFloatArray(), unfused.toFloatArray(), 1e-5, "attention output");
+        fused.backward(seed);
+        unfused.backward(seed);
+        assertClose(projections[0].grad().toFloatArray(), projections[1].grad().toFloatArray(), 1e-5, "gradient of the fused projection");
+    }
+
+    private static Tensor heads(Tensor x, int heads) {
+        return x.reshape(x.dim(0), x.dim(1), heads, x.dim(2) / heads).permute(0, 2, 1, 3);
+    }
+
+    private static void assertClose(float[] actual, float[] expected, double tol, String what) {
+        assertThat(actual).hasSameSizeAs(expected);
+        for (int i = 0; i < actual.length; i++)
+            assertThat((double) actual[i]).as("%s element %d", what, i).isCloseTo(expected[i], within(tol * (1 + Math.abs(expected[i]))));
+    }
+
+    @Test
+    void attentionNamesBadShapesAndRejectsAMaskWithAGradient() {
+        Tensor q = Tensor.zeros(2, 3, 8);
+        assertThatThrownBy(() -> q.attention(Tensor.zeros(2, 4, 8), Tensor.zeros(2, 5, 8), 2, null)).hasMessageContaining("[2, 4, 8]").hasMessageContaining("[2, 5, 8]");
+        assertThatThrownBy(() -> q.attention(q, q, 3, null)).hasMessageContaining("3 heads").hasMessageContaining("8");
+        assertThatThrownBy(() -> q.attention(q, q, 2, Tensor.zeros(4, 4))).hasMessageContaining("[4, 4]");
+        assertThatThrownBy(() -> q.attention(q, q, 2, Tensor.zeros(3, 3).requiresGrad(true))).hasMessageContaining("mask");
+    }
+
+    @Test
     void badShapesAreNamedInTheError() {
         assertThatThrownBy(() -> Tensor.zeros(2, 3).add(Tensor.zeros(4)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[2, 3]").hasMessageContaining("[4]");
