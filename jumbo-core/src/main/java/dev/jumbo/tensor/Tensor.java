@@ -873,6 +873,17 @@ public final class Tensor {
         return Attention.apply(this, keys, values, heads, mask);
     }
 
+    /**
+     * {@code this.matmul(kernel).add(bias)} as one operation, a dense layer's product: the bias is
+     * the product's starting value instead of a second pass over a second array, and its
+     * gradient is summed straight from the output gradient. This tensor is {@code [.., in]}
+     * (any leading dimensions), {@code kernel} is {@code [in, out]} (a transposed view of an
+     * {@code [out, in]} matrix is read as it lies), {@code bias} is {@code [out]} or null.
+     */
+    public Tensor linear(Tensor kernel, Tensor bias) {
+        return MatMul.linear(this, kernel, bias);
+    }
+
     // ---------------------------------------------------------------- softmax and friends
 
     /** Softmax along the last axis. */

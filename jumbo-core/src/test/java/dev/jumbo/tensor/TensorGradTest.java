@@ -86,6 +86,13 @@ class TensorGradTest {
     }
 
     @Test
+    void linearWithAndWithoutBias() {
+        check(in -> in.get(0).linear(in.get(1), in.get(2)), randn(2, 3, 4), randn(4, 5), randn(5));
+        check(in -> in.get(0).linear(in.get(1), null), randn(3, 4), randn(4, 2));
+        check(in -> in.get(0).linear(in.get(1).transpose(0, 1), in.get(2)), randn(4), randn(3, 4), randn(3));
+    }
+
+    @Test
     void views() {
         check(in -> in.get(0).reshape(4, -1), randn(2, 3, 2));
         check(in -> in.get(0).transpose(0, 2).mul(in.get(0).transpose(0, 2)), randn(2, 3, 4));

@@ -184,6 +184,24 @@ class TensorTest {
     }
 
     @Test
+    void linearEqualsMatmulThenAddingTheBias() {
+        for (int[] dims : new int[][] {{2, 7, 33}, {5, 16}, {1, 1}, {40}}) {
+            int in = dims[dims.length - 1];
+            Tensor x = Tensor.randn(rnd, dims), w = Tensor.randn(rnd, in, 19), bias = Tensor.randn(rnd, 19);
+            Tensor x2 = dims.length == 1 ? x.reshape(1, in) : x;
+            float[] expected = x2.matmul(w).add(bias).toFloatArray();
+            assertClose(x.linear(w, bias).toFloatArray(), expected, 1e-5, "linear " + java.util.Arrays.toString(dims));
+            assertClose(x.linear(w, null).toFloatArray(), x2.matmul(w).toFloatArray(), 1e-5, "linear without bias");
+            Tensor wt = Tensor.randn(rnd, 19, in);
+            assertClose(x.linear(wt.transpose(0, 1), bias).toFloatArray(), x2.matmul(wt.transpose(0, 1)).add(bias).toFloatArray(), 1e-5, "linear, transposed kernel");
+        }
+        assertThat(Tensor.randn(rnd, 2, 3, 4).linear(Tensor.zeros(4, 5), null).shape()).isEqualTo(Shape.of(2, 3, 5));
+        assertThat(Tensor.zeros(3, 0).linear(Tensor.zeros(0, 2), Tensor.ones(2)).toFloatArray()).containsExactly(1, 1, 1, 1, 1, 1);
+        assertThatThrownBy(() -> Tensor.zeros(2, 3).linear(Tensor.zeros(4, 5), null)).hasMessageContaining("[2, 3]").hasMessageContaining("[4, 5]");
+        assertThatThrownBy(() -> Tensor.zeros(2, 4).linear(Tensor.zeros(4, 5), Tensor.zeros(4))).hasMessageContaining("[5]");
+    }
+
+    @Test
     void attentionNamesBadShapesAndRejectsAMaskWithAGradient() {
         Tensor q = Tensor.zeros(2, 3, 8);
         assertThatThrownBy(() -> q.attention(Tensor.zeros(2, 4, 8), Tensor.zeros(2, 5, 8), 2, null)).hasMessageContaining("[2, 4, 8]").hasMessageContaining("[2, 5, 8]");
