@@ -11,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * layer uses once it has resolved shapes and broadcasting.
  *
  * <p>Each loop runs whole vectors of the preferred species and finishes with a scalar tail;
- * relu and its gradient split long ranges over the compute threads.
+ * relu, GELU's tanh form and their gradients split long ranges over the compute threads.
  * Elementwise results are bit-identical to the plain loop (one rounding per operation, except
  * {@link #axpy}, which may fuse the multiply-add, and {@link #exp}, which is within a couple of
  * ulps of {@link Math#exp}); reductions ({@link #dot}, {@link #sum}, the softmaxes) sum in a
@@ -22,7 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * is bit-reproducible from its first step: the Vector API leaves the order of
  * {@code reduceLanes(ADD)} and the accuracy of {@code lanewise(EXP)} to the implementation, and
  * the interpreter and C2 do differ in both. Lanes are therefore summed in a fixed butterfly
- * ({@link #lanesSum}) and exp is computed here from exact operations ({@link #exp(FloatVector)}).
+ * ({@link #lanesSum}) and exp is computed here from exact operations ({@link #exp(FloatVector)}),
+ * as is everything built on it (GELU's tanh form goes through exp, not {@code lanewise(TANH)}).
  */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -35,8 +36,12 @@ public final class VectorMath {
     /** Long elementwise ranges split over the compute threads in blocks of this many elements (whole vectors). */
     private static final int BLOCK = 4096;
 
-    /** Lane i trades with lane i ^ w, for w = V/2, V/4, .., 1: the steps of {@link #lanesSum}. */
-    private static final int[][] BUTTERFLY = butterfly();
+    /**
+     * Lane i trades with lane i ^ w, for w = V/2, V/4, .., 1: the steps of {@link #lanesSum}. Built
+     * once: making the shuffles on each call (from index arrays) cost more than the rest of a
+     * 128-wide row sum (layer norm rows: 40-140 us against 4 us per 768 rows).
+     */
+    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
 
     // exp: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-7 polynomial (Cephes' expf
     // coefficients), times 2^n applied in two halves so that results down to the subnormals
@@ -51,17 +56,20 @@ public final class VectorMath {
 
     private VectorMath() {}
 
-    private static int[][] butterfly() {
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] butterfly() {
         int steps = Integer.numberOfTrailingZeros(V);
-        int[][] maps = new int[steps][V];
-        for (int s = 0, w = V / 2; s < steps; s++, w /= 2)
-            for (int i = 0; i < V; i++) maps[s][i] = i ^ w;
+        VectorShuffle<Float>[] maps = new VectorShuffle[steps];
+        for (int s = 0, w = V / 2; s < steps; s++, w /= 2) {
+            int partner = w;
+            maps[s] = VectorShuffle.fromOp(S, i -> i ^ partner);
+        }
         return maps;
     }
 
     /** The sum of v's lanes, always added in the same order (a butterfly), compiled or not. */
     static float lanesSum(FloatVector v) {
-        for (int[] map : BUTTERFLY) v = v.add(v.rearrange(VectorShuffle.fromArray(S, map, 0)));
+        for (VectorShuffle<Float> step : BUTTERFLY) v = v.add(v.rearrange(step));
         return v.lane(0);
     }
 
@@ -183,7 +191,77 @@ public final class VectorMath {
      * elements (160 -> 95 us).
      */
     private static void forBlocks(int n, Parallel.RangeBody body) {
-        Parallel.forRange(Math.ceilDiv(n, BLOCK), BLOCK / 2, (b0, b1) -> body.run(b0 * BLOCK, Math.min(n, b1 * BLOCK)));
+        forBlocks(n, 1, body);
+    }
+
+    /** {@link #forBlocks(int, Parallel.RangeBody)} for a loop {@code cost} times as heavy per element as relu. */
+    private static void forBlocks(int n, int cost, Parallel.RangeBody body) {
+        Parallel.forRange(Math.ceilDiv(n, BLOCK), (long) cost * BLOCK / 2, (b0, b1) -> body.run(b0 * BLOCK, Math.min(n, b1 * BLOCK)));
+    }
+
+    // GELU, tanh form: 0.5 x (1 + tanh(u)) with u = sqrt(2/pi) (x + 0.044715 x^3). Since
+    // 1 + tanh(u) = 2 sigmoid(2u), it is x / (1 + e) with e = exp(-2u) = exp(-x (G0 + G1 x^2)):
+    // one exp and one division, and no cancellation near 0 (1 + tanh(u) is never formed).
+    // Its derivative is s + x s (1 - s) (G0 + 3 G1 x^2) with s = 1 / (1 + e), and
+    // s (1 - s) = 1 / (2 + e + 1/e) stays finite (and goes to 0) when e under- or overflows.
+    private static final float G0 = (float) (2 * Math.sqrt(2 / Math.PI)), G1 = (float) (2 * Math.sqrt(2 / Math.PI) * 0.044715);
+    /** Beyond this |x| the derivative is exactly 0 or 1; clamping keeps x^3 from overflowing into inf * 0. */
+    private static final float GELU_FLAT = 1e6f;
+    /** geluTanh's cost per element relative to relu, for splitting over threads (an exp, a division). */
+    private static final int GELU_COST = 8;
+
+    /** GELU's tanh form of one value: the same operations as the vector lanes of {@link #geluTanh(float[], int, float[], int, int)}. */
+    public static float geluTanh(float x) {
+        float e = exp(-x * Math.fma(G1, x * x, G0));
+        return x / (1f + e);
+    }
+
+    /** The derivative of {@link #geluTanh(float)} at {@code x}: the same operations as the vector lanes of {@link #geluTanhBackward}. */
+    public static float geluTanhDerivative(float x) {
+        x = Math.max(Math.min(x, GELU_FLAT), -GELU_FLAT);
+        float x2 = x * x;
+        float e = exp(-x * Math.fma(G1, x2, G0));
+        float s = 1f / (1f + e), q = 1f / (2f + e + 1f / e);
+        return Math.fma(x * q, Math.fma(3 * G1, x2, G0), s);
+    }
+
+    /**
+     * {@code y[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} for {@code x = x[i]}
+     * (GPT-2's GELU), within a few ulps of the double-precision definition; the same bits
+     * whether compiled or not, and in a vector lane or the tail. Long ranges split over the
+     * compute threads.
+     */
+    public static void geluTanh(float[] x, int xOff, float[] y, int yOff, int n) {
+        forBlocks(n, GELU_COST, (from, to) -> {
+            int i = from;
+            FloatVector g0 = c(G0), g1 = c(G1), one = c(1f);
+            for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+                FloatVector e = exp(v.neg().mul(v.mul(v).fma(g1, g0)));
+                v.div(e.add(one)).intoArray(y, yOff + i);
+            }
+            for (; i < to; i++) y[yOff + i] = geluTanh(x[xOff + i]);
+        });
+    }
+
+    /** The gradient of {@link #geluTanh(float[], int, float[], int, int)}: {@code dx[i] = g[i] * gelu'(x[i])}. */
+    public static void geluTanhBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
+        forBlocks(n, GELU_COST, (from, to) -> {
+            int i = from;
+            // Constants broadcast once, outside the loop: the loop body is large enough that C2
+            // stops inlining there (NodeCountInliningCutoff), and a broadcast left as a call
+            // allocates a vector on every iteration (6x slower).
+            FloatVector one = c(1f), two = c(2f), g0 = c(G0), g1 = c(G1), g3 = c(3 * G1), hi = c(GELU_FLAT), lo = c(-GELU_FLAT);
+            for (int bound = from + S.loopBound(to - from); i < bound; i += V) {
+                FloatVector v = FloatVector.fromArray(S, x, xOff + i).min(hi).max(lo);
+                FloatVector v2 = v.mul(v);
+                FloatVector e = exp(v.neg().mul(v2.fma(g1, g0)));
+                FloatVector s = one.div(e.add(one)), q = one.div(two.add(e).add(one.div(e)));
+                FloatVector d = v.mul(q).fma(v2.fma(g3, g0), s);
+                d.mul(FloatVector.fromArray(S, g, gOff + i)).intoArray(dx, dxOff + i);
+            }
+            for (; i < to; i++) dx[dxOff + i] = g[gOff + i] * geluTanhDerivative(x[xOff + i]);
+        });
     }
 
     /** {@code y[i] = e^x[i]}, within a few ulps of {@link Math#exp}. */
@@ -258,6 +336,44 @@ public final class VectorMath {
     public static void softmaxRows(float[] x, int xOff, float[] y, int yOff, int rows, int cols) {
         Parallel.forRange(rows, ROW_COST * cols, (r0, r1) -> {
             for (int r = r0; r < r1; r++) softmaxRow(x, xOff + r * cols, y, yOff + r * cols, cols);
+        });
+    }
+
+    /**
+     * The softmax gradient for each of {@code rows} rows of length {@code cols}: given the
+     * softmax output {@code y} and d(loss)/dy {@code g}, {@code dx = y * (g - sum(g * y))}.
+     * {@code dx} may be {@code g} (in place).
+     */
+    public static void softmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        Parallel.forRange(rows, 2L * cols, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) softmaxBackwardRow(y, yOff + r * cols, g, gOff + r * cols, dx, dxOff + r * cols, cols);
+        });
+    }
+
+    private static void softmaxBackwardRow(float[] y, int yo, float[] g, int go, float[] dx, int dxo, int cols) {
+        FloatVector vdot = FloatVector.broadcast(S, dot(g, go, y, yo, cols));
+        float d = vdot.lane(0);
+        int j = 0;
+        for (int bound = S.loopBound(cols); j < bound; j += V)
+            FloatVector.fromArray(S, g, go + j).sub(vdot).mul(FloatVector.fromArray(S, y, yo + j)).intoArray(dx, dxo + j);
+        for (; j < cols; j++) dx[dxo + j] = (g[go + j] - d) * y[yo + j];
+    }
+
+    /**
+     * The log-softmax gradient for each row: given the log-softmax output {@code y} and
+     * d(loss)/dy {@code g}, {@code dx = g - exp(y) * sum(g)}. {@code dx} may be {@code g}.
+     */
+    public static void logSoftmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        Parallel.forRange(rows, ROW_COST * cols, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int yo = yOff + r * cols, go = gOff + r * cols, dxo = dxOff + r * cols;
+                float s = (float) sum(g, go, cols);
+                FloatVector vs = FloatVector.broadcast(S, s);
+                int j = 0;
+                for (int bound = S.loopBound(cols); j < bound; j += V)
+                    exp(FloatVector.fromArray(S, y, yo + j)).neg().fma(vs, FloatVector.fromArray(S, g, go + j)).intoArray(dx, dxo + j);
+                for (; j < cols; j++) dx[dxo + j] = Math.fma(-exp(y[yo + j]), s, g[go + j]);
+            }
         });
     }
 

@@ -37,9 +37,7 @@ public final class LayerNorm extends Layer {
 
     @Override
     protected Tensor call(Tensor x) {
-        Tensor centered = x.sub(x.mean(-1, true));
-        Tensor variance = centered.square().mean(-1, true);
-        return centered.div(variance.add((float) epsilon).sqrt()).mul(gamma.value()).add(beta.value());
+        return x.layerNorm(gamma.value(), beta.value(), (float) epsilon);
     }
 
     @Override

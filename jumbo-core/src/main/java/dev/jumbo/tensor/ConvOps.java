@@ -34,13 +34,13 @@ final class ConvOps {
             if (x.requiresGrad()) {
                 float[] dx = new float[xd.length];
                 Conv2dKernel.backwardInput(g, dy, wd, dx);
-                x.addToGrad(Tensor.of(dx, x.shape()));
+                x.addFreshGrad(dx);
             }
             if (filter.requiresGrad() || bias != null && bias.requiresGrad()) {
                 float[] dw = new float[wd.length], db = bias == null ? null : new float[outC];
                 Conv2dKernel.backwardFilter(g, xd, dy, dw, db);
-                filter.addToGrad(Tensor.of(dw, filter.shape()));
-                if (bias != null) bias.addToGrad(Tensor.of(db, bias.shape()));
+                filter.addFreshGrad(dw);
+                if (bias != null) bias.addFreshGrad(db);
             }
         };
         Shape out = Shape.of(g.n(), g.outH(), g.outW(), outC);
@@ -60,14 +60,14 @@ final class ConvOps {
             return Tensor.result(y, out, gy -> {
                 float[] dx = new float[xd.length];
                 Pool2dKernel.maxBackward(g, gy.dense(), argmax, dx);
-                x.addToGrad(Tensor.of(dx, x.shape()));
+                x.addFreshGrad(dx);
             }, x);
         }
         Pool2dKernel.avgForward(g, xd, y);
         return Tensor.result(y, out, gy -> {
             float[] dx = new float[xd.length];
             Pool2dKernel.avgBackward(g, gy.dense(), dx);
-            x.addToGrad(Tensor.of(dx, x.shape()));
+            x.addFreshGrad(dx);
         }, x);
     }
 

@@ -53,7 +53,7 @@ final class MatMul {
                 } else {
                     Gemm.batched(batchB, false, true, m, k, n, 1f, gd, 0, n, m * n, b.data, 0, n, k * n, 0f, da, 0, k, m * k);
                 }
-                self.addToGrad(Tensor.of(da, shape));
+                self.addFreshGrad(da);
             }
             if (o.requiresGrad()) {
                 // dB = A^T G (summed over A's folded batch when B was shared)
@@ -64,9 +64,51 @@ final class MatMul {
                     Gemm.batched(batchB, !a.trans, false, k, n, m, 1f, a.data, 0, a.ld, sharedA ? 0 : m * k,
                             gd, 0, n, m * n, 0f, db, 0, n, k * n);
                 }
-                o.addToGrad(Tensor.of(db, oShape));
+                o.addFreshGrad(db);
             }
         }, self, o);
+    }
+
+    /** See {@link Tensor#linear}. */
+    static Tensor linear(Tensor x, Tensor kernel, Tensor bias) {
+        if (x.rank() < 1 || kernel.rank() != 2 || x.dim(-1) != kernel.dim(0))
+            throw new IllegalArgumentException("linear needs x [.., in] and a kernel [in, out], got " + x.shape() + " and " + kernel.shape());
+        int k = kernel.dim(0), n = kernel.dim(1), m = x.shape().sizeBetween(0, x.rank() - 1);
+        if (bias != null && !bias.shape().equals(Shape.of(n)))
+            throw new IllegalArgumentException("linear with a kernel " + kernel.shape() + " needs a bias of shape [" + n + "], got " + bias.shape());
+        int[] outDims = x.shape().toArray();
+        outDims[outDims.length - 1] = n;
+        Shape out = Shape.of(outDims), xShape = x.shape();
+        float[] xd = x.dense(), y = new float[m * n];
+        MatOperand w = MatOperand.of(kernel);
+        if (bias != null) {
+            // C starts as the bias in every row and the product is added to it: no second pass, no second array
+            float[] bd = bias.dense();
+            for (int i = 0; i < m; i++) System.arraycopy(bd, 0, y, i * n, n);
+        }
+        Gemm.sgemm(false, w.trans, m, n, k, 1f, xd, 0, k, w.data, 0, w.ld, bias != null ? 1f : 0f, y, 0, n);
+        Tensor[] inputs = bias != null ? new Tensor[] {x, kernel, bias} : new Tensor[] {x, kernel};
+        return Tensor.result(y, out, g -> {
+            float[] gd = g.dense();
+            if (x.requiresGrad()) {
+                // dx = G W^T
+                float[] dx = new float[m * k];
+                Gemm.sgemm(false, !w.trans, m, k, n, 1f, gd, 0, n, w.data, 0, w.ld, 0f, dx, 0, k);
+                x.addFreshGrad(dx);
+            }
+            if (kernel.requiresGrad()) {
+                // dW = X^T G
+                float[] dw = new float[k * n];
+                Gemm.sgemm(true, false, k, n, m, 1f, xd, 0, k, gd, 0, n, 0f, dw, 0, n);
+                kernel.addFreshGrad(dw);
+            }
+            if (bias != null && bias.requiresGrad()) {
+                // db = the column sums of G, rows added in order
+                float[] db = new float[n];
+                for (int i = 0; i < m; i++) VectorMath.add(db, 0, gd, i * n, db, 0, n);
+                bias.addFreshGrad(db);
+            }
+        }, inputs);
     }
 
     /**

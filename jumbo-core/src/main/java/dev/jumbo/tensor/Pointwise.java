@@ -1,14 +1,13 @@
 package dev.jumbo.tensor;
 
+import dev.jumbo.kernel.VectorMath;
+
 /**
  * The elementwise functions of {@link Tensor}, each with its derivative beside it; the parameter
  * {@code p} is the exponent, slope or bound where the function has one.
  */
 enum Pointwise {
     POW, SQRT, EXP, LOG, ABS, TANH, SIGMOID, RELU, LEAKY_RELU, GELU, GELU_TANH, CLAMP_LO, CLAMP_HI;
-
-    /** sqrt(2 / pi), the scale inside the tanh form of GELU. */
-    static final double GELU_C = Math.sqrt(2 / Math.PI);
 
     /** The function at {@code x} with parameter {@code p}. */
     float apply(float x, float p) {
@@ -23,7 +22,7 @@ enum Pointwise {
             case RELU -> Math.max(x, 0f); // NaN stays NaN, as in PyTorch
             case LEAKY_RELU -> x > 0 ? x : p * x;
             case GELU -> (float) (0.5 * x * (1 + Erf.erf(x / Math.sqrt(2))));
-            case GELU_TANH -> (float) (0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x))));
+            case GELU_TANH -> VectorMath.geluTanh(x);
             case CLAMP_LO -> Math.max(x, p);
             case CLAMP_HI -> Math.min(x, p);
         };
@@ -42,10 +41,7 @@ enum Pointwise {
             case RELU -> x > 0 ? 1f : 0f;
             case LEAKY_RELU -> x > 0 ? 1f : p;
             case GELU -> (float) (0.5 * (1 + Erf.erf(x / Math.sqrt(2))) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI));
-            case GELU_TANH -> {
-                double u = GELU_C * (x + 0.044715 * x * x * x), t = Math.tanh(u);
-                yield (float) (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x));
-            }
+            case GELU_TANH -> VectorMath.geluTanhDerivative(x);
             case CLAMP_LO -> x >= p ? 1f : 0f;
             case CLAMP_HI -> x <= p ? 1f : 0f;
         };

@@ -1,5 +1,6 @@
 package dev.jumbo.tensor;
 
+import dev.jumbo.kernel.LayerNormKernel;
 import dev.jumbo.kernel.VectorMath;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -287,10 +288,32 @@ public final class Tensor {
 
     /** Adds {@code g} (same shape as this tensor) to the accumulated gradient. */
     public void addToGrad(Tensor g) {
+        accumulate(g, false);
+    }
+
+    /**
+     * {@link #addToGrad} for a dense gradient the caller has just computed and holds nowhere else:
+     * it becomes this tensor's gradient as it is (a leaf's too, without the copy {@code addToGrad}
+     * makes), or takes an earlier one added into it.
+     */
+    void addFreshGrad(Tensor g) {
+        accumulate(g, true);
+    }
+
+    /** {@link #addFreshGrad} of {@code data} shaped like this tensor. */
+    void addFreshGrad(float[] data) {
+        accumulate(of(data, shape), true);
+    }
+
+    private void accumulate(Tensor g, boolean fresh) {
         if (!requiresGrad) return;
         if (!g.shape.equals(shape))
             throw new IllegalArgumentException("gradient of shape " + g.shape + " for a tensor of shape " + shape);
-        if (grad == null && node != null && g.isDense()) {
+        if (fresh && !g.isDense()) throw new IllegalArgumentException("a fresh gradient must be dense, got a view of shape " + g.shape);
+        if (grad == null && fresh) {
+            grad = g;
+            gradShared = false;
+        } else if (grad == null && node != null && g.isDense()) {
             // An intermediate gradient is only read, once, by this tensor's backward and then dropped,
             // so it may share g's array: no copy of every activation-sized gradient. A second
             // contribution then sums into a fresh array rather than into the shared one. Leaves keep
@@ -299,6 +322,11 @@ public final class Tensor {
             gradShared = true;
         } else if (grad == null) {
             grad = of(g.toFloatArray(), shape);
+            gradShared = false;
+        } else if (gradShared && fresh) {
+            float[] sum = g.storageArray();
+            VectorMath.add(grad.storageArray(), 0, sum, 0, sum, 0, sum.length);
+            grad = g;
             gradShared = false;
         } else if (gradShared) {
             float[] sum = new float[size()];
@@ -309,6 +337,17 @@ public final class Tensor {
             float[] acc = grad.storageArray();
             VectorMath.add(acc, 0, g.dense(), 0, acc, 0, acc.length);
         }
+    }
+
+    /**
+     * This tensor's gradient array, for a backward to add a part into in place: zeros when no
+     * gradient has arrived yet, a private copy when the gradient shares another's array.
+     */
+    private float[] ownGradArray() {
+        if (grad == null) grad = of(new float[size()], shape);
+        else if (gradShared) grad = of(grad.toFloatArray(), shape);
+        gradShared = false;
+        return grad.storageArray();
     }
 
     /** Back-propagates from this scalar (d this / d this = 1). */
@@ -364,7 +403,9 @@ public final class Tensor {
 
     /** Adds {@code g}, summed down to {@code t}'s shape (undoing broadcasting), to {@code t}'s gradient. */
     private static void flow(Tensor t, Tensor g) {
-        if (t.requiresGrad) t.addToGrad(g.sumTo(t.shape));
+        if (!t.requiresGrad) return;
+        if (g.shape.equals(t.shape)) t.addToGrad(g);
+        else t.addFreshGrad(g.sumTo(t.shape));
     }
 
     /** The squashing functions whose inputs {@link #logitsOf} remembers. */
@@ -461,12 +502,17 @@ public final class Tensor {
         d[a] = to - from;
         Shape full = shape;
         return view(Shape.of(d), strides, offset + from * strides[a], g -> {
-            float[] dx = new float[full.size()];
+            // The part goes straight into this tensor's gradient: slices of one tensor (q, k and v
+            // of a fused projection) then share one array instead of one zero-padded copy each.
+            if (!requiresGrad) return;
+            boolean first = grad == null;
+            float[] dx = ownGradArray(), gd = g.dense();
             int outer = full.sizeBetween(0, a), inner = full.sizeBetween(a + 1, full.rank()), n = full.dim(a), m = to - from;
-            float[] gd = g.dense();
-            for (int o = 0; o < outer; o++)
-                System.arraycopy(gd, o * m * inner, dx, (o * n + from) * inner, m * inner);
-            addToGrad(of(dx, full));
+            for (int o = 0; o < outer; o++) {
+                int at = (o * n + from) * inner;
+                if (first) System.arraycopy(gd, o * m * inner, dx, at, m * inner);
+                else VectorMath.add(dx, at, gd, o * m * inner, dx, at, m * inner);
+            }
         });
     }
 
@@ -580,7 +626,7 @@ public final class Tensor {
     public Tensor mul(float c) {
         float[] y = toFloatArray();
         VectorMath.scale(c, y, 0, y, 0, y.length);
-        return result(y, shape, g -> addToGrad(g.mul(c)), this);
+        return result(y, shape, g -> addFreshGrad(g.mul(c)), this);
     }
 
     /** {@code -this}. */
@@ -664,6 +710,7 @@ public final class Tensor {
         switch (op) {
             case RELU -> VectorMath.relu(x, 0, y, 0, x.length);
             case EXP -> VectorMath.exp(x, 0, y, 0, x.length);
+            case GELU_TANH -> VectorMath.geluTanh(x, 0, y, 0, x.length);
             default -> {
                 for (int i = 0; i < x.length; i++) y[i] = op.apply(x[i], p);
             }
@@ -672,10 +719,12 @@ public final class Tensor {
             float[] gd = g.dense(), dx = new float[x.length];
             if (op == Pointwise.RELU) {
                 VectorMath.reluBackward(x, 0, gd, 0, dx, 0, x.length);
+            } else if (op == Pointwise.GELU_TANH) {
+                VectorMath.geluTanhBackward(x, 0, gd, 0, dx, 0, x.length);
             } else {
                 for (int i = 0; i < x.length; i++) dx[i] = gd[i] * op.derivative(x[i], y[i], p);
             }
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -685,7 +734,7 @@ public final class Tensor {
     public Tensor sum() {
         float s = (float) VectorMath.sum(dense(), 0, size());
         Shape from = shape;
-        return result(new float[] {s}, Shape.of(), g -> addToGrad(full(g.item(), from.toArray())), this);
+        return result(new float[] {s}, Shape.of(), g -> addFreshGrad(full(g.item(), from.toArray())), this);
     }
 
     /** Mean of all elements (rank 0). */
@@ -698,15 +747,26 @@ public final class Tensor {
         int a = shape.axis(axis);
         int outer = shape.sizeBetween(0, a), n = shape.dim(a), inner = shape.sizeBetween(a + 1, rank());
         float[] x = dense(), y = new float[outer * inner];
-        for (int o = 0; o < outer; o++)
-            for (int k = 0; k < n; k++)
-                VectorMath.add(y, o * inner, x, (o * n + k) * inner, y, o * inner, inner);
+        if (inner == 1) {
+            // the last axis: one running sum per row, in the same order as the general loop
+            for (int o = 0; o < outer; o++) {
+                float acc = 0;
+                for (int k = 0; k < n; k++) acc += x[o * n + k];
+                y[o] = acc;
+            }
+        } else {
+            for (int o = 0; o < outer; o++)
+                for (int k = 0; k < n; k++)
+                    VectorMath.add(y, o * inner, x, (o * n + k) * inner, y, o * inner, inner);
+        }
         Shape from = shape;
         return result(y, reducedShape(a, keepDim), g -> {
             float[] gd = g.dense(), dx = new float[from.size()];
-            for (int o = 0; o < outer; o++)
-                for (int k = 0; k < n; k++) System.arraycopy(gd, o * inner, dx, (o * n + k) * inner, inner);
-            addToGrad(of(dx, from));
+            for (int o = 0; o < outer; o++) {
+                if (inner == 1) Arrays.fill(dx, o * n, (o + 1) * n, gd[o]);
+                else for (int k = 0; k < n; k++) System.arraycopy(gd, o * inner, dx, (o * n + k) * inner, inner);
+            }
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -736,7 +796,7 @@ public final class Tensor {
         return result(y, reducedShape(a, keepDim), g -> {
             float[] gd = g.dense(), dx = new float[from.size()];
             for (int j = 0; j < at.length; j++) dx[at[j]] += gd[j];
-            addToGrad(of(dx, from));
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -785,6 +845,45 @@ public final class Tensor {
         return MatMul.apply(this, o);
     }
 
+    /**
+     * Multi-head scaled dot-product attention with this tensor as the queries:
+     * {@code softmax(q k^T / sqrt(headDim) + mask) v} for each head, as one operation.
+     *
+     * <p>Queries, keys and values are {@code [batch, time, heads * headDim]} with the heads side by
+     * side along the last axis (as a projection produces them; keys and values may have another
+     * length than the queries), and the result is {@code [batch, tq, heads * headDim]} in the same
+     * layout, the input of the output projection. It equals splitting each into
+     * {@code [batch, heads, time, headDim]} ({@code reshape} then {@code permute(0, 2, 1, 3)}),
+     * {@code q.matmul(k.transpose(2, 3)).mul(1 / sqrt(headDim)).add(mask).softmax().matmul(v)} and
+     * merging the heads back, without the copies: slices of one fused {@code [batch, time, 3 * d]}
+     * projection are read in place, and their gradients are added straight into its gradient.
+     *
+     * <pre>{@code
+     * Tensor qkv = cAttn.forward(x);                        // [b, t, 3d]
+     * Tensor y = qkv.slice(2, 0, d).attention(qkv.slice(2, d, 2 * d), qkv.slice(2, 2 * d, 3 * d), heads, causalMask);
+     * }</pre>
+     *
+     * @param keys   {@code [batch, tk, heads * headDim]}
+     * @param values like {@code keys}
+     * @param mask   added to the scores, broadcast to {@code [batch, heads, tq, tk]} (a
+     *               {@code [tq, tk]} causal mask of 0 and -infinity, or a {@code [batch, 1, 1, tk]}
+     *               padding mask); a constant, or null for none
+     */
+    public Tensor attention(Tensor keys, Tensor values, int heads, Tensor mask) {
+        return Attention.apply(this, keys, values, heads, mask);
+    }
+
+    /**
+     * {@code this.matmul(kernel).add(bias)} as one operation, a dense layer's product: the bias is
+     * the product's starting value instead of a second pass over a second array, and its
+     * gradient is summed straight from the output gradient. This tensor is {@code [.., in]}
+     * (any leading dimensions), {@code kernel} is {@code [in, out]} (a transposed view of an
+     * {@code [out, in]} matrix is read as it lies), {@code bias} is {@code [out]} or null.
+     */
+    public Tensor linear(Tensor kernel, Tensor bias) {
+        return MatMul.linear(this, kernel, bias);
+    }
+
     // ---------------------------------------------------------------- softmax and friends
 
     /** Softmax along the last axis. */
@@ -794,13 +893,39 @@ public final class Tensor {
         VectorMath.softmaxRows(dense(), 0, y, 0, rows, n);
         return result(y, shape, g -> {
             // dx = y * (g - sum(g * y))
-            float[] gd = g.dense(), dx = new float[y.length];
-            for (int r = 0; r < rows; r++) {
-                float dot = VectorMath.dot(gd, r * n, y, r * n, n);
-                for (int j = 0; j < n; j++) dx[r * n + j] = y[r * n + j] * (gd[r * n + j] - dot);
-            }
-            addToGrad(of(dx, shape));
+            float[] dx = new float[y.length];
+            VectorMath.softmaxBackwardRows(y, 0, g.dense(), 0, dx, 0, rows, n);
+            addFreshGrad(dx);
         }, this).squashed(this, Squash.SOFTMAX);
+    }
+
+    /**
+     * Layer normalization over the last axis: {@code (x - mean) / sqrt(var + eps) * gamma + beta}
+     * per position, variance biased (PyTorch's {@code layer_norm}, Keras's {@code LayerNormalization}),
+     * as one operation: one pass for the statistics and one for the output, and a two-pass
+     * backward, instead of the eight operations it takes written out.
+     *
+     * @param gamma scale, shape {@code [d]} with {@code d = dim(-1)}
+     * @param beta  shift, shape {@code [d]}
+     * @param eps   added to the variance; finite and not negative
+     */
+    public Tensor layerNorm(Tensor gamma, Tensor beta, float eps) {
+        if (rank() < 1 || dim(-1) == 0) throw new IllegalArgumentException("layerNorm needs a non-empty last axis, got shape " + shape);
+        int d = dim(-1), rows = size() / d;
+        if (!gamma.shape.equals(Shape.of(d)) || !beta.shape.equals(Shape.of(d)))
+            throw new IllegalArgumentException("layerNorm of " + shape + " needs gamma and beta of shape [" + d + "], got " + gamma.shape + " and " + beta.shape);
+        if (!(eps >= 0) || Float.isInfinite(eps)) throw new IllegalArgumentException("layerNorm epsilon must be finite and not negative, got " + eps);
+        float[] x = dense(), gm = gamma.dense(), bt = beta.dense(), y = new float[x.length];
+        float[] mean = new float[rows], rstd = new float[rows];
+        LayerNormKernel.forward(x, gm, bt, eps, y, mean, rstd, rows, d);
+        return result(y, shape, g -> {
+            float[] dx = requiresGrad ? new float[x.length] : null;
+            float[] dgamma = gamma.requiresGrad ? new float[d] : null, dbeta = beta.requiresGrad ? new float[d] : null;
+            LayerNormKernel.backward(x, gm, mean, rstd, g.dense(), dx, dgamma, dbeta, rows, d);
+            if (dx != null) addFreshGrad(dx);
+            if (dgamma != null) gamma.addFreshGrad(dgamma);
+            if (dbeta != null) beta.addFreshGrad(dbeta);
+        }, this, gamma, beta);
     }
 
     /** Log of the softmax along the last axis, computed stably. */
@@ -810,12 +935,9 @@ public final class Tensor {
         VectorMath.logSoftmaxRows(dense(), 0, y, 0, rows, n);
         return result(y, shape, g -> {
             // dx = g - softmax * sum(g)
-            float[] gd = g.dense(), dx = new float[y.length];
-            for (int r = 0; r < rows; r++) {
-                float s = (float) VectorMath.sum(gd, r * n, n);
-                for (int j = 0; j < n; j++) dx[r * n + j] = gd[r * n + j] - (float) Math.exp(y[r * n + j]) * s;
-            }
-            addToGrad(of(dx, shape));
+            float[] dx = new float[y.length];
+            VectorMath.logSoftmaxBackwardRows(y, 0, g.dense(), 0, dx, 0, rows, n);
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -832,7 +954,7 @@ public final class Tensor {
         return result(y, Shape.of(index.length), g -> {
             float[] gd = g.dense(), dx = new float[size()];
             for (int r = 0; r < index.length; r++) dx[r * n + index[r]] = gd[r];
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this);
     }
 
@@ -852,7 +974,7 @@ public final class Tensor {
         return result(y, Shape.of(d), g -> {
             float[] gd = g.dense(), dx = new float[size()];
             for (int r = 0; r < index.length; r++) VectorMath.add(dx, index[r] * width, gd, r * width, dx, index[r] * width, width);
-            addToGrad(of(dx, shape));
+            addFreshGrad(dx);
         }, this);
     }
 

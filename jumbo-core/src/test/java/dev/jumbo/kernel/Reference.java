@@ -233,6 +233,22 @@ final class Reference {
         }
     }
 
+    static void softmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            double dot = 0;
+            for (int j = 0; j < cols; j++) dot += (double) g[gOff + r * cols + j] * y[yOff + r * cols + j];
+            for (int j = 0; j < cols; j++) dx[dxOff + r * cols + j] = (float) (y[yOff + r * cols + j] * (g[gOff + r * cols + j] - dot));
+        }
+    }
+
+    static void logSoftmaxBackwardRows(float[] y, int yOff, float[] g, int gOff, float[] dx, int dxOff, int rows, int cols) {
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int j = 0; j < cols; j++) s += g[gOff + r * cols + j];
+            for (int j = 0; j < cols; j++) dx[dxOff + r * cols + j] = (float) (g[gOff + r * cols + j] - Math.exp(y[yOff + r * cols + j]) * s);
+        }
+    }
+
     // New in VectorMath (no plain-loop original; these are their definitions).
 
     static void sub(float[] a, int aOff, float[] b, int bOff, float[] y, int yOff, int n) {
@@ -253,6 +269,148 @@ final class Reference {
 
     static void exp(float[] x, int xOff, float[] y, int yOff, int n) {
         for (int i = 0; i < n; i++) y[yOff + i] = (float) Math.exp(x[xOff + i]);
+    }
+
+    /** GELU's tanh form by its definition, in double. */
+    static void geluTanh(float[] x, int xOff, float[] y, int yOff, int n) {
+        double c = Math.sqrt(2 / Math.PI);
+        for (int i = 0; i < n; i++) {
+            double v = x[xOff + i];
+            y[yOff + i] = (float) (0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v))));
+        }
+    }
+
+    /** Its derivative times g, by differentiating the definition by hand, in double. */
+    static void geluTanhBackward(float[] x, int xOff, float[] g, int gOff, float[] dx, int dxOff, int n) {
+        double c = Math.sqrt(2 / Math.PI);
+        for (int i = 0; i < n; i++) {
+            double v = x[xOff + i], t = Math.tanh(c * (v + 0.044715 * v * v * v));
+            double d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v);
+            dx[dxOff + i] = (float) (g[gOff + i] * d);
+        }
+    }
+
+    // ---- LayerNormKernel -------------------------------------------------------------------------
+
+    /** Layer norm of each row by its definition, in double; also writes each row's mean and rstd. */
+    static void layerNormForward(float[] x, float[] gamma, float[] beta, float eps, float[] y, float[] mean, float[] rstd, int rows, int d) {
+        for (int r = 0; r < rows; r++) {
+            double m = 0, v = 0;
+            for (int j = 0; j < d; j++) m += x[r * d + j];
+            m /= d;
+            for (int j = 0; j < d; j++) v += (x[r * d + j] - m) * (x[r * d + j] - m);
+            double s = 1 / Math.sqrt(v / d + eps);
+            mean[r] = (float) m;
+            rstd[r] = (float) s;
+            for (int j = 0; j < d; j++) y[r * d + j] = (float) ((x[r * d + j] - m) * s * gamma[j] + beta[j]);
+        }
+    }
+
+    /**
+     * Its gradient, by the chain rule through mean and variance written out term by term, in
+     * double: dx (overwritten), dgamma and dbeta (added to).
+     */
+    static void layerNormBackward(float[] x, float[] gamma, float eps, float[] g, float[] dx, float[] dgamma, float[] dbeta, int rows, int d) {
+        for (int r = 0; r < rows; r++) {
+            double m = 0, v = 0;
+            for (int j = 0; j < d; j++) m += x[r * d + j];
+            m /= d;
+            for (int j = 0; j < d; j++) v += (x[r * d + j] - m) * (x[r * d + j] - m);
+            v /= d;
+            double s = 1 / Math.sqrt(v + eps);
+            // y_j = (x_j - m) s gamma_j + beta_j; dL/dv = sum_j h_j (x_j - m) (-1/2) s^3; dL/dm = -s sum_j h_j
+            double dv = 0, dm = 0;
+            for (int j = 0; j < d; j++) {
+                double h = (double) g[r * d + j] * gamma[j];
+                dv += h * (x[r * d + j] - m) * -0.5 * s * s * s;
+                dm += -h * s;
+            }
+            for (int j = 0; j < d; j++) {
+                double h = (double) g[r * d + j] * gamma[j], xj = x[r * d + j];
+                dx[r * d + j] = (float) (h * s + dv * 2 * (xj - m) / d + dm / d);
+                dgamma[j] += (float) (g[r * d + j] * (xj - m) * s);
+                dbeta[j] += g[r * d + j];
+            }
+        }
+    }
+
+    // ---- AttentionKernel -------------------------------------------------------------------------
+
+    /** Probabilities of head h for batch b, row by row, in double: softmax(scale q k^T + mask). */
+    private static double[][] attentionProbs(AttentionKernel.Shape s, float scale, float[] q, AttentionKernel.Operand qo,
+                                             float[] k, AttentionKernel.Operand ko, AttentionKernel.Mask m, int b, int h) {
+        int hd = s.headDim();
+        double[][] p = new double[s.tq()][s.tk()];
+        for (int i = 0; i < s.tq(); i++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < s.tk(); j++) {
+                double dot = 0;
+                for (int c = 0; c < hd; c++)
+                    dot += (double) q[qo.offset() + b * qo.batchStride() + i * qo.rowStride() + h * hd + c]
+                            * k[ko.offset() + b * ko.batchStride() + j * ko.rowStride() + h * hd + c];
+                double score = scale * dot;
+                if (m != null)
+                    score += m.data()[m.offset() + b * m.batchStride() + h * m.headStride() + i * m.rowStride() + j * m.colStride()];
+                p[i][j] = score;
+                max = Math.max(max, score);
+            }
+            double sum = 0;
+            for (int j = 0; j < s.tk(); j++) sum += p[i][j] = Math.exp(p[i][j] - max);
+            for (int j = 0; j < s.tk(); j++) p[i][j] /= sum;
+        }
+        return p;
+    }
+
+    static void attentionForward(AttentionKernel.Shape s, float scale, float[] q, AttentionKernel.Operand qo, float[] k, AttentionKernel.Operand ko,
+                                 float[] v, AttentionKernel.Operand vo, AttentionKernel.Mask m, float[] out) {
+        int hd = s.headDim(), d = s.heads() * hd;
+        for (int b = 0; b < s.batch(); b++)
+            for (int h = 0; h < s.heads(); h++) {
+                double[][] p = attentionProbs(s, scale, q, qo, k, ko, m, b, h);
+                for (int i = 0; i < s.tq(); i++)
+                    for (int c = 0; c < hd; c++) {
+                        double acc = 0;
+                        for (int j = 0; j < s.tk(); j++) acc += p[i][j] * v[vo.offset() + b * vo.batchStride() + j * vo.rowStride() + h * hd + c];
+                        out[(b * s.tq() + i) * d + h * hd + c] = (float) acc;
+                    }
+            }
+    }
+
+    /** The gradients by the chain rule through softmax and the two products, in double. */
+    static void attentionBackward(AttentionKernel.Shape s, float scale, float[] q, AttentionKernel.Operand qo, float[] k, AttentionKernel.Operand ko,
+                                  float[] v, AttentionKernel.Operand vo, AttentionKernel.Mask m, float[] g, float[] dq, float[] dk, float[] dv) {
+        int hd = s.headDim(), d = s.heads() * hd, tq = s.tq(), tk = s.tk();
+        for (int b = 0; b < s.batch(); b++)
+            for (int h = 0; h < s.heads(); h++) {
+                double[][] p = attentionProbs(s, scale, q, qo, k, ko, m, b, h);
+                double[][] ds = new double[tq][tk];
+                for (int i = 0; i < tq; i++) {
+                    double[] dp = new double[tk];
+                    double dot = 0;
+                    for (int j = 0; j < tk; j++) {
+                        for (int c = 0; c < hd; c++)
+                            dp[j] += (double) g[(b * tq + i) * d + h * hd + c] * v[vo.offset() + b * vo.batchStride() + j * vo.rowStride() + h * hd + c];
+                        dot += dp[j] * p[i][j];
+                    }
+                    for (int j = 0; j < tk; j++) ds[i][j] = p[i][j] * (dp[j] - dot);
+                }
+                for (int c = 0; c < hd; c++) {
+                    for (int i = 0; i < tq; i++) {
+                        double acc = 0;
+                        for (int j = 0; j < tk; j++) acc += ds[i][j] * k[ko.offset() + b * ko.batchStride() + j * ko.rowStride() + h * hd + c];
+                        dq[(b * tq + i) * d + h * hd + c] = (float) (scale * acc);
+                    }
+                    for (int j = 0; j < tk; j++) {
+                        double accK = 0, accV = 0;
+                        for (int i = 0; i < tq; i++) {
+                            accK += ds[i][j] * q[qo.offset() + b * qo.batchStride() + i * qo.rowStride() + h * hd + c];
+                            accV += p[i][j] * g[(b * tq + i) * d + h * hd + c];
+                        }
+                        dk[(b * tk + j) * d + h * hd + c] = (float) (scale * accK);
+                        dv[(b * tk + j) * d + h * hd + c] = (float) accV;
+                    }
+                }
+            }
     }
 
     static int maxIndex(float[] x, int off, int n) {

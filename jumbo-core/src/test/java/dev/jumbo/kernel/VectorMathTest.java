@@ -1,6 +1,7 @@
 package dev.jumbo.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
 
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +70,60 @@ class VectorMathTest {
     }
 
     @Test
+    void geluTanhAndItsGradientMatchTheirDoublePrecisionDefinitions() {
+        // Inputs spread over [-8, 8): the tails (y near 0 or x, gradient near 0 or 1) as well as the bend.
+        for (int n : LENGTHS) {
+            Fixture f = new Fixture();
+            float[] x = f.floats(n + 3), g = f.floats(n + 1);
+            for (int i = 0; i < x.length; i++) x[i] *= 8;
+            float[] y = f.floats(n + 6), expected = y.clone();
+            VectorMath.geluTanh(x, 3, y, 2, n);
+            Reference.geluTanh(x, 3, expected, 2, n);
+            f.assertClose(expected, y, 1e-6, "geluTanh of " + n);
+            float[] dx = f.floats(n + 6), expectedDx = dx.clone();
+            VectorMath.geluTanhBackward(x, 3, g, 1, dx, 2, n);
+            Reference.geluTanhBackward(x, 3, g, 1, expectedDx, 2, n);
+            f.assertClose(expectedDx, dx, 1e-6, "geluTanhBackward of " + n);
+        }
+    }
+
+    @Test
+    void geluTanhOfAVectorLaneEqualsTheScalarFormAndSplitsLongRangesExactly() {
+        Fixture f = new Fixture();
+        float[] x = f.floats(786_469), g = f.floats(x.length);
+        for (int i = 0; i < x.length; i++) x[i] *= 10;
+        float[] y = new float[x.length], dx = new float[x.length];
+        VectorMath.geluTanh(x, 0, y, 0, x.length);
+        VectorMath.geluTanhBackward(x, 0, g, 0, dx, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            if (Float.floatToIntBits(y[i]) != Float.floatToIntBits(VectorMath.geluTanh(x[i])))
+                fail("geluTanh(%s) is %s in a lane but %s alone (seed %d)", x[i], y[i], VectorMath.geluTanh(x[i]), f.seed);
+            float d = g[i] * VectorMath.geluTanhDerivative(x[i]);
+            if (Float.floatToIntBits(dx[i]) != Float.floatToIntBits(d))
+                fail("geluTanh gradient at %s is %s in a lane but %s alone (seed %d)", x[i], dx[i], d, f.seed);
+        }
+    }
+
+    @Test
+    void geluTanhHandlesSpecialValues() {
+        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, -0f, 0f, -100f, 100f, -1e20f, 1e20f, 1e-30f, -1e-30f, Float.MAX_VALUE, -Float.MAX_VALUE};
+        float[] x = new float[37], ones = new float[37];
+        for (int i = 0; i < x.length; i++) x[i] = specials[i % specials.length];
+        java.util.Arrays.fill(ones, 1f);
+        float[] y = new float[x.length], dx = new float[x.length];
+        VectorMath.geluTanh(x, 0, y, 0, x.length);
+        VectorMath.geluTanhBackward(x, 0, ones, 0, dx, 0, x.length);
+        for (int i = 0; i < x.length; i++) {
+            float v = x[i];
+            float expectY = Float.isNaN(v) ? Float.NaN : v > 50 ? v : v < -50 ? -0f : v == 0 ? v : v / 2;
+            float expectD = Float.isNaN(v) ? Float.NaN : v > 50 ? 1f : v < -50 ? 0f : 0.5f;
+            // boxed: Float.equals matches NaN with NaN and tells -0 from 0
+            assertThat(Float.valueOf(y[i])).as("geluTanh(%s)", v).isEqualTo(Float.valueOf(expectY));
+            assertThat(Float.valueOf(dx[i])).as("geluTanh'(%s)", v).isEqualTo(Float.valueOf(expectD));
+        }
+    }
+
+    @Test
     void expAndReluHandleSpecialValues() {
         float[] x = new float[37];
         float[] specials = {Float.NaN, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -0f, 0f, -100f, 88f, 89f, -87f, 1e-30f};
@@ -95,6 +150,26 @@ class VectorMathTest {
     }
 
     @Test
+    void lanesSumAddsTheLanesInAFixedButterfly() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        int v = species.length();
+        Fixture f = new Fixture();
+        for (int round = 0; round < 100; round++) {
+            float[] lanes = f.floats(v);
+            for (int i = 0; i < v; i++) lanes[i] *= (float) Math.pow(10, f.between(-4, 4)); // rounding depends on the order
+            float[] t = lanes.clone();
+            for (int w = v / 2; w >= 1; w /= 2) {
+                float[] next = new float[v];
+                for (int i = 0; i < v; i++) next[i] = t[i] + t[i ^ w];
+                t = next;
+            }
+            float sum = VectorMath.lanesSum(jdk.incubator.vector.FloatVector.fromArray(species, lanes, 0));
+            if (Float.floatToIntBits(sum) != Float.floatToIntBits(t[0]))
+                fail("lanesSum of %s is %s, the butterfly gives %s (seed %d)", java.util.Arrays.toString(lanes), sum, t[0], f.seed);
+        }
+    }
+
+    @Test
     void sumKeepsItsPrecisionOverLongRanges() {
         for (int n : LENGTHS) {
             Fixture f = new Fixture();
@@ -117,6 +192,34 @@ class VectorMathTest {
     @Test
     void logSoftmaxRowsMatchReference() {
         checkRows(false);
+    }
+
+    @Test
+    void softmaxAndLogSoftmaxBackwardRowsMatchReference() {
+        for (int[] rc : new int[][] {{1, 1}, {3, 7}, {5, 33}, {2, 1023}, {300, 65}, {64, 4099}}) {
+            Fixture f = new Fixture();
+            int rows = rc[0], cols = rc[1];
+            float[] x = f.floats(rows * cols), y = new float[rows * cols], g = f.floats(2 + rows * cols);
+            for (int i = 0; i < x.length; i++) x[i] *= 5;
+            VectorMath.softmaxRows(x, 0, y, 0, rows, cols);
+            float[] dx = f.nans(4 + rows * cols), expected = dx.clone();
+            VectorMath.softmaxBackwardRows(y, 0, g, 2, dx, 4, rows, cols);
+            Reference.softmaxBackwardRows(y, 0, g, 2, expected, 4, rows, cols);
+            f.assertClose(expected, dx, 1e-5, "softmax gradient " + rows + "x" + cols);
+            float[] inPlace = g.clone();
+            VectorMath.softmaxBackwardRows(y, 0, inPlace, 2, inPlace, 2, rows, cols);
+            float[] separate = java.util.Arrays.copyOfRange(dx, 4, dx.length), got = java.util.Arrays.copyOfRange(inPlace, 2, inPlace.length);
+            f.assertClose(separate, got, 0, "softmax gradient in place " + rows + "x" + cols);
+            VectorMath.logSoftmaxRows(x, 0, y, 0, rows, cols);
+            VectorMath.logSoftmaxBackwardRows(y, 0, g, 2, dx, 4, rows, cols);
+            Reference.logSoftmaxBackwardRows(y, 0, g, 2, expected, 4, rows, cols);
+            f.assertClose(expected, dx, 1e-5, "log-softmax gradient " + rows + "x" + cols);
+            inPlace = g.clone();
+            VectorMath.logSoftmaxBackwardRows(y, 0, inPlace, 2, inPlace, 2, rows, cols);
+            separate = java.util.Arrays.copyOfRange(dx, 4, dx.length);
+            got = java.util.Arrays.copyOfRange(inPlace, 2, inPlace.length);
+            f.assertClose(separate, got, 0, "log-softmax gradient in place " + rows + "x" + cols);
+        }
     }
 
     @Test

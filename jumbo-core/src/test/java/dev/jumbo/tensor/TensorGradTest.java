@@ -69,6 +69,8 @@ class TensorGradTest {
         check(in -> in.get(0).mean(), randn(3, 4));
         check(in -> in.get(0).sum(1, false), randn(2, 3, 4));
         check(in -> in.get(0).mean(0, true), randn(2, 3, 4));
+        check(in -> in.get(0).sum(-1, false), randn(2, 3, 4));
+        check(in -> in.get(0).mean(-1, true), randn(5, 3));
         check(in -> in.get(0).max(-1, false), distinct(3, 5));
         check(in -> in.get(0).sumTo(Shape.of(3, 1)), randn(2, 3, 4));
     }
@@ -84,12 +86,24 @@ class TensorGradTest {
     }
 
     @Test
+    void linearWithAndWithoutBias() {
+        check(in -> in.get(0).linear(in.get(1), in.get(2)), randn(2, 3, 4), randn(4, 5), randn(5));
+        check(in -> in.get(0).linear(in.get(1), null), randn(3, 4), randn(4, 2));
+        check(in -> in.get(0).linear(in.get(1).transpose(0, 1), in.get(2)), randn(4), randn(3, 4), randn(3));
+    }
+
+    @Test
     void views() {
         check(in -> in.get(0).reshape(4, -1), randn(2, 3, 2));
         check(in -> in.get(0).transpose(0, 2).mul(in.get(0).transpose(0, 2)), randn(2, 3, 4));
         check(in -> in.get(0).permute(2, 0, 1).contiguous(), randn(2, 3, 4));
         check(in -> in.get(0).slice(1, 1, 3), randn(2, 4, 3));
         check(in -> in.get(0).slice(0, 1, 2).transpose(0, 1).reshape(-1), randn(3, 4));
+        // overlapping slices of one tensor, and the tensor itself, all adding into one gradient
+        check(in -> in.get(0).slice(1, 0, 2).mul(in.get(0).slice(1, 2, 4)).add(in.get(0).slice(1, 1, 3)).mul(in.get(0).slice(1, 0, 2).add(1f)), randn(3, 5));
+        check(in -> in.get(0).tanh().slice(2, 1, 3).sum(2, true).mul(in.get(0)), randn(2, 3, 4));
+        // the same weights in two products: two fresh gradients summed into a leaf
+        check(in -> in.get(0).matmul(in.get(1)).add(in.get(0).tanh().matmul(in.get(1))), randn(3, 4), randn(4, 2));
         check(in -> in.get(0).unsqueeze(1).flatten(), randn(3, 4));
         check(in -> Tensor.concat(1, List.of(in.get(0), in.get(1))), randn(2, 3), randn(2, 2));
         check(in -> Tensor.stack(0, List.of(in.get(0), in.get(1).tanh())), randn(2, 3), randn(2, 3));
@@ -101,6 +115,25 @@ class TensorGradTest {
         check(in -> in.get(0).logSoftmax(), randn(2, 3, 5));
         check(in -> in.get(0).pick(new int[] {2, 0, 4}), randn(3, 5));
         check(in -> in.get(0).rows(new int[] {1, 3, 1}), randn(4, 3));
+    }
+
+    @Test
+    void layerNormOverTheLastAxis() {
+        check(in -> in.get(0).layerNorm(in.get(1), in.get(2), 1e-5f), randn(2, 3, 5), randn(5), randn(5));
+        check(in -> in.get(0).layerNorm(in.get(1), in.get(2), 1e-3f), randn(4, 19), randn(19), randn(19));
+        // only the input needs a gradient (a frozen norm)
+        check(in -> in.get(0).layerNorm(Tensor.ones(6), Tensor.zeros(6), 1e-5f), randn(3, 6));
+    }
+
+    @Test
+    void attentionOverSlicesOfOneProjectionAndOverSeparateInputs() {
+        Tensor causal = Tensor.of(new float[] {0, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, 0, 0, Float.NEGATIVE_INFINITY, 0, 0, 0}, 3, 3);
+        // q, k and v sliced from one [batch, time, 3d] tensor, as GPT-2's fused projection gives them
+        check(in -> in.get(0).slice(2, 0, 4).attention(in.get(0).slice(2, 4, 8), in.get(0).slice(2, 8, 12), 2, causal), randn(2, 3, 12));
+        // separate inputs, keys longer than queries, a [batch, 1, 1, tk] padding mask, one head
+        Tensor padding = Tensor.of(new float[] {0, 0, -1e9f, 0, 0, 0, -1e9f, -1e9f}, 2, 1, 1, 4);
+        check(in -> in.get(0).attention(in.get(1), in.get(2), 1, padding), randn(2, 2, 3), randn(2, 4, 3), randn(2, 4, 3));
+        check(in -> in.get(0).attention(in.get(1), in.get(2), 3, null), randn(1, 2, 6), randn(1, 5, 6), randn(1, 5, 6));
     }
 
     @Test
