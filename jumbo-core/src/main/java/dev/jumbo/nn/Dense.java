@@ -59,7 +59,7 @@ public final class Dense extends Layer {
 
     @Override
     protected Tensor call(Tensor x) {
-        return activation.apply(x.matmul(kernel.value()).add(bias.value()));
+        return activation.apply(x.linear(kernel.value(), bias.value()));
     }
 
     @Override

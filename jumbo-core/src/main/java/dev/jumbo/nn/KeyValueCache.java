@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * The keys and values one {@link MultiHeadAttention} layer has computed for the tokens seen so
- * far, {@code [batch, heads, length, headDim]} each, so that generating a token costs one
+ * far, {@code [batch, length, d]} each (heads side by side, as projected), so that generating a token costs one
  * position's projections instead of the whole sequence's. A model keeps one per layer.
  *
  * <pre>{@code
@@ -20,13 +20,13 @@ public final class KeyValueCache {
 
     /** Positions cached so far. */
     public int length() {
-        return keys == null ? 0 : keys.dim(2);
+        return keys == null ? 0 : keys.dim(1);
     }
 
-    /** Appends this step's keys and values (same batch and heads) and returns all of them, keys first. */
+    /** Appends this step's keys and values {@code [batch, time, d]} and returns all of them, keys first. */
     Tensor[] append(Tensor k, Tensor v) {
-        keys = keys == null ? k.contiguous() : Tensor.concat(2, List.of(keys, k));
-        values = values == null ? v.contiguous() : Tensor.concat(2, List.of(values, v));
+        keys = keys == null ? k.contiguous() : Tensor.concat(1, List.of(keys, k));
+        values = values == null ? v.contiguous() : Tensor.concat(1, List.of(values, v));
         return new Tensor[] {keys, values};
     }
 }

@@ -80,22 +80,17 @@ public final class MultiHeadAttention extends Layer {
         if (paddingMask != null && !paddingMask.shape().equals(Shape.of(b, past + t)))
             throw new IllegalArgumentException(name() + " padding mask must be [batch, past + time] = " + Shape.of(b, past + t) + ", got " + paddingMask.shape());
         Tensor projected = qkv.forward(x);
-        Tensor q = heads(projected, 0, b, t), k = heads(projected, d, b, t), v = heads(projected, 2 * d, b, t);
+        Tensor q = projected.slice(2, 0, d), k = projected.slice(2, d, 2 * d), v = projected.slice(2, 2 * d, 3 * d);
         if (cache != null) {
             Tensor[] kv = cache.append(k, v);
             k = kv[0];
             v = kv[1];
         }
-        Tensor scores = q.matmul(k.transpose(2, 3)).mul((float) (1 / Math.sqrt(headDim)));
-        if (causal) scores = scores.add(causalMask(t, past));
-        if (paddingMask != null) scores = scores.add(paddingBias(paddingMask));
-        Tensor y = scores.softmax().matmul(v).permute(0, 2, 1, 3).reshape(b, t, d);
+        Tensor mask = causal ? causalMask(t, past) : null;
+        if (paddingMask != null) mask = mask == null ? paddingBias(paddingMask) : mask.add(paddingBias(paddingMask));
+        // one fused op: scores, mask, softmax and the weighted values per head, reading q, k, v in place
+        Tensor y = q.attention(k, v, heads, mask);
         return output.forward(y);
-    }
-
-    /** Columns {@code from .. from + d} of {@code [b, t, 3d]} as {@code [b, heads, t, headDim]}. */
-    private Tensor heads(Tensor projected, int from, int b, int t) {
-        return projected.slice(2, from, from + heads * headDim).reshape(b, t, heads, headDim).permute(0, 2, 1, 3);
     }
 
     /** {@code [t, past + t]}: 0 where new position i (at past + i) may look, -infinity after it. */
