@@ -113,8 +113,11 @@ final class TrainLmCommand implements Callable<Integer> {
         double trainLoss = Double.NaN, valLoss = Double.NaN, running = 0;
         int runningCount = 0;
         long start = System.nanoTime();
+        long[] stepNanos = new long[iters];
         for (int i = 1; i <= iters; i++) {
+            long stepStart = System.nanoTime();
             double l = trainer.step();
+            stepNanos[i - 1] = System.nanoTime() - stepStart;
             running += l;
             runningCount++;
             if (i % evalEvery == 0 || i == iters) {
@@ -129,6 +132,9 @@ final class TrainLmCommand implements Callable<Integer> {
             }
         }
         double msPerIter = (System.nanoTime() - start) / 1e6 / iters;
+        // the median training step alone (no validation, no saving), as PyTorch's babygpt_train.py reports its figure
+        java.util.Arrays.sort(stepNanos);
+        double stepMs = stepNanos[iters / 2] / 1e6;
         PrintWriter o = spec.commandLine().getOut();
         o.printf("train loss %.4f, val loss %.4f after %d iterations (%.0f ms/iter); model written to %s%n", trainLoss, valLoss, iters, msPerIter, out);
         if (json) {
@@ -137,6 +143,7 @@ final class TrainLmCommand implements Callable<Integer> {
             r.put("val_loss", Math.round(valLoss * 10000) / 10000.0);
             r.put("iters", iters);
             r.put("ms_per_iter", Math.round(msPerIter * 10) / 10.0);
+            r.put("median_step_ms", Math.round(stepMs * 10) / 10.0);
             o.println(JsonOutput.line(r));
         }
         return 0;
