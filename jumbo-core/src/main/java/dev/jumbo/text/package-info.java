@@ -1,7 +1,7 @@
 /**
  * Tokenizers: text to token ids and back. {@link dev.jumbo.text.Tokenizer} is the one interface;
- * {@link dev.jumbo.text.ByteLevelBpe} (GPT-2), {@link dev.jumbo.text.WordPiece} (BERT) and
- * {@link dev.jumbo.text.CharTokenizer} implement it.
+ * {@link dev.jumbo.text.ByteLevelBpe} (GPT-2), {@link dev.jumbo.text.SentencePieceBpe} (Llama, llama2.c,
+ * GGUF's SPM vocabularies), {@link dev.jumbo.text.WordPiece} (BERT) and {@link dev.jumbo.text.CharTokenizer} implement it.
  * Depends on {@code dev.jumbo.io} (JSON, format errors) and the JDK only.
  */
 package dev.jumbo.text;
