@@ -1,6 +1,11 @@
 package dev.jumbo.text;
 
+import dev.jumbo.io.FormatException;
+import dev.jumbo.io.Json;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -134,6 +139,122 @@ public final class SentencePieceBpe implements Tokenizer {
             if (hi >= 0 && lo >= 0) return hi << 4 | lo;
         }
         throw new IllegalArgumentException("token " + id + " '" + piece + "' is a byte token but not written <0xXX>");
+    }
+
+    /**
+     * From a HuggingFace {@code tokenizer.json} converted from a SentencePiece model (Llama 2,
+     * Mistral: a BPE model with {@code "byte_fallback": true}, spaces written {@code ▁}). Its merges
+     * become scores: a piece scores minus the rank of the first merge that makes it, so the merge
+     * made first is the one HuggingFace ranks first (HuggingFace's converter lists a piece's merges
+     * together, in the order of the SentencePiece scores). Added tokens are control tokens when
+     * special, user-defined otherwise; {@code <0xXX>} pieces are bytes. The space prefix comes from
+     * the normalizer's {@code Prepend("▁")} or a {@code Metaspace} pre-tokenizer that prepends;
+     * BOS and EOS from {@code tokenizer_config.json} beside the file, else {@code <s>} and {@code </s>}.
+     *
+     * @throws FormatException naming the file and what is missing or inconsistent
+     */
+    public static SentencePieceBpe fromTokenizerJson(Path file) throws IOException {
+        Map<?, ?> root = object(parse(file), file, "the file");
+        Map<?, ?> model = object(root.get("model"), file, "\"model\"");
+        if (!"BPE".equals(model.get("type")) || !Boolean.TRUE.equals(model.get("byte_fallback")))
+            throw new FormatException(file, "not a SentencePiece-style BPE (model type BPE with byte_fallback)");
+        Map<String, Integer> vocab = new HashMap<>();
+        for (Map.Entry<?, ?> e : object(model.get("vocab"), file, "\"model.vocab\"").entrySet())
+            vocab.put((String) e.getKey(), id(file, e.getValue(), "token '" + e.getKey() + "'"));
+        Map<Integer, Boolean> added = new HashMap<>(); // id -> special
+        if (root.get("added_tokens") instanceof List<?> list)
+            for (Object o : list) {
+                Map<?, ?> t = object(o, file, "an added token");
+                if (!(t.get("content") instanceof String content)) throw new FormatException(file, "an added token has no \"content\"");
+                int id = id(file, t.get("id"), "added token '" + content + "'");
+                vocab.put(content, id);
+                added.put(id, Boolean.TRUE.equals(t.get("special")));
+            }
+        int n = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+        if (n == 0) throw new FormatException(file, "the vocabulary is empty");
+        String[] tokens = new String[n];
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) {
+            int id = e.getValue();
+            if (tokens[id] != null && !tokens[id].equals(e.getKey()))
+                throw new FormatException(file, "id " + id + " is given to both '" + tokens[id] + "' and '" + e.getKey() + "'");
+            tokens[id] = e.getKey();
+        }
+        for (int id = 0; id < n; id++) if (tokens[id] == null) throw new FormatException(file, "id " + id + " has no token");
+        float[] scores = new float[n];
+        Arrays.fill(scores, Float.NaN);
+        if (!(model.get("merges") instanceof List<?> merges)) throw new FormatException(file, "\"model.merges\" is not a list");
+        for (int r = 0; r < merges.size(); r++) {
+            Object m = merges.get(r);
+            String joined = m instanceof String str && str.indexOf(' ') > 0 ? str.replaceFirst(" ", "")
+                    : m instanceof List<?> pair && pair.size() == 2 && pair.get(0) instanceof String a && pair.get(1) instanceof String b ? a + b : null;
+            Integer id = joined == null ? null : vocab.get(joined);
+            if (id == null) throw new FormatException(file, "merge " + r + " (" + m + ") does not make a token of the vocabulary");
+            if (Float.isNaN(scores[id])) scores[id] = -r;
+        }
+        int[] types = new int[n];
+        String unkToken = model.get("unk_token") instanceof String u ? u : null;
+        for (int id = 0; id < n; id++) {
+            // pieces no merge makes are never merged into: they score below every merge
+            if (Float.isNaN(scores[id])) scores[id] = tokens[id].codePointCount(0, tokens[id].length()) == 1 ? 0 : -merges.size() - 1;
+            TokenType type = tokens[id].equals(unkToken) ? TokenType.UNKNOWN
+                    : added.containsKey(id) ? (added.get(id) ? TokenType.CONTROL : TokenType.USER_DEFINED)
+                    : tokens[id].matches("<0x[0-9A-F]{2}>") ? TokenType.BYTE : TokenType.NORMAL;
+            types[id] = type.ordinal();
+        }
+        Map<?, ?> config = Map.of();
+        Path configFile = file.resolveSibling("tokenizer_config.json");
+        if (Files.exists(configFile)) config = object(parse(configFile), configFile, "the file");
+        int bos = special(config.get("bos_token"), "<s>", vocab), eos = special(config.get("eos_token"), "</s>", vocab);
+        int unk = unkToken == null ? -1 : vocab.getOrDefault(unkToken, -1);
+        try {
+            return new SentencePieceBpe(tokens, scores, types, bos, eos, unk, prependsSpace(root));
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(file, e.getMessage());
+        }
+    }
+
+    /** Whether the normalizer prepends ▁ (Llama 2's tokenizer.json) or a Metaspace pre-tokenizer does (newer conversions). */
+    private static boolean prependsSpace(Map<?, ?> root) {
+        List<Object> parts = new ArrayList<>();
+        for (String key : new String[] {"normalizer", "pre_tokenizer"}) {
+            Object o = root.get(key);
+            if (o instanceof Map<?, ?> m && m.get("normalizers") instanceof List<?> l) parts.addAll(l);
+            else if (o instanceof Map<?, ?> m && m.get("pretokenizers") instanceof List<?> l) parts.addAll(l);
+            else if (o != null) parts.add(o);
+        }
+        for (Object o : parts)
+            if (o instanceof Map<?, ?> m) {
+                if ("Prepend".equals(m.get("type")) && String.valueOf(SPACE).equals(m.get("prepend"))) return true;
+                if ("Metaspace".equals(m.get("type"))
+                        && ("first".equals(m.get("prepend_scheme")) || "always".equals(m.get("prepend_scheme")) || Boolean.TRUE.equals(m.get("add_prefix_space"))))
+                    return true;
+            }
+        return false;
+    }
+
+    /** A special token named in tokenizer_config.json (a string or {"content": ...}), else the default, else -1. */
+    private static int special(Object named, String fallback, Map<String, Integer> vocab) {
+        Object content = named instanceof Map<?, ?> m ? m.get("content") : named;
+        if (content instanceof String s && vocab.containsKey(s)) return vocab.get(s);
+        return named == null ? vocab.getOrDefault(fallback, -1) : -1;
+    }
+
+    private static Object parse(Path file) throws IOException {
+        try {
+            return Json.parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (Json.ParseException e) {
+            throw new FormatException(file, "not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<?, ?> object(Object o, Path file, String what) throws FormatException {
+        if (!(o instanceof Map<?, ?> m)) throw new FormatException(file, what + " is not a JSON object");
+        return m;
+    }
+
+    private static int id(Path file, Object v, String what) throws FormatException {
+        if (!(v instanceof Long id) || id < 0 || id >= 16_000_000) throw new FormatException(file, what + " has id " + v + ", not a token id");
+        return id.intValue();
     }
 
     @Override

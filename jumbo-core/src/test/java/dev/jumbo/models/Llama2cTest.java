@@ -103,6 +103,55 @@ class Llama2cTest {
         assertThat(tok.encode((String) ref.get("greedy_text"))).containsExactly(ints(ref.get("greedy_ids")));
     }
 
+    /**
+     * The tok512 vocabulary written as HuggingFace's converter writes a SentencePiece model
+     * (LlamaConverter: every split of a piece into two pieces is a merge, merges ordered by the
+     * piece's score; ▁ prepended by the normalizer) loads through Tokenizers and encodes the same.
+     */
+    @Test
+    void aHuggingFaceConversionOfTheVocabularyEncodesAsTheOriginal() throws Exception {
+        SentencePieceBpe tok = Llama2c.loadTokenizer(TOKENIZER, 512);
+        Map<String, Object> vocab = new java.util.LinkedHashMap<>();
+        for (int id = 0; id < 512; id++) vocab.put(tok.token(id), (long) id);
+        List<Object[]> merges = new java.util.ArrayList<>();
+        for (int id = 0; id < 512; id++) {
+            String piece = tok.token(id);
+            List<Object[]> local = new java.util.ArrayList<>();
+            for (int cut = 1; cut < piece.length(); cut++) {
+                String l = piece.substring(0, cut), r = piece.substring(cut);
+                if (tok.type(id) == SentencePieceBpe.TokenType.NORMAL && vocab.containsKey(l) && vocab.containsKey(r))
+                    local.add(new Object[] {l, r, tok.score(id)});
+            }
+            local.sort(java.util.Comparator.comparingLong((Object[] m) -> (Long) vocab.get((String) m[0])).thenComparingLong(m -> (Long) vocab.get((String) m[1])));
+            merges.addAll(local);
+        }
+        merges.sort(java.util.Comparator.comparingDouble((Object[] m) -> -(Float) m[2])); // stable: ties keep their order
+        Map<String, Object> model = new java.util.LinkedHashMap<>();
+        model.put("type", "BPE");
+        model.put("unk_token", "<unk>");
+        model.put("byte_fallback", true);
+        model.put("vocab", vocab);
+        model.put("merges", merges.stream().map(m -> m[0] + " " + m[1]).toList());
+        Map<String, Object> root = new java.util.LinkedHashMap<>();
+        root.put("added_tokens", List.of(Map.of("id", 0L, "content", "<unk>", "special", true), Map.of("id", 1L, "content", "<s>", "special", true),
+                Map.of("id", 2L, "content", "</s>", "special", true)));
+        root.put("normalizer", Map.of("type", "Sequence", "normalizers", List.of(Map.of("type", "Prepend", "prepend", "▁"),
+                Map.of("type", "Replace", "pattern", Map.of("String", " "), "content", "▁"))));
+        root.put("model", model);
+        Files.writeString(tmp.resolve("tokenizer.json"), Json.write(root, false));
+        dev.jumbo.text.Tokenizer hf = dev.jumbo.text.Tokenizers.load(tmp);
+        assertThat(hf).isInstanceOf(SentencePieceBpe.class);
+        SentencePieceBpe spm = (SentencePieceBpe) hf;
+        assertThat(spm.bosId()).isEqualTo(1);
+        assertThat(spm.eosId()).isEqualTo(2);
+        assertThat(spm.type(1)).isEqualTo(SentencePieceBpe.TokenType.CONTROL);
+        assertThat(spm.type(3 + 0x0A)).isEqualTo(SentencePieceBpe.TokenType.BYTE);
+        String story = (String) reference().get("greedy_text");
+        for (String text : List.of(story, "Hello world", "héllo ☃ 日本", "  two  spaces", "tab\tand\nnewline", "Once upon a time"))
+            assertThat(spm.encode(text)).as(text).containsExactly(tok.encode(text));
+        assertThat(spm.decode(spm.encode(story))).isEqualTo(story);
+    }
+
     @Test
     void theTokenizerBesideTheCheckpointIsFound() throws Exception {
         assertThat(Llama2c.findTokenizer(MODEL)).isEqualTo(TOKENIZER.toAbsolutePath());
