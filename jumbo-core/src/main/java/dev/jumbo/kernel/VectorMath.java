@@ -75,18 +75,24 @@ public final class VectorMath {
 
     /** exp of each lane, from exact IEEE operations only (see the constants above). */
     static FloatVector exp(FloatVector x) {
-        x = x.min(EXP_MAX).max(EXP_MIN); // NaN stays NaN
-        FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-        FloatVector r = n.fma(c(-LN2_HI), x);
-        r = n.fma(c(-LN2_LO), r);
-        FloatVector p = c(P0).fma(r, c(P1)).fma(r, c(P2)).fma(r, c(P3)).fma(r, c(P4)).fma(r, c(P5));
-        p = p.fma(r.mul(r), r).add(1f);
+        x = x.min(V_EXP_MAX).max(V_EXP_MIN); // NaN stays NaN
+        FloatVector n = x.mul(V_LOG2E).add(V_ROUNDER).sub(V_ROUNDER);
+        FloatVector r = n.fma(V_MINUS_LN2_HI, x);
+        r = n.fma(V_MINUS_LN2_LO, r);
+        FloatVector p = V_P0.fma(r, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
+        p = p.fma(r.mul(r), r).add(V_ONE);
         IntVector ni = (IntVector) n.convertShape(VectorOperators.F2I, IS, 0);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2);
     }
+
+    // exp's constants as vectors made once: broadcast on every call, they were allocated wherever
+    // the JIT ran out of inlining budget (a softmax or SwiGLU inlined into a large caller)
+    private static final FloatVector V_EXP_MAX = c(EXP_MAX), V_EXP_MIN = c(EXP_MIN), V_LOG2E = c(LOG2E), V_ROUNDER = c(ROUNDER),
+            V_MINUS_LN2_HI = c(-LN2_HI), V_MINUS_LN2_LO = c(-LN2_LO), V_P0 = c(P0), V_P1 = c(P1), V_P2 = c(P2), V_P3 = c(P3),
+            V_P4 = c(P4), V_P5 = c(P5), V_ONE = c(1f);
 
     private static FloatVector c(float value) {
         return FloatVector.broadcast(S, value);
