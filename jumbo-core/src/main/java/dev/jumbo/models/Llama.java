@@ -322,17 +322,32 @@ public final class Llama implements CausalLm, AutoCloseable {
                     for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
                         float[] block = ks[b];
                         for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
-                            scores[so + t] = VectorMath.dot(q, qo, block, (t - t0) * kvDim + kvOff, headSize) * scale;
+                            scores[so + t] = dot(q, qo, block, (t - t0) * kvDim + kvOff, headSize) * scale;
                     }
                     VectorMath.softmax(scores, so, positions);
                     Arrays.fill(att, qo, qo + headSize, 0f);
                     for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
                         float[] block = vs[b];
                         for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
-                            VectorMath.axpy(scores[so + t], block, (t - t0) * kvDim + kvOff, att, qo, headSize);
+                            axpy(scores[so + t], block, (t - t0) * kvDim + kvOff, att, qo, headSize);
                     }
                 }
             }
+        }
+
+        /** Below this head size, attention's products are plain loops: a vector call would be mostly overhead. */
+        private static final int SHORT_HEAD = 16;
+
+        private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+            if (n >= SHORT_HEAD) return VectorMath.dot(a, aOff, b, bOff, n);
+            float s = 0;
+            for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+            return s;
+        }
+
+        private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+            if (n >= SHORT_HEAD) VectorMath.axpy(alpha, x, xOff, y, yOff, n);
+            else for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
         }
 
         /** Batch buffers for at least {@code n} rows; they grow by doubling, up to {@value #PREFILL_BATCH}. */
