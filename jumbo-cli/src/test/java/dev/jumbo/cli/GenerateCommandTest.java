@@ -121,6 +121,19 @@ class GenerateCommandTest {
     }
 
     @Test
+    void benchGenerateRunsALlama2cCheckpoint() throws Exception {
+        CliTest.Result r = CliTest.run("bench", "generate", "--model", llama2c().resolve("stories260K.bin").toString(), "--prompt-tokens", "8",
+                "--new-tokens", "4", "--warmup", "0", "--rounds", "1", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.lastJson().get("layers").asInt()).isEqualTo(5);
+        assertThat(r.lastJson().get("prefill_tokens_per_second").asDouble()).isPositive();
+        assertThat(r.lastJson().get("decode_tokens_per_second").asDouble()).isPositive();
+        CliTest.Result tooLong = CliTest.run("bench", "generate", "--model", llama2c().resolve("stories260K.bin").toString(), "--prompt-tokens", "500",
+                "--new-tokens", "20");
+        assertThat(tooLong.err()).contains("context of 512");
+    }
+
+    @Test
     void badLlama2cFilesEndWithOneLine() throws Exception {
         Path data = llama2c();
         byte[] model = Files.readAllBytes(data.resolve("stories260K.bin"));
