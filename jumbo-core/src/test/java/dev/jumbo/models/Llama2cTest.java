@@ -209,6 +209,33 @@ class Llama2cTest {
     }
 
     @Test
+    void randomHeadersAndBytesAreRefusedWithFormatErrorsOnly() throws Exception {
+        byte[] good = Files.readAllBytes(MODEL), tokenizer = Files.readAllBytes(TOKENIZER);
+        java.util.Random r = new java.util.Random(11);
+        for (int round = 0; round < 300; round++) {
+            byte[] bad = Arrays.copyOf(good, r.nextBoolean() ? good.length : r.nextInt(good.length));
+            ByteBuffer header = ByteBuffer.wrap(bad).order(ByteOrder.LITTLE_ENDIAN);
+            int field = r.nextInt(7);
+            if (bad.length >= 28) header.putInt(4 * field, r.nextBoolean() ? r.nextInt() : r.nextInt(2 * header.getInt(4 * field) + 1) - 1);
+            Path file = withBytes("random.bin", bad);
+            try {
+                Llama2c.load(file).close();
+                // only a header describing this very file loads: the original, or one whose change cancels out
+            } catch (FormatException expected) {
+                assertThat(expected.getMessage()).startsWith(file.toString());
+            }
+            byte[] badTok = Arrays.copyOf(tokenizer, r.nextInt(tokenizer.length + 1));
+            if (badTok.length > 8) badTok[r.nextInt(badTok.length)] = (byte) r.nextInt();
+            Path tok = withBytes("random-tok.bin", badTok);
+            try {
+                Llama2c.loadTokenizer(tok, 512);
+            } catch (FormatException expected) {
+                assertThat(expected.getMessage()).startsWith(tok.toString());
+            }
+        }
+    }
+
+    @Test
     void malformedTokenizersAreNamed() throws Exception {
         byte[] good = Files.readAllBytes(TOKENIZER);
         Path cut = withBytes("cut.bin", Arrays.copyOf(good, good.length - 3));

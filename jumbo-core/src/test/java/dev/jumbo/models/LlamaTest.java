@@ -342,6 +342,48 @@ class LlamaTest {
         return s;
     }
 
+    // ---------------------------------------------------------------- llama2.c files
+
+    /** Writes w as llama2.c's export.py --version 0 does: the header, then each array of all layers in turn. */
+    private Path saveLlama2c(Weights w) throws Exception {
+        LlamaConfig c = w.c();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.util.function.Consumer<float[]> put = a -> {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * a.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (float f : a) b.putFloat(f);
+            bytes.writeBytes(b.array());
+        };
+        java.util.function.Consumer<float[][]> rows = m -> { for (float[] r : m) put.accept(r); };
+        java.nio.ByteBuffer header = java.nio.ByteBuffer.allocate(28).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int v : new int[] {c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.sharedClassifier() ? c.vocabSize() : -c.vocabSize(), c.contextLength()})
+            header.putInt(v);
+        bytes.writeBytes(header.array());
+        rows.accept(w.embedding());
+        rows.accept(w.attentionNorm());
+        for (float[][][] m : new float[][][][] {w.wq(), w.wk(), w.wv(), w.wo()}) for (float[][] layer : m) rows.accept(layer);
+        rows.accept(w.ffnNorm());
+        for (float[][][] m : new float[][][][] {w.w1(), w.w2(), w.w3()}) for (float[][] layer : m) rows.accept(layer);
+        put.accept(w.finalNorm());
+        put.accept(new float[c.contextLength() * c.headSize()]); // freq_cis_real and freq_cis_imag, each seq_len * head_size / 2
+        if (!c.sharedClassifier()) rows.accept(w.output());
+        return Files.write(tmp.resolve("model-" + c.sharedClassifier() + ".bin"), bytes.toByteArray());
+    }
+
+    @Test
+    void aLlama2cFileOfRandomWeightsRunsAsThoseWeights() throws Exception {
+        for (boolean shared : new boolean[] {true, false}) {
+            Weights w = Weights.random(tiny(4, 2, LlamaConfig.RopeStyle.NORM, shared), 5);
+            try (Llama llama = Llama2c.load(saveLlama2c(w))) {
+                assertThat(llama.config()).isEqualTo(w.c());
+                assertThat(llama.output() == llama.embedding()).isEqualTo(shared);
+                int[] ids = randomIds(40, w.c().vocabSize(), 6);
+                double[][] want = w.reference(ids);
+                Llama.Session s = llama.start();
+                for (int t = 0; t < ids.length; t++) assertClose(want[t], s.feed(new int[] {ids[t]}), "llama2.c shared=" + shared + " position " + t);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- HuggingFace folders
 
     private Path saveHuggingFace(Weights w, boolean storeTiedHead) throws Exception {
