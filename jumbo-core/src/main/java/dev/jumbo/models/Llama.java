@@ -58,6 +58,7 @@ public final class Llama implements CausalLm, AutoCloseable {
     private final float[] finalNorm;
     private final WeightMatrix output;
     private final AutoCloseable resources;
+    private boolean closed;
     /** {@code theta^(-2j/headSize)} for each pair j of a head, in double so angles at long positions stay exact. */
     private final double[] inverseFrequencies;
 
@@ -157,8 +158,9 @@ public final class Llama implements CausalLm, AutoCloseable {
 
     /** Releases the mapped checkpoint; sessions must not be used afterwards. Closing twice does nothing. */
     @Override
-    public void close() {
-        if (resources == null) return;
+    public synchronized void close() {
+        if (resources == null || closed) return;
+        closed = true;
         try {
             resources.close();
         } catch (RuntimeException e) {
@@ -180,9 +182,11 @@ public final class Llama implements CausalLm, AutoCloseable {
      * <p>The key/value cache grows in blocks of {@value #BLOCK} positions as the sequence does (up
      * to the context length), never copied: a session holds memory for the tokens it has read,
      * not for the model's whole context. Buffers are allocated when a batch or the cache first
-     * needs them; afterwards decoding a token allocates nothing, on this thread or in the attention
-     * tasks the compute threads run (the array returned by {@link #feed} is the session's own,
-     * overwritten by the next call). Not thread-safe: one thread feeds a session.
+     * needs them; afterwards decoding a token allocates nothing of its own, on this thread or in
+     * the attention tasks the compute threads run (the array returned by {@link #feed} is the
+     * session's own, overwritten by the next call). What the kernels underneath allocate per call
+     * (a few hundred bytes per matrix product, see the README) is theirs. Not thread-safe: one
+     * thread feeds a session.
      */
     public static final class Session implements CausalLm.Session {
         /** Positions per key/value cache block. */

@@ -52,6 +52,8 @@ class Llama2cTest {
             assertThat(g.sequences().getFirst().tokenIds()).containsExactly(want);
             assertThat(g.sequences().getFirst().text()).isEqualTo(ref.get("greedy_text"));
             assertThat(streamed.toString()).isEqualTo(ref.get("greedy_text"));
+            llama.close(); // and again by try-with-resources: closing twice does nothing
+            assertThatThrownBy(() -> llama.start().feed(new int[] {1})).isInstanceOf(IllegalStateException.class);
         }
     }
 
