@@ -286,51 +286,77 @@ class LlamaTest {
     // ---------------------------------------------------------------- allocation
 
     /**
-     * Decoding allocates nothing once a session's buffers and cache blocks exist: measured on this
-     * thread, and on the compute threads for a model big enough that the products are split. The
-     * Vector API allocates until the JIT has compiled its callers, so sessions are decoded until
-     * the count settles (a few hundred, a couple of seconds) before it is compared.
+     * Decoding allocates nothing once a session's buffers and cache blocks exist: measured on the
+     * decoding thread and on the compute threads, for a tiny model and one big enough that the
+     * products are split, by {@link AllocationProbe} in a JVM of its own (what the JIT inlines, and
+     * so where the Vector API still allocates, depends on everything else a JVM has run).
      */
     @Test
-    void decodingATokenAllocatesNothing() {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        for (LlamaConfig c : List.of(tiny(4, 2, LlamaConfig.RopeStyle.NORM, true),
-                new LlamaConfig(256, 768, 2, 8, 4, 1000, 128, 1e-5f, 10000, LlamaConfig.RopeStyle.NEOX, false))) {
-            Llama llama = Weights.random(c, 3).llama();
-            int[] ids = randomIds(127, c.vocabSize(), 4);
-            int[][] one = new int[ids.length][];
-            for (int t = 0; t < ids.length; t++) one[t] = new int[] {ids[t]};
-            int tokens = ids.length - 70;
-            long caller = Long.MAX_VALUE, pool = Long.MAX_VALUE;
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            int rounds = 0;
-            long allowed = RESIDUE_PER_PRODUCT * (7L * c.layers() + 1);
-            while ((caller > allowed || pool > allowed) && System.nanoTime() < deadline) {
-                Llama.Session s = llama.start();
-                s.feed(Arrays.copyOf(ids, 70)); // buffers and both cache blocks exist from here
-                long[] workers = computeThreads();
-                long workersBefore = sum(threads.getThreadAllocatedBytes(workers));
-                long before = threads.getCurrentThreadAllocatedBytes();
-                for (int t = 70; t < ids.length; t++) s.feed(one[t]);
-                caller = (threads.getCurrentThreadAllocatedBytes() - before) / tokens;
-                pool = (sum(threads.getThreadAllocatedBytes(workers)) - workersBefore) / tokens;
-                rounds++;
-            }
-            System.out.printf("dim %d: %d bytes per token on the decoding thread, %d on the compute threads, after %d sessions%n",
-                    c.dim(), caller, pool, rounds);
-            assertThat(pool).as("bytes per token allocated by the compute threads").isLessThanOrEqualTo(allowed);
-            assertThat(caller).as("bytes per token allocated by the decoding thread").isLessThanOrEqualTo(allowed);
+    void decodingATokenAllocatesNothing() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
+                "-Xmx1g", "-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(out).isZero();
+        System.out.print(out);
+        List<String> lines = out.lines().filter(l -> l.startsWith("dim ")).toList();
+        assertThat(lines).as(out).hasSize(2);
+        java.util.regex.Pattern numbers = java.util.regex.Pattern.compile(
+                "dim \\d+: (\\d+) bytes per token on the decoding thread, (\\d+) on the compute threads, after \\d+ sessions \\(allowed (\\d+)\\)");
+        for (String line : lines) {
+            java.util.regex.Matcher m = numbers.matcher(line);
+            assertThat(m.matches()).as(line).isTrue();
+            long caller = Long.parseLong(m.group(1)), pool = Long.parseLong(m.group(2)), allowed = Long.parseLong(m.group(3));
+            assertThat(pool).as(line).isLessThanOrEqualTo(allowed);
+            assertThat(caller).as(line).isLessThanOrEqualTo(allowed);
         }
     }
 
-    /**
-     * Bytes allowed per matrix product of a token (7 per layer and the classifier) for what the
-     * kernels under Llama allocate: a capturing lambda per WeightMatrix.gemv, Parallel's job
-     * record when it splits a call, and vector boxes where the JIT did not inline a Vector API
-     * helper. Independent of the widths, unlike any buffer (the larger model's activations alone
-     * are 4 KB a token, its key/value row 2 KB a layer).
-     */
-    private static final long RESIDUE_PER_PRODUCT = 512;
+    /** Measures bytes allocated per decoded token after the JIT has settled; run by {@link #decodingATokenAllocatesNothing}. */
+    static final class AllocationProbe {
+        /**
+         * Bytes allowed per matrix product of a token (7 per layer and the classifier) for what the
+         * kernels under Llama allocate: a capturing lambda per WeightMatrix.gemv, Parallel's job
+         * record when it splits a call, and vector boxes where the JIT did not inline a Vector API
+         * helper. Independent of the widths, unlike any buffer (the larger model's activations
+         * alone are 4 KB a token, its key/value row 2 KB a layer).
+         */
+        static final long RESIDUE_PER_PRODUCT = 512;
+
+        public static void main(String[] args) {
+            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            for (LlamaConfig c : List.of(tiny(4, 2, LlamaConfig.RopeStyle.NORM, true),
+                    new LlamaConfig(256, 768, 2, 8, 4, 1000, 128, 1e-5f, 10000, LlamaConfig.RopeStyle.NEOX, false))) {
+                Llama llama = Weights.random(c, 3).llama();
+                int[] ids = randomIds(127, c.vocabSize(), 4);
+                int[][] one = new int[ids.length][];
+                for (int t = 0; t < ids.length; t++) one[t] = new int[] {ids[t]};
+                int tokens = ids.length - 70;
+                long allowed = RESIDUE_PER_PRODUCT * (7L * c.layers() + 1);
+                long caller = Long.MAX_VALUE, pool = Long.MAX_VALUE;
+                long deadline = System.nanoTime() + 15_000_000_000L;
+                int rounds = 0;
+                // the Vector API allocates until the JIT has compiled its callers: decode sessions until
+                // the count settles well below the allowance (or time is up), keeping the best session
+                while ((caller > allowed / 4 || pool > allowed / 4) && System.nanoTime() < deadline) {
+                    Llama.Session s = llama.start();
+                    s.feed(Arrays.copyOf(ids, 70)); // buffers and both cache blocks exist from here
+                    long[] workers = computeThreads();
+                    long workersBefore = sum(threads.getThreadAllocatedBytes(workers));
+                    long before = threads.getCurrentThreadAllocatedBytes();
+                    for (int t = 70; t < ids.length; t++) s.feed(one[t]);
+                    long c0 = (threads.getCurrentThreadAllocatedBytes() - before) / tokens;
+                    long p0 = (sum(threads.getThreadAllocatedBytes(workers)) - workersBefore) / tokens;
+                    if (Math.max(c0, p0) < Math.max(caller, pool)) {
+                        caller = c0;
+                        pool = p0;
+                    }
+                    rounds++;
+                }
+                System.out.printf("dim %d: %d bytes per token on the decoding thread, %d on the compute threads, after %d sessions (allowed %d)%n",
+                        c.dim(), caller, pool, rounds, allowed);
+            }
+        }
+    }
 
     private static long[] computeThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("jumbo-compute-")).mapToLong(Thread::threadId).toArray();
