@@ -286,10 +286,12 @@ class LlamaTest {
     // ---------------------------------------------------------------- allocation
 
     /**
-     * Decoding allocates nothing once a session's buffers and cache blocks exist: measured on the
-     * decoding thread and on the compute threads, for a tiny model and one big enough that the
-     * products are split, by {@link AllocationProbe} in a JVM of its own (what the JIT inlines, and
-     * so where the Vector API still allocates, depends on everything else a JVM has run).
+     * Decoding allocates nothing once a session's buffers and cache blocks exist: Flight Recorder
+     * samples no allocation in Llama's own code, and the bytes per token counted on the decoding
+     * thread and the compute threads stay within what the kernels allocate per call; for a tiny
+     * model and one big enough that the products are split, by {@link AllocationProbe} in a JVM of
+     * its own (what the JIT inlines, and so where the Vector API still allocates, depends on
+     * everything else a JVM has run).
      */
     @Test
     void decodingATokenAllocatesNothing() throws Exception {
@@ -298,8 +300,10 @@ class LlamaTest {
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor()).as(out).isZero();
         System.out.print(out);
-        List<String> lines = out.lines().filter(l -> l.startsWith("dim ")).toList();
+        List<String> lines = out.lines().filter(l -> l.startsWith("dim ") && l.contains("bytes per token")).toList();
         assertThat(lines).as(out).hasSize(2);
+        assertThat(out.lines().filter(l -> l.contains("allocations sampled in Llama's own code")))
+                .as(out).hasSize(2).allMatch(l -> l.contains(": 0 allocations"));
         java.util.regex.Pattern numbers = java.util.regex.Pattern.compile(
                 "dim \\d+: (\\d+) bytes per token on the decoding thread, (\\d+) on the compute threads, after \\d+ sessions \\(allowed (\\d+)\\)");
         for (String line : lines) {
@@ -320,7 +324,7 @@ class LlamaTest {
          * helper. Independent of the widths, unlike any buffer (the larger model's activations
          * alone are 4 KB a token, its key/value row 2 KB a layer).
          */
-        static final long RESIDUE_PER_PRODUCT = 512;
+        static final long RESIDUE_PER_PRODUCT = 1024;
 
         public static void main(String[] args) {
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
@@ -354,6 +358,43 @@ class LlamaTest {
                 }
                 System.out.printf("dim %d: %d bytes per token on the decoding thread, %d on the compute threads, after %d sessions (allowed %d)%n",
                         c.dim(), caller, pool, rounds, allowed);
+                System.out.printf("dim %d: %d allocations sampled in Llama's own code%n", c.dim(), llamaAllocations(llama, ids));
+            }
+        }
+
+        /**
+         * Allocations whose allocating method is Llama's own, sampled by Flight Recorder while
+         * sessions prepared beforehand decode tokens: unlike the byte counts, blind to the kernels.
+         */
+        static long llamaAllocations(Llama llama, int[] ids) {
+            List<Llama.Session> sessions = new java.util.ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                Llama.Session s = llama.start();
+                s.feed(Arrays.copyOf(ids, 70));
+                sessions.add(s);
+            }
+            int[][] one = new int[ids.length][];
+            for (int t = 0; t < ids.length; t++) one[t] = new int[] {ids[t]};
+            try (jdk.jfr.Recording r = new jdk.jfr.Recording()) {
+                r.enable("jdk.ObjectAllocationSample").with("throttle", "100000/s").withStackTrace();
+                r.start();
+                for (Llama.Session s : sessions) for (int t = 70; t < ids.length; t++) s.feed(one[t]);
+                r.stop();
+                Path file = Files.createTempFile("llama-alloc", ".jfr");
+                r.dump(file);
+                long ours = 0;
+                for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
+                    var frames = e.getStackTrace() == null ? List.<jdk.jfr.consumer.RecordedFrame>of() : e.getStackTrace().getFrames();
+                    if (!frames.isEmpty() && frames.getFirst().getMethod().getType().getName().startsWith("dev.jumbo.models.Llama")) {
+                        ours++;
+                        System.out.println("  allocated in " + frames.getFirst().getMethod().getType().getName() + "." + frames.getFirst().getMethod().getName()
+                                + ": " + e.getClass("objectClass").getName());
+                    }
+                }
+                Files.delete(file);
+                return ours;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
             }
         }
     }
