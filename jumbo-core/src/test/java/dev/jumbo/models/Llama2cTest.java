@@ -58,6 +58,27 @@ class Llama2cTest {
     }
 
     @Test
+    void samplingIsReproducibleBySeed() throws Exception {
+        try (Llama llama = Llama2c.load(MODEL)) {
+            SentencePieceBpe tok = Llama2c.loadTokenizer(TOKENIZER, llama.vocabSize());
+            GenerationConfig c = GenerationConfig.defaults().maxNewTokens(40).temperature(0.9).topP(0.9).seed(5).numReturnSequences(2)
+                    .bosTokenId(Llama2c.BOS).eosTokenId(Llama2c.BOS);
+            Generator.Generation a = Generator.generate(llama, tok, "Once upon a time", c, null);
+            Generator.Generation b = Generator.generate(llama, tok, "Once upon a time", c, null);
+            assertThat(a.promptTokenIds()).containsExactly(1, 403, 407, 261, 378);
+            for (int i = 0; i < 2; i++) assertThat(a.sequences().get(i).tokenIds()).containsExactly(b.sequences().get(i).tokenIds());
+            assertThat(a.sequences().get(0).tokenIds()).isNotEqualTo(a.sequences().get(1).tokenIds());
+            for (Generator.Sequence s : a.sequences()) assertThat(s.text()).isEqualTo(tok.decode(concat(a.promptTokenIds(), s.tokenIds())).substring("Once upon a time".length()));
+        }
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    @Test
     void firstLogitsMatchTheFloat64Reference() throws Exception {
         Map<?, ?> ref = reference();
         int[] ids = ints(ref.get("greedy_ids"));
