@@ -217,10 +217,20 @@ final class BenchCommand {
     }
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
-            description = "GPT-2 prefill and decode tokens/s on a model of the given shape with random weights (default: GPT-2 small, 124M).")
+            description = {"GPT-2 prefill and decode tokens/s on a model of the given shape with random weights (default: GPT-2 small, 124M),",
+                    "or Llama's on a llama2.c checkpoint (--model FILE.bin): medians of --rounds runs after --warmup seconds of them."})
     static final class GenerateBench implements Callable<Integer> {
         @Spec
         CommandSpec spec;
+
+        @Option(names = "--model", paramLabel = "FILE", description = "A llama2.c checkpoint to run instead of a random GPT-2.")
+        java.nio.file.Path model;
+
+        @Option(names = "--warmup", defaultValue = "3", description = "Seconds of runs before measuring, with --model (default: ${DEFAULT-VALUE}).")
+        double warmup;
+
+        @Option(names = "--rounds", defaultValue = "5", description = "Measured runs, with --model; medians are reported (default: ${DEFAULT-VALUE}).")
+        int rounds;
 
         @Option(names = "--layers", defaultValue = "12", description = "Blocks (default: ${DEFAULT-VALUE}).")
         int layers;
@@ -244,9 +254,10 @@ final class BenchCommand {
         boolean json;
 
         @Override
-        public Integer call() {
+        public Integer call() throws java.io.IOException {
             PrintWriter out = spec.commandLine().getOut();
             Main.banner(spec.commandLine().getErr());
+            if (model != null) return llama(out);
             Init.seed(1);
             dev.jumbo.models.Gpt2 gpt2 = new dev.jumbo.models.Gpt2(
                     new dev.jumbo.models.Gpt2Config(vocab, promptTokens + newTokens, dim, layers, heads, 1e-5));
@@ -270,13 +281,55 @@ final class BenchCommand {
             return 0;
         }
 
+        /** A llama2.c checkpoint: random prompts of --prompt-tokens (within its context), then --new-tokens decoded. */
+        private int llama(PrintWriter out) throws java.io.IOException {
+            try (dev.jumbo.models.Llama llama = dev.jumbo.models.Llama2c.load(model)) {
+                int context = llama.contextLength();
+                if (promptTokens < 1 || newTokens < 0 || promptTokens + newTokens > context)
+                    throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " and --new-tokens " + newTokens
+                            + " must fit in the model's context of " + context);
+                if (rounds < 1) throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+                Random rnd = new Random(1);
+                int[] prompt = rnd.ints(promptTokens, 0, llama.vocabSize()).toArray();
+                // the Vector API runs slowly until the JIT has compiled the kernels: warm up first
+                int warmups = 0;
+                for (long end = System.nanoTime() + (long) (warmup * 1e9); System.nanoTime() < end || warmups == 0; warmups++)
+                    run(llama, prompt, newTokens, rnd);
+                double[] prefill = new double[rounds], decode = new double[rounds];
+                for (int i = 0; i < rounds; i++) {
+                    double[] r = run(llama, prompt, newTokens, rnd);
+                    prefill[i] = r[0];
+                    decode[i] = r[1];
+                }
+                java.util.Arrays.sort(prefill);
+                java.util.Arrays.sort(decode);
+                double p = prefill[rounds / 2], d = decode[rounds / 2];
+                var c = llama.config();
+                out.printf("prefill %d tokens: %.1f tokens/s; decode %d tokens: %.1f tokens/s (%s: %d layers, width %d, %d/%d heads, vocab %d; medians of %d after %d warm-up runs)%n",
+                        promptTokens, p, newTokens, d, model.getFileName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.vocabSize(), rounds, warmups);
+                if (json) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("model", model.toString());
+                    row.put("layers", c.layers());
+                    row.put("dim", c.dim());
+                    row.put("prompt_tokens", promptTokens);
+                    row.put("new_tokens", newTokens);
+                    row.put("threads", Parallel.threads());
+                    row.put("prefill_tokens_per_second", Math.round(p * 10) / 10.0);
+                    row.put("decode_tokens_per_second", Math.round(d * 10) / 10.0);
+                    out.println(JsonOutput.line(row));
+                }
+                return 0;
+            }
+        }
+
         /** {prefill tokens/s, decode tokens/s}: the prompt fed at once, then one token at a time. */
-        private static double[] run(dev.jumbo.models.Gpt2 gpt2, int[] prompt, int newTokens, Random rnd) {
-            dev.jumbo.models.CausalLm.Session s = gpt2.start();
+        private static double[] run(dev.jumbo.models.CausalLm model, int[] prompt, int newTokens, Random rnd) {
+            dev.jumbo.models.CausalLm.Session s = model.start();
             long t0 = System.nanoTime();
             s.feed(prompt);
             long t1 = System.nanoTime();
-            for (int i = 0; i < newTokens; i++) s.feed(new int[] {rnd.nextInt(gpt2.vocabSize())});
+            for (int i = 0; i < newTokens; i++) s.feed(new int[] {rnd.nextInt(model.vocabSize())});
             long t2 = System.nanoTime();
             return new double[] {prompt.length / ((t1 - t0) / 1e9), newTokens / Math.max((t2 - t1) / 1e9, 1e-9)};
         }

@@ -37,11 +37,12 @@ public final class VectorMath {
     private static final int BLOCK = 4096;
 
     /**
-     * Lane i trades with lane i ^ w, for w = V/2, V/4, .., 1: the steps of {@link #lanesSum}. Built
-     * once: making the shuffles on each call (from index arrays) cost more than the rest of a
-     * 128-wide row sum (layer norm rows: 40-140 us against 4 us per 768 rows).
+     * Lane i trades with lane i ^ w, for w = V/2, V/4, .., 1: the steps of {@link #lanesSum}. Each
+     * is its own constant (null where the vector is too short for it) so the JIT compiles the
+     * rearrangements inline; a shuffle built from an array on every call, or read from an array,
+     * fell back to allocating code (hundreds of KB per decoded Llama token).
      */
-    private static final VectorShuffle<Float>[] BUTTERFLY = butterfly();
+    private static final VectorShuffle<Float> SWAP_8 = swap(8), SWAP_4 = swap(4), SWAP_2 = swap(2), SWAP_1 = swap(1);
 
     // exp: x = n ln2 + r with |r| <= ln2/2, exp(r) by a degree-7 polynomial (Cephes' expf
     // coefficients), times 2^n applied in two halves so that results down to the subnormals
@@ -56,37 +57,43 @@ public final class VectorMath {
 
     private VectorMath() {}
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] butterfly() {
-        int steps = Integer.numberOfTrailingZeros(V);
-        VectorShuffle<Float>[] maps = new VectorShuffle[steps];
-        for (int s = 0, w = V / 2; s < steps; s++, w /= 2) {
-            int partner = w;
-            maps[s] = VectorShuffle.fromOp(S, i -> i ^ partner);
-        }
-        return maps;
+    private static VectorShuffle<Float> swap(int w) {
+        if (V > 16) throw new ExceptionInInitializerError("vectors of " + V + " floats are wider than any lanesSum knows");
+        if (w >= V) return null;
+        int[] map = new int[V];
+        for (int i = 0; i < V; i++) map[i] = i ^ w;
+        return VectorShuffle.fromArray(S, map, 0);
     }
 
     /** The sum of v's lanes, always added in the same order (a butterfly), compiled or not. */
     static float lanesSum(FloatVector v) {
-        for (VectorShuffle<Float> step : BUTTERFLY) v = v.add(v.rearrange(step));
+        if (V > 8) v = v.add(v.rearrange(SWAP_8));
+        if (V > 4) v = v.add(v.rearrange(SWAP_4));
+        if (V > 2) v = v.add(v.rearrange(SWAP_2));
+        if (V > 1) v = v.add(v.rearrange(SWAP_1));
         return v.lane(0);
     }
 
     /** exp of each lane, from exact IEEE operations only (see the constants above). */
     static FloatVector exp(FloatVector x) {
-        x = x.min(EXP_MAX).max(EXP_MIN); // NaN stays NaN
-        FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-        FloatVector r = n.fma(c(-LN2_HI), x);
-        r = n.fma(c(-LN2_LO), r);
-        FloatVector p = c(P0).fma(r, c(P1)).fma(r, c(P2)).fma(r, c(P3)).fma(r, c(P4)).fma(r, c(P5));
-        p = p.fma(r.mul(r), r).add(1f);
+        x = x.min(V_EXP_MAX).max(V_EXP_MIN); // NaN stays NaN
+        FloatVector n = x.mul(V_LOG2E).add(V_ROUNDER).sub(V_ROUNDER);
+        FloatVector r = n.fma(V_MINUS_LN2_HI, x);
+        r = n.fma(V_MINUS_LN2_LO, r);
+        FloatVector p = V_P0.fma(r, V_P1).fma(r, V_P2).fma(r, V_P3).fma(r, V_P4).fma(r, V_P5);
+        p = p.fma(r.mul(r), r).add(V_ONE);
         IntVector ni = (IntVector) n.convertShape(VectorOperators.F2I, IS, 0);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2);
     }
+
+    // exp's constants as vectors made once: broadcast on every call, they were allocated wherever
+    // the JIT ran out of inlining budget (a softmax or SwiGLU inlined into a large caller)
+    private static final FloatVector V_EXP_MAX = c(EXP_MAX), V_EXP_MIN = c(EXP_MIN), V_LOG2E = c(LOG2E), V_ROUNDER = c(ROUNDER),
+            V_MINUS_LN2_HI = c(-LN2_HI), V_MINUS_LN2_LO = c(-LN2_LO), V_P0 = c(P0), V_P1 = c(P1), V_P2 = c(P2), V_P3 = c(P3),
+            V_P4 = c(P4), V_P5 = c(P5), V_ONE = c(1f);
 
     private static FloatVector c(float value) {
         return FloatVector.broadcast(S, value);
@@ -416,6 +423,44 @@ public final class VectorMath {
         for (int bound = S.loopBound(cols); j < bound; j += V)
             FloatVector.fromArray(S, x, xo + j).sub(vlse).intoArray(y, yo + j);
         for (; j < cols; j++) y[yo + j] = x[xo + j] - lse;
+    }
+
+    /**
+     * Softmax of one range in place, on the calling thread (the per-head attention rows of a
+     * decoder, already spread over the threads by their caller).
+     */
+    public static void softmax(float[] x, int off, int n) {
+        softmaxRow(x, off, x, off, n);
+    }
+
+    /**
+     * Root-mean-square normalisation (Llama's RMSNorm): {@code y[i] = w[i] * x[i] / sqrt(mean(x^2) + eps)},
+     * the mean of squares taken by {@link #dot}. {@code y} may be {@code x}.
+     */
+    public static void rmsNorm(float[] x, int xOff, float[] w, int wOff, float eps, float[] y, int yOff, int n) {
+        float inv = (float) (1 / Math.sqrt((double) dot(x, xOff, x, xOff, n) / n + eps));
+        FloatVector vi = FloatVector.broadcast(S, inv);
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += V)
+            FloatVector.fromArray(S, x, xOff + i).mul(vi).mul(FloatVector.fromArray(S, w, wOff + i)).intoArray(y, yOff + i);
+        for (; i < n; i++) y[yOff + i] = x[xOff + i] * inv * w[wOff + i];
+    }
+
+    /**
+     * The SwiGLU gate: {@code y[i] = silu(gate[i]) * up[i]} with {@code silu(g) = g / (1 + e^-g)}
+     * (Llama's feed-forward between its two input projections and its output one). {@code y} may
+     * be {@code gate} or {@code up}.
+     */
+    public static void siluMul(float[] gate, int gOff, float[] up, int uOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += V) {
+            FloatVector g = FloatVector.fromArray(S, gate, gOff + i);
+            g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, uOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            float g = gate[gOff + i];
+            y[yOff + i] = g / (exp(-g) + 1f) * up[uOff + i];
+        }
     }
 
     /** Largest value of the range, NaN if any is NaN (as {@link Math#max}); -infinity when empty. */

@@ -21,7 +21,11 @@ public interface CausalLm {
 
     /** One sequence being decoded. */
     interface Session {
-        /** Feeds tokens after those fed before; returns the logits of the token that follows. */
+        /**
+         * Feeds tokens after those fed before; returns the logits of the token that follows. The
+         * array may be the session's own, overwritten by the next call (Llama's is, so decoding
+         * allocates nothing): read it, or copy it, before feeding again.
+         */
         float[] feed(int[] ids);
 
         /** Tokens fed so far. */

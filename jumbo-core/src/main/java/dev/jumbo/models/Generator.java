@@ -33,13 +33,20 @@ public final class Generator {
     public record Generation(int[] promptTokenIds, List<Sequence> sequences, int generatedTokens, double tokensPerSecond) {}
 
     /**
-     * Generates {@code config.numReturnSequences()} continuations of {@code prompt}.
+     * Generates {@code config.numReturnSequences()} continuations of {@code prompt}, after
+     * {@code config.bosTokenId()} if there is one.
      *
-     * @throws IllegalArgumentException if the prompt is empty or longer than the model's context
+     * @throws IllegalArgumentException if the prompt is empty with no BOS token, or longer than the model's context
      */
     public static Generation generate(CausalLm model, Tokenizer tokenizer, String prompt, GenerationConfig config, TokenListener listener) {
         int[] promptIds = tokenizer.encode(prompt);
-        if (promptIds.length == 0) throw new IllegalArgumentException("the prompt is empty (no tokens)");
+        if (config.bosTokenId() >= 0) {
+            int[] withBos = new int[promptIds.length + 1];
+            withBos[0] = config.bosTokenId();
+            System.arraycopy(promptIds, 0, withBos, 1, promptIds.length);
+            promptIds = withBos;
+        }
+        if (promptIds.length == 0) throw new IllegalArgumentException("the prompt is empty (no tokens) and there is no BOS token to start from");
         if (promptIds.length > model.contextLength())
             throw new IllegalArgumentException("the prompt has " + promptIds.length + " tokens; the model's context is " + model.contextLength());
         Random random = new Random(config.seed());
@@ -62,6 +69,9 @@ public final class Generator {
         int[] seen = promptIds.clone();
         List<Integer> generated = new ArrayList<>();
         String emitted = "";
+        // New text is decoded after the prompt, not alone: a SentencePiece decoder drops the space
+        // of a text's first word, which a continuation must keep (as streaming decoders do).
+        String promptText = tokenizer.decode(promptIds);
         int context = model.contextLength();
         while (generated.size() < config.maxNewTokens() && (config.slidingWindow() || seen.length < context)) {
             int id = pick(logits, seen, config, random);
@@ -69,7 +79,7 @@ public final class Generator {
             generated.add(id);
             seen = Arrays.copyOf(seen, seen.length + 1);
             seen[seen.length - 1] = id;
-            String text = tokenizer.decode(ids(generated));
+            String text = continuation(tokenizer, promptIds, promptText, generated);
             int stop = stopAt(text, config.stopStrings());
             if (stop >= 0) {
                 if (listener != null && stop > emitted.length()) listener.onToken(index, id, text.substring(emitted.length(), stop));
@@ -89,7 +99,16 @@ public final class Generator {
                 logits = session.feed(Arrays.copyOfRange(seen, seen.length - context, seen.length));
             }
         }
-        return new Sequence(tokenizer.decode(ids(generated)), ids(generated));
+        return new Sequence(continuation(tokenizer, promptIds, promptText, generated), ids(generated));
+    }
+
+    /** The text {@code generated} adds after the prompt: the whole decoded, less the prompt's own text. */
+    private static String continuation(Tokenizer tokenizer, int[] promptIds, String promptText, List<Integer> generated) {
+        int[] all = Arrays.copyOf(promptIds, promptIds.length + generated.size());
+        for (int i = 0; i < generated.size(); i++) all[promptIds.length + i] = generated.get(i);
+        String text = tokenizer.decode(all);
+        // a prompt whose text changes once more tokens follow it (bytes of a cut character) falls back to decoding alone
+        return text.startsWith(promptText) ? text.substring(promptText.length()) : tokenizer.decode(ids(generated));
     }
 
     private static int[] ids(List<Integer> list) {

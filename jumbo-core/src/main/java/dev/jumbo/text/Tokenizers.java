@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * The tokenizer of a model folder, by what its files say: {@code tokenizer.json}'s model type
- * (BPE: {@link ByteLevelBpe}; WordPiece: {@link WordPiece}; WordLevel of single characters:
+ * (BPE: {@link ByteLevelBpe}, or {@link SentencePieceBpe} when it falls back to bytes; WordPiece: {@link WordPiece}; WordLevel of single characters:
  * {@link CharTokenizer}), else {@code vocab.json} + {@code merges.txt} (GPT-2) or {@code vocab.txt} (BERT, uncased).
  *
  * <pre>{@code
@@ -33,7 +33,8 @@ public final class Tokenizers {
             if (!(parsed instanceof Map<?, ?> root) || !(root.get("model") instanceof Map<?, ?> model))
                 throw new FormatException(json, "no \"model\" object");
             return switch (String.valueOf(model.get("type"))) {
-                case "BPE" -> ByteLevelBpe.fromTokenizerJson(json);
+                // SentencePiece models converted by HuggingFace (Llama 2, Mistral) fall back to bytes; GPT-2's BPE is byte-level throughout
+                case "BPE" -> Boolean.TRUE.equals(model.get("byte_fallback")) ? SentencePieceBpe.fromTokenizerJson(json) : ByteLevelBpe.fromTokenizerJson(json);
                 case "WordPiece" -> WordPiece.fromTokenizerJson(json);
                 case "WordLevel" -> chars(json, model);
                 default -> throw new FormatException(json, "tokenizer model '" + model.get("type") + "' is not supported (BPE, WordPiece, WordLevel of characters)");

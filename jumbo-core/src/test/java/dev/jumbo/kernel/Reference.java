@@ -421,4 +421,20 @@ final class Reference {
         }
         return best;
     }
+
+    /** RMSNorm in double: {@code w * x / sqrt(mean(x^2) + eps)}. */
+    static void rmsNorm(float[] x, int xOff, float[] w, int wOff, float eps, float[] y, int yOff, int n) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double) x[xOff + i] * x[xOff + i];
+        double inv = 1 / Math.sqrt(ss / n + eps);
+        for (int i = 0; i < n; i++) y[yOff + i] = (float) (w[wOff + i] * (x[xOff + i] * inv));
+    }
+
+    /** {@code silu(gate) * up} in double. */
+    static void siluMul(float[] gate, int gOff, float[] up, int uOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            double g = gate[gOff + i];
+            y[yOff + i] = (float) (g / (1 + Math.exp(-g)) * up[uOff + i]);
+        }
+    }
 }

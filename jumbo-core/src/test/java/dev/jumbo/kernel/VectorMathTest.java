@@ -265,6 +265,32 @@ class VectorMathTest {
         }
     }
 
+    @Test
+    void rmsNormAndSiluGateMatchTheirDoublePrecisionDefinitions() {
+        checkBinary((a, ao, b, bo, y, yo, n) -> VectorMath.rmsNorm(a, ao, b, bo, 1e-5f, y, yo, n),
+                (a, ao, b, bo, y, yo, n) -> Reference.rmsNorm(a, ao, b, bo, 1e-5f, y, yo, n), "rmsNorm", 2e-6);
+        checkBinary(VectorMath::siluMul, Reference::siluMul, "siluMul", 1e-6);
+        // large gates: silu(g) is g for large g and -0 for very negative g, never NaN
+        float[] g = {200f, -200f, 90f, -90f, 0f, 1e-30f, -1e-30f, 30f, -30f, 5f, -5f, 1f, -1f, 0.5f, 88f, -88f, 150f};
+        float[] one = new float[g.length], y = new float[g.length], ref = new float[g.length];
+        java.util.Arrays.fill(one, 1f);
+        VectorMath.siluMul(g, 0, one, 0, y, 0, g.length);
+        Reference.siluMul(g, 0, one, 0, ref, 0, g.length);
+        new Fixture().assertClose(ref, y, 1e-6, "silu of large gates");
+    }
+
+    @Test
+    void inPlaceSoftmaxOfOneRangeMatchesSoftmaxRows() {
+        for (int n : new int[] {1, 7, 16, 33, 1023}) {
+            Fixture f = new Fixture();
+            float[] x = f.floats(n + 4), expected = x.clone();
+            for (int i = 0; i < x.length; i++) expected[i] = x[i] *= 20;
+            Reference.softmaxRows(x.clone(), 4, expected, 4, 1, n);
+            VectorMath.softmax(x, 4, n);
+            f.assertClose(expected, x, 1e-6, "softmax of " + n);
+        }
+    }
+
     private static void checkRows(boolean softmax) {
         // Includes rows*cols large enough to be split over threads.
         for (int[] rc : new int[][] {{1, 1}, {3, 7}, {5, 33}, {2, 1023}, {300, 65}, {64, 4099}}) {

@@ -117,4 +117,20 @@ class GeneratorTest {
         assertThatThrownBy(() -> GenerationConfig.defaults().topP(1.5)).hasMessageContaining("top_p");
         assertThatThrownBy(() -> GenerationConfig.defaults().numReturnSequences(0)).hasMessageContaining("num_return_sequences");
     }
+
+    @Test
+    void aBosTokenStartsTheSequenceAndAnEmptyPromptNeedsOne() throws Exception {
+        Gpt2 gpt2 = model();
+        GenerationConfig greedy = GenerationConfig.defaults().greedy(true).maxNewTokens(5);
+        assertThatThrownBy(() -> Generator.generate(gpt2, ASCII, "", greedy, null)).hasMessageContaining("no BOS token");
+        Generator.Generation fromBos = Generator.generate(gpt2, ASCII, "", greedy.bosTokenId(0), null);
+        assertThat(fromBos.promptTokenIds()).containsExactly(0);
+        Generator.Generation prefixed = Generator.generate(gpt2, ASCII, "Hi", greedy.bosTokenId(0), null);
+        assertThat(prefixed.promptTokenIds()).containsExactly(0, ASCII.encode("H")[0], ASCII.encode("i")[0]);
+        // the same ids fed directly give the same continuation
+        int[] ids = prefixed.promptTokenIds();
+        Generator.Generation plain = Generator.generate(gpt2, ASCII, ASCII.decode(ids), greedy, null);
+        assertThat(plain.sequences().getFirst().tokenIds()).containsExactly(prefixed.sequences().getFirst().tokenIds());
+        assertThatThrownBy(() -> greedy.bosTokenId(-2)).hasMessageContaining("bos_token_id");
+    }
 }

@@ -1,0 +1,470 @@
+package dev.jumbo.models;
+
+import dev.jumbo.io.FormatException;
+import dev.jumbo.io.SafetensorsFolder;
+import dev.jumbo.kernel.Parallel;
+import dev.jumbo.kernel.VectorMath;
+import dev.jumbo.tensor.Tensor;
+import dev.jumbo.tensor.WeightMatrix;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Llama as an inference runtime: token embedding, {@code layers} blocks of RMSNorm, grouped-query
+ * causal self-attention with rotary position embedding, RMSNorm and a SwiGLU feed-forward
+ * ({@code w2(silu(w1 x) * w3 x)}), each added back onto the residual stream; a final RMSNorm and
+ * the logits from a classifier (or the embedding itself, tied).
+ *
+ * <pre>{@code
+ * try (Llama llama = Llama2c.load(Path.of("stories260K.bin"))) {
+ *     Llama.Session s = llama.start();
+ *     float[] logits = s.feed(new int[] {1});            // BOS
+ *     int next = VectorMath.maxIndex(logits, 0, logits.length);
+ *     logits = s.feed(new int[] {next});                // one token at a time from here
+ * }
+ * }</pre>
+ *
+ * <p>The weights are {@link WeightMatrix} views, kept in their stored type (a memory-mapped
+ * checkpoint is multiplied in place) and the norms plain arrays. Unlike {@link Gpt2}, nothing here is
+ * a {@link Tensor}: a {@link Session} runs on float arrays it allocates once, so decoding a token
+ * allocates nothing (see {@link Session}). Loaders: {@link Llama2c#load} (llama2.c checkpoints) and
+ * {@link #load} (HuggingFace folders). Close the model to unmap its file.
+ */
+public final class Llama implements CausalLm, AutoCloseable {
+    /**
+     * The weights of one block. Matrices are {@code [out, in]}: {@code wq [heads*headSize, dim]},
+     * {@code wk} and {@code wv [kvDim, dim]}, {@code wo [dim, heads*headSize]}, {@code w1} (gate) and
+     * {@code w3} (up) {@code [hiddenDim, dim]}, {@code w2} (down) {@code [dim, hiddenDim]}; the norms
+     * have {@code dim} weights.
+     */
+    public record Layer(float[] attentionNorm, WeightMatrix wq, WeightMatrix wk, WeightMatrix wv, WeightMatrix wo,
+                        float[] ffnNorm, WeightMatrix w1, WeightMatrix w2, WeightMatrix w3) {
+        public Layer {
+            Objects.requireNonNull(attentionNorm, "attentionNorm");
+            Objects.requireNonNull(ffnNorm, "ffnNorm");
+            for (WeightMatrix w : new WeightMatrix[] {wq, wk, wv, wo, w1, w2, w3}) Objects.requireNonNull(w, "layer matrix");
+        }
+    }
+
+    private final LlamaConfig config;
+    private final WeightMatrix embedding;
+    private final Layer[] layers;
+    private final float[] finalNorm;
+    private final WeightMatrix output;
+    private final AutoCloseable resources;
+    private boolean closed;
+    /** {@code theta^(-2j/headSize)} for each pair j of a head, in double so angles at long positions stay exact. */
+    private final double[] inverseFrequencies;
+
+    /**
+     * A model over the given weights.
+     *
+     * @param output    the classifier {@code [vocabSize, dim]}; the embedding itself when the config says it is shared
+     * @param resources what {@link #close} releases (the mapped checkpoint), or null
+     * @throws IllegalArgumentException naming the weight whose shape does not fit the config
+     */
+    public Llama(LlamaConfig config, WeightMatrix embedding, List<Layer> layers, float[] finalNorm, WeightMatrix output,
+                 AutoCloseable resources) {
+        this.config = Objects.requireNonNull(config, "config");
+        int d = config.dim(), kv = config.kvDim(), h = config.hiddenDim();
+        this.embedding = shaped("token embedding", embedding, config.vocabSize(), d);
+        if (layers.size() != config.layers())
+            throw new IllegalArgumentException(layers.size() + " layers given, the config has " + config.layers());
+        this.layers = layers.toArray(new Layer[0]);
+        for (int l = 0; l < this.layers.length; l++) {
+            Layer w = this.layers[l];
+            String at = "layer " + l + " ";
+            sized(at + "attention norm", w.attentionNorm(), d);
+            shaped(at + "wq", w.wq(), d, d);
+            shaped(at + "wk", w.wk(), kv, d);
+            shaped(at + "wv", w.wv(), kv, d);
+            shaped(at + "wo", w.wo(), d, d);
+            sized(at + "ffn norm", w.ffnNorm(), d);
+            shaped(at + "w1", w.w1(), h, d);
+            shaped(at + "w2", w.w2(), d, h);
+            shaped(at + "w3", w.w3(), h, d);
+        }
+        this.finalNorm = sized("final norm", finalNorm, d);
+        this.output = shaped("classifier", output, config.vocabSize(), d);
+        this.resources = resources;
+        inverseFrequencies = new double[config.headSize() / 2];
+        for (int j = 0; j < inverseFrequencies.length; j++)
+            inverseFrequencies[j] = Math.pow(config.ropeTheta(), -2.0 * j / config.headSize());
+    }
+
+    private static WeightMatrix shaped(String name, WeightMatrix w, int rows, int cols) {
+        Objects.requireNonNull(w, name);
+        if (w.rows() != rows || w.cols() != cols)
+            throw new IllegalArgumentException(name + " is [" + w.rows() + ", " + w.cols() + "], the config needs [" + rows + ", " + cols + "]");
+        return w;
+    }
+
+    private static float[] sized(String name, float[] v, int n) {
+        Objects.requireNonNull(v, name);
+        if (v.length != n) throw new IllegalArgumentException(name + " has " + v.length + " weights, the config needs " + n);
+        return v;
+    }
+
+    /** The shape. */
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** The token embedding {@code [vocabSize, dim]}. */
+    public WeightMatrix embedding() {
+        return embedding;
+    }
+
+    /** The blocks' weights, first to last. */
+    public List<Layer> layers() {
+        return List.of(layers);
+    }
+
+    /** The final norm's weights (the model's own array, not a copy). */
+    public float[] finalNorm() {
+        return finalNorm;
+    }
+
+    /** The classifier {@code [vocabSize, dim]} (the embedding when shared). */
+    public WeightMatrix output() {
+        return output;
+    }
+
+    @Override
+    public Session start() {
+        return new Session(this);
+    }
+
+    @Override
+    public int contextLength() {
+        return config.contextLength();
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    /** The next-token logits after {@code ids}, in a fresh session (a new array). */
+    public float[] logits(int[] ids) {
+        return start().feed(ids).clone();
+    }
+
+    /** Releases the mapped checkpoint; sessions must not be used afterwards. Closing twice does nothing. */
+    @Override
+    public synchronized void close() {
+        if (resources == null || closed) return;
+        closed = true;
+        try {
+            resources.close();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("could not release the model's weights", e);
+        }
+    }
+
+    /**
+     * One sequence being decoded: the keys and values of its tokens so far, and the buffers a
+     * forward pass runs in.
+     *
+     * <p>{@link #feed} runs all the tokens it is given through each layer together (batched
+     * prefill: one {@link WeightMatrix#gemm} per weight, causal attention among them and over the
+     * cache), in batches of at most {@value #PREFILL_BATCH} tokens so a long prompt does not need
+     * buffers of its whole length. One token goes through {@link WeightMatrix#gemv}.
+     *
+     * <p>The key/value cache grows in blocks of {@value #BLOCK} positions as the sequence does (up
+     * to the context length), never copied: a session holds memory for the tokens it has read,
+     * not for the model's whole context. Buffers are allocated when a batch or the cache first
+     * needs them; afterwards decoding a token allocates nothing of its own, on this thread or in
+     * the attention tasks the compute threads run (the array returned by {@link #feed} is the
+     * session's own, overwritten by the next call). What the kernels underneath allocate per call
+     * (a few hundred bytes per matrix product, see the README) is theirs. Not thread-safe: one
+     * thread feeds a session.
+     */
+    public static final class Session implements CausalLm.Session {
+        /** Positions per key/value cache block. */
+        static final int BLOCK = 64;
+        /** Tokens run through the layers together, at most. */
+        static final int PREFILL_BATCH = 128;
+
+        private final Llama model;
+        private final LlamaConfig c;
+        private final int dim, kvDim, hidden, headSize, group;
+        /** {@code keys[layer][block]}: {@code BLOCK} positions of {@code kvDim} values, allocated as the sequence reaches them. */
+        private final float[][][] keys, values;
+        private final float[] logits;
+        private final Parallel.RangeBody attendHeads = this::attend;
+        private int capacity, length;
+        /** Rows the batch buffers hold. */
+        private int rows;
+        private float[] x, xb, q, k, v, att, gate, up, cos, sin;
+        /** Attention weights, {@code [heads, capacity]}. */
+        private float[] scores = new float[0];
+        // the batch being run, read by the attention tasks
+        private int batch, start;
+        private float[][] layerKeys, layerValues;
+
+        Session(Llama model) {
+            this.model = model;
+            c = model.config;
+            dim = c.dim();
+            kvDim = c.kvDim();
+            hidden = c.hiddenDim();
+            headSize = c.headSize();
+            group = c.heads() / c.kvHeads();
+            int blocks = Math.ceilDiv(c.contextLength(), BLOCK);
+            keys = new float[c.layers()][blocks][];
+            values = new float[c.layers()][blocks][];
+            logits = new float[c.vocabSize()];
+            ensureRows(1);
+        }
+
+        /**
+         * Feeds {@code ids} after the tokens fed before and returns the logits of the token that
+         * follows (the session's own array, valid until the next call).
+         *
+         * @throws IllegalArgumentException if there are no ids, an id is outside the vocabulary, or
+         *     the sequence would outgrow the context
+         */
+        @Override
+        public float[] feed(int[] ids) {
+            if (ids.length == 0) throw new IllegalArgumentException("no tokens to feed");
+            if (ids.length > c.contextLength() - length)
+                throw new IllegalArgumentException("sequence of " + ((long) length + ids.length) + " tokens is longer than the model's context of " + c.contextLength());
+            for (int id : ids)
+                if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
+            for (int from = 0; from < ids.length; from += PREFILL_BATCH)
+                forward(ids, from, Math.min(PREFILL_BATCH, ids.length - from), from + PREFILL_BATCH >= ids.length);
+            return logits;
+        }
+
+        @Override
+        public int length() {
+            return length;
+        }
+
+        /** Key/value positions allocated so far (a multiple of {@value #BLOCK}, or the context length). */
+        int cacheCapacity() {
+            return capacity;
+        }
+
+        /** Runs {@code n} tokens {@code ids[from ..]} through every layer; the logits of the last one if asked. */
+        private void forward(int[] ids, int from, int n, boolean wantLogits) {
+            ensureRows(n);
+            ensureCapacity(length + n);
+            batch = n;
+            start = length;
+            int half = headSize / 2;
+            for (int i = 0; i < n; i++) {
+                model.embedding.row(ids[from + i], x, i * dim);
+                for (int j = 0; j < half; j++) {
+                    double angle = (start + i) * model.inverseFrequencies[j];
+                    cos[i * half + j] = (float) Math.cos(angle);
+                    sin[i * half + j] = (float) Math.sin(angle);
+                }
+            }
+            float eps = c.rmsNormEps();
+            for (int l = 0; l < model.layers.length; l++) {
+                Layer w = model.layers[l];
+                // attention
+                for (int i = 0; i < n; i++) VectorMath.rmsNorm(x, i * dim, w.attentionNorm(), 0, eps, xb, i * dim, dim);
+                multiply(w.wq(), xb, q, n);
+                multiply(w.wk(), xb, k, n);
+                multiply(w.wv(), xb, v, n);
+                for (int i = 0; i < n; i++) {
+                    rope(q, i * dim, c.heads(), headSize, cos, sin, i * half, c.ropeStyle());
+                    rope(k, i * kvDim, c.kvHeads(), headSize, cos, sin, i * half, c.ropeStyle());
+                    int t = start + i, block = t / BLOCK, at = (t % BLOCK) * kvDim;
+                    System.arraycopy(k, i * kvDim, keys[l][block], at, kvDim);
+                    System.arraycopy(v, i * kvDim, values[l][block], at, kvDim);
+                }
+                layerKeys = keys[l];
+                layerValues = values[l];
+                Parallel.forRange(c.heads(), 2L * n * (start + n) * headSize, attendHeads);
+                multiply(w.wo(), att, xb, n);
+                VectorMath.add(x, 0, xb, 0, x, 0, n * dim);
+                // feed-forward
+                for (int i = 0; i < n; i++) VectorMath.rmsNorm(x, i * dim, w.ffnNorm(), 0, eps, xb, i * dim, dim);
+                multiply(w.w1(), xb, gate, n);
+                multiply(w.w3(), xb, up, n);
+                VectorMath.siluMul(gate, 0, up, 0, gate, 0, n * hidden);
+                multiply(w.w2(), gate, xb, n);
+                VectorMath.add(x, 0, xb, 0, x, 0, n * dim);
+            }
+            length += n;
+            if (wantLogits) {
+                VectorMath.rmsNorm(x, (n - 1) * dim, model.finalNorm, 0, eps, xb, 0, dim);
+                model.output.gemv(xb, 0, logits, 0);
+            }
+        }
+
+        /** {@code out[i] = W in[i]} for the batch's n rows: a gemv for one token, a gemm for several. */
+        private static void multiply(WeightMatrix w, float[] in, float[] out, int n) {
+            if (n == 1) w.gemv(in, 0, out, 0);
+            else w.gemm(in, n, out);
+        }
+
+        /**
+         * Causal attention of query heads {@code [from, to)} for every token of the batch: token i
+         * (position {@code start + i}) attends to positions {@code 0 .. start + i} of the cache,
+         * through the key/value head its group shares. Runs on the compute threads; allocates nothing.
+         */
+        private void attend(int from, int to) {
+            float scale = (float) (1 / Math.sqrt(headSize));
+            float[][] ks = layerKeys, vs = layerValues;
+            for (int h = from; h < to; h++) {
+                int kvOff = (h / group) * headSize, so = h * capacity;
+                for (int i = 0; i < batch; i++) {
+                    int positions = start + i + 1, qo = i * dim + h * headSize;
+                    for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
+                        float[] block = ks[b];
+                        for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
+                            scores[so + t] = dot(q, qo, block, (t - t0) * kvDim + kvOff, headSize) * scale;
+                    }
+                    VectorMath.softmax(scores, so, positions);
+                    Arrays.fill(att, qo, qo + headSize, 0f);
+                    for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
+                        float[] block = vs[b];
+                        for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
+                            axpy(scores[so + t], block, (t - t0) * kvDim + kvOff, att, qo, headSize);
+                    }
+                }
+            }
+        }
+
+        /** Below this head size, attention's products are plain loops: a vector call would be mostly overhead. */
+        private static final int SHORT_HEAD = 16;
+
+        private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+            if (n >= SHORT_HEAD) return VectorMath.dot(a, aOff, b, bOff, n);
+            float s = 0;
+            for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
+            return s;
+        }
+
+        private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+            if (n >= SHORT_HEAD) VectorMath.axpy(alpha, x, xOff, y, yOff, n);
+            else for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+        }
+
+        /** Batch buffers for at least {@code n} rows; they grow by doubling, up to {@value #PREFILL_BATCH}. */
+        private void ensureRows(int n) {
+            if (n <= rows) return;
+            rows = Math.min(PREFILL_BATCH, Math.max(n, 2 * rows));
+            x = new float[rows * dim];
+            xb = new float[rows * dim];
+            q = new float[rows * dim];
+            att = new float[rows * dim];
+            k = new float[rows * kvDim];
+            v = new float[rows * kvDim];
+            gate = new float[rows * hidden];
+            up = new float[rows * hidden];
+            cos = new float[rows * headSize / 2];
+            sin = new float[rows * headSize / 2];
+        }
+
+        /** Cache blocks (and attention rows) for {@code positions} positions. */
+        private void ensureCapacity(int positions) {
+            if (positions <= capacity) return;
+            while (capacity < positions) {
+                int b = capacity / BLOCK, size = Math.min(BLOCK, c.contextLength() - capacity);
+                for (int l = 0; l < keys.length; l++) {
+                    keys[l][b] = new float[size * kvDim];
+                    values[l][b] = new float[size * kvDim];
+                }
+                capacity += size;
+            }
+            scores = new float[c.heads() * capacity];
+        }
+    }
+
+    /**
+     * Rotates the {@code heads} heads of size {@code headSize} at {@code x[off ..]} by the angles
+     * whose cosines and sines are at {@code cos[csOff ..]}, {@code sin[csOff ..]} (one per pair):
+     * pair j of each head, {@code (a, b)}, becomes {@code (a cos - b sin, a sin + b cos)}.
+     */
+    static void rope(float[] x, int off, int heads, int headSize, float[] cos, float[] sin, int csOff, LlamaConfig.RopeStyle style) {
+        int half = headSize / 2;
+        // NORM pairs (2j, 2j+1); NEOX pairs (j, j + half)
+        int stride = style == LlamaConfig.RopeStyle.NORM ? 2 : 1, partner = style == LlamaConfig.RopeStyle.NORM ? 1 : half;
+        for (int h = 0; h < heads; h++) {
+            int base = off + h * headSize;
+            for (int j = 0; j < half; j++) {
+                int ia = base + j * stride, ib = ia + partner;
+                float a = x[ia], b = x[ib], cj = cos[csOff + j], sj = sin[csOff + j];
+                x[ia] = a * cj - b * sj;
+                x[ib] = a * sj + b * cj;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- HuggingFace folders
+
+    /**
+     * Loads a HuggingFace {@code LlamaForCausalLM} folder: {@code config.json} (see
+     * {@link LlamaConfig#read}) and {@code model.safetensors} or its shards, with HuggingFace's
+     * names ({@code model.embed_tokens.weight}, {@code model.layers.N.self_attn.q_proj.weight},
+     * {@code mlp.gate_proj} ...). The weights are converted to F32 on the heap.
+     *
+     * @throws FormatException naming the file and the tensor that is missing, misshapen or unexpected
+     */
+    public static Llama load(Path dir) throws IOException {
+        LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
+        Path file = Files.exists(dir.resolve(SafetensorsFolder.INDEX)) ? dir.resolve(SafetensorsFolder.INDEX) : dir.resolve(SafetensorsFolder.SINGLE);
+        Map<String, Tensor> hf = new HashMap<>(SafetensorsFolder.read(dir));
+        // older checkpoints store the rotary frequencies as buffers; they are recomputed from rope_theta
+        hf.keySet().removeIf(name -> name.endsWith(".self_attn.rotary_emb.inv_freq"));
+        int d = config.dim(), kv = config.kvDim(), h = config.hiddenDim();
+        WeightMatrix embedding = matrix(file, hf, "model.embed_tokens.weight", config.vocabSize(), d);
+        Layer[] layers = new Layer[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            String p = "model.layers." + l + ".";
+            layers[l] = new Layer(vector(file, hf, p + "input_layernorm.weight", d),
+                    matrix(file, hf, p + "self_attn.q_proj.weight", d, d),
+                    matrix(file, hf, p + "self_attn.k_proj.weight", kv, d),
+                    matrix(file, hf, p + "self_attn.v_proj.weight", kv, d),
+                    matrix(file, hf, p + "self_attn.o_proj.weight", d, d),
+                    vector(file, hf, p + "post_attention_layernorm.weight", d),
+                    matrix(file, hf, p + "mlp.gate_proj.weight", h, d),
+                    matrix(file, hf, p + "mlp.down_proj.weight", d, h),
+                    matrix(file, hf, p + "mlp.up_proj.weight", h, d));
+        }
+        float[] norm = vector(file, hf, "model.norm.weight", d);
+        WeightMatrix output;
+        if (config.sharedClassifier()) {
+            hf.remove("lm_head.weight"); // some tied checkpoints store the copy anyway
+            output = embedding;
+        } else {
+            output = matrix(file, hf, "lm_head.weight", config.vocabSize(), d);
+        }
+        if (!hf.isEmpty()) throw new FormatException(file, "unexpected tensors for a Llama: " + new java.util.TreeSet<>(hf.keySet()));
+        return new Llama(config, embedding, List.of(layers), norm, output, null);
+    }
+
+    private static WeightMatrix matrix(Path file, Map<String, Tensor> hf, String name, int rows, int cols) throws FormatException {
+        Tensor t = take(file, hf, name);
+        if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols)
+            throw new FormatException(file, "tensor '" + name + "' has shape " + t.shape() + ", the config needs [" + rows + ", " + cols + "]");
+        return WeightMatrix.of(t.toFloatArray(), rows, cols);
+    }
+
+    private static float[] vector(Path file, Map<String, Tensor> hf, String name, int n) throws FormatException {
+        Tensor t = take(file, hf, name);
+        if (t.rank() != 1 || t.dim(0) != n)
+            throw new FormatException(file, "tensor '" + name + "' has shape " + t.shape() + ", the config needs [" + n + "]");
+        return t.toFloatArray();
+    }
+
+    private static Tensor take(Path file, Map<String, Tensor> hf, String name) throws FormatException {
+        Tensor t = hf.remove(name);
+        if (t == null) throw new FormatException(file, "no tensor '" + name + "'");
+        return t;
+    }
+}
