@@ -36,24 +36,15 @@ final class HalfKernel extends WeightKernel {
         for (int i = 0; i < count; i++) out[off + i] = value(bf16, w, at + 2L * i);
     }
 
-    /** Sixteen F16 or BF16 values from byte {@code at}, as F32. */
-    private static FloatVector load(boolean bf16, MemorySegment w, long at) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, at, LE).convertShape(VectorOperators.S2I, I, 0);
-        if (bf16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        // h is sign-extended: after the shift bits 28..31 all hold the sign; keep bit 31, clear 28..30.
-        FloatVector f = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(REBIAS);
-        return f.blend(f.reinterpretAsInts().or(0x7F800000).reinterpretAsFloats(), f.abs().compare(VectorOperators.GE, F16_INF_REBIASED));
-    }
-
     @Override
     float dot(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i) {
-        return bf16 ? dot(true, w, at, cols, x, xOff) : dot(false, w, at, cols, x, xOff);
+        return bf16 ? dotBf16(w, at, cols, x, xOff) : dotF16(w, at, cols, x, xOff);
     }
 
     @Override
     void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
-        if (bf16) dot4(true, w, at, cols, x, xOff, y, yAt, yStride);
-        else dot4(false, w, at, cols, x, xOff, y, yAt, yStride);
+        if (bf16) dot4Bf16(w, at, cols, x, xOff, y, yAt, yStride);
+        else dot4F16(w, at, cols, x, xOff, y, yAt, yStride);
     }
 
     private static float value(boolean bf16, MemorySegment w, long at) {
@@ -61,35 +52,69 @@ final class HalfKernel extends WeightKernel {
         return bf16 ? Float.intBitsToFloat(h << 16) : Float.float16ToFloat(h);
     }
 
-    /** Row · x; {@code bf16} is a constant at each call site, so the compiled loop has no branch. */
-    private static float dot(boolean bf16, MemorySegment w, long at, int cols, float[] x, int xOff) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+    // The conversions are written out in each loop rather than in a helper: a helper returning a
+    // vector that C2 declines to inline (it does so readily in large methods) boxes every vector.
+
+    private static float dotF16(MemorySegment w, long at, int cols, float[] x, int xOff) {
+        FloatVector s0 = FloatVector.zero(S);
         int c = 0;
-        for (; c + 32 <= cols; c += 32) {
-            s0 = load(bf16, w, at + 2L * c).fma(FloatVector.fromArray(S, x, xOff + c), s0);
-            s1 = load(bf16, w, at + 2L * c + 32).fma(FloatVector.fromArray(S, x, xOff + c + 16), s1);
+        for (; c + 16 <= cols; c += 16) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, at + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0);
+            // h is sign-extended: after the shift bits 28..31 all hold the sign; keep bit 31, clear 28..30.
+            FloatVector f = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(REBIAS);
+            f = f.blend(f.reinterpretAsInts().or(0x7F800000).reinterpretAsFloats(), f.abs().compare(VectorOperators.GE, F16_INF_REBIASED));
+            s0 = f.fma(FloatVector.fromArray(S, x, xOff + c), s0);
         }
-        if (c + 16 <= cols) {
-            s0 = load(bf16, w, at + 2L * c).fma(FloatVector.fromArray(S, x, xOff + c), s0);
-            c += 16;
+        float s = VectorMath.lanesSum(s0);
+        for (; c < cols; c++) s += value(false, w, at + 2L * c) * x[xOff + c];
+        return s;
+    }
+
+    private static float dotBf16(MemorySegment w, long at, int cols, float[] x, int xOff) {
+        FloatVector s0 = FloatVector.zero(S);
+        int c = 0;
+        for (; c + 16 <= cols; c += 16) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, at + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0);
+            s0 = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xOff + c), s0);
         }
-        float s = VectorMath.lanesSum(s0.add(s1));
-        for (; c < cols; c++) s += value(bf16, w, at + 2L * c) * x[xOff + c];
+        float s = VectorMath.lanesSum(s0);
+        for (; c < cols; c++) s += value(true, w, at + 2L * c) * x[xOff + c];
         return s;
     }
 
     /** Row · x_k for four activation rows {@code cols} apart, each weight vector converted once. */
-    private static void dot4(boolean bf16, MemorySegment w, long at, int cols, float[] x, int xOff, float[] y, int yAt, int yStride) {
+    private static void dot4F16(MemorySegment w, long at, int cols, float[] x, int xOff, float[] y, int yAt, int yStride) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         int c = 0;
         for (; c + 16 <= cols; c += 16) {
-            FloatVector v = load(bf16, w, at + 2L * c);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, at + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0);
+            FloatVector v = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(REBIAS);
+            v = v.blend(v.reinterpretAsInts().or(0x7F800000).reinterpretAsFloats(), v.abs().compare(VectorOperators.GE, F16_INF_REBIASED));
             s0 = v.fma(FloatVector.fromArray(S, x, xOff + c), s0);
             s1 = v.fma(FloatVector.fromArray(S, x, xOff + cols + c), s1);
             s2 = v.fma(FloatVector.fromArray(S, x, xOff + 2 * cols + c), s2);
             s3 = v.fma(FloatVector.fromArray(S, x, xOff + 3 * cols + c), s3);
         }
-        float t0 = VectorMath.lanesSum(s0), t1 = VectorMath.lanesSum(s1), t2 = VectorMath.lanesSum(s2), t3 = VectorMath.lanesSum(s3);
+        finish4(false, w, at, c, cols, x, xOff, VectorMath.lanesSum(s0), VectorMath.lanesSum(s1), VectorMath.lanesSum(s2), VectorMath.lanesSum(s3), y, yAt, yStride);
+    }
+
+    private static void dot4Bf16(MemorySegment w, long at, int cols, float[] x, int xOff, float[] y, int yAt, int yStride) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        int c = 0;
+        for (; c + 16 <= cols; c += 16) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(H, w, at + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0);
+            FloatVector v = h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            s0 = v.fma(FloatVector.fromArray(S, x, xOff + c), s0);
+            s1 = v.fma(FloatVector.fromArray(S, x, xOff + cols + c), s1);
+            s2 = v.fma(FloatVector.fromArray(S, x, xOff + 2 * cols + c), s2);
+            s3 = v.fma(FloatVector.fromArray(S, x, xOff + 3 * cols + c), s3);
+        }
+        finish4(true, w, at, c, cols, x, xOff, VectorMath.lanesSum(s0), VectorMath.lanesSum(s1), VectorMath.lanesSum(s2), VectorMath.lanesSum(s3), y, yAt, yStride);
+    }
+
+    /** Adds the scalar tail from column c on to the four sums and stores them. */
+    private static void finish4(boolean bf16, MemorySegment w, long at, int c, int cols, float[] x, int xOff,
+                                float t0, float t1, float t2, float t3, float[] y, int yAt, int yStride) {
         for (; c < cols; c++) {
             float v = value(bf16, w, at + 2L * c);
             t0 += v * x[xOff + c];

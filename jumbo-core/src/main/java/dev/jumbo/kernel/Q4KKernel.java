@@ -44,6 +44,18 @@ final class Q4KKernel extends WeightKernel {
         return (minimum ? low >> 4 : low & 0xF) | ((byteAt(w, at + j - (minimum ? 0 : 4)) >> 6) << 4);
     }
 
+    /**
+     * The block at {@code o}'s eight sub-block scales {@code d * sc[j]} into {@code out[j]} and minimums
+     * {@code dmin * m[j]} into {@code out[8 + j]}, computed as the dequantization computes them.
+     */
+    private static void scalesAndMins(MemorySegment w, long o, float[] out) {
+        float d = Float.float16ToFloat(w.get(U16, o)), dmin = Float.float16ToFloat(w.get(U16, o + 2));
+        for (int j = 0; j < 8; j++) {
+            out[j] = d * scaleOrMin(w, o + 4, j, false);
+            out[8 + j] = dmin * scaleOrMin(w, o + 4, j, true);
+        }
+    }
+
     private static int byteAt(MemorySegment w, long at) {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
@@ -52,7 +64,7 @@ final class Q4KKernel extends WeightKernel {
     public void dequantize(MemorySegment w, long at, int count, float[] out, int off) {
         for (int b = 0; b < count / 256; b++) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o), dmin = f16(w, o + 2);
+            float d = Float.float16ToFloat(w.get(U16, o)), dmin = Float.float16ToFloat(w.get(U16, o + 2));
             for (int c = 0; c < 4; c++) {
                 float d1 = d * scaleOrMin(w, o + 4, 2 * c, false), m1 = dmin * scaleOrMin(w, o + 4, 2 * c, true);
                 float d2 = d * scaleOrMin(w, o + 4, 2 * c + 1, false), m2 = dmin * scaleOrMin(w, o + 4, 2 * c + 1, true);
@@ -65,23 +77,28 @@ final class Q4KKernel extends WeightKernel {
         }
     }
 
+    // The loops run over 64-value chunks (a quarter block: two sub-blocks sharing 32 bytes of nibbles)
+    // with the products written out: C2 gives up inlining the Vector API's methods in a method whose
+    // graph grows too large (nested block loops it unrolls), and a vector that is not inlined is boxed.
+
     @Override
     float dot(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        for (int b = 0; b < cols / 256; b++) {
-            long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o), dmin = f16(w, o + 2);
-            for (int c = 0; c < 4; c++) {
-                int xb = xOff + 256 * b + 64 * c;
-                IntVector lo = LEVELS.mul(d * scaleOrMin(w, o + 4, 2 * c, false)).sub(dmin * scaleOrMin(w, o + 4, 2 * c, true)).reinterpretAsInts();
-                IntVector hi = LEVELS.mul(d * scaleOrMin(w, o + 4, 2 * c + 1, false)).sub(dmin * scaleOrMin(w, o + 4, 2 * c + 1, true)).reinterpretAsInts();
-                IntVector ta = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 16 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector tb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 32 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                s0 = ta.selectFrom(lo, lo).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb), s0);
-                s1 = tb.selectFrom(lo, lo).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb + 16), s1);
-                s2 = ta.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb + 32), s2);
-                s3 = tb.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb + 48), s3);
-            }
+        float[] sm = new float[16];
+        for (int k = 0; k < cols / 64; k++) {
+            long o = at + (long) BLOCK_BYTES * (k >> 2);
+            int c = k & 3;
+            if (c == 0) scalesAndMins(w, o, sm);
+            IntVector lo = LEVELS.mul(sm[2 * c]).sub(sm[8 + 2 * c]).reinterpretAsInts();
+            IntVector hi = LEVELS.mul(sm[2 * c + 1]).sub(sm[9 + 2 * c]).reinterpretAsInts();
+            IntVector ta = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 16 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector tb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 32 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            int xb = xOff + 64 * k;
+            // selectFrom(table, table) indexes 32 entries with the index's low 5 bits: the table twice, so q & 15.
+            s0 = ta.selectFrom(lo, lo).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb), s0);
+            s1 = tb.selectFrom(lo, lo).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb + 16), s1);
+            s2 = ta.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb + 32), s2);
+            s3 = tb.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats().fma(FloatVector.fromArray(S, x, xb + 48), s3);
         }
         return VectorMath.lanesSum(s0.add(s1).add(s2.add(s3)));
     }
@@ -89,35 +106,31 @@ final class Q4KKernel extends WeightKernel {
     @Override
     void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        for (int b = 0; b < cols / 256; b++) {
-            long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o), dmin = f16(w, o + 2);
-            for (int c = 0; c < 4; c++) {
-                IntVector lo = LEVELS.mul(d * scaleOrMin(w, o + 4, 2 * c, false)).sub(dmin * scaleOrMin(w, o + 4, 2 * c, true)).reinterpretAsInts();
-                IntVector hi = LEVELS.mul(d * scaleOrMin(w, o + 4, 2 * c + 1, false)).sub(dmin * scaleOrMin(w, o + 4, 2 * c + 1, true)).reinterpretAsInts();
-                IntVector ta = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 16 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector tb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 32 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector v0 = ta.selectFrom(lo, lo).reinterpretAsFloats(), v1 = tb.selectFrom(lo, lo).reinterpretAsFloats();
-                FloatVector v2 = ta.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats();
-                FloatVector v3 = tb.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats();
-                int xb = xOff + 256 * b + 64 * c;
-                s0 = fma4(v0, v1, v2, v3, x, xb, s0);
-                s1 = fma4(v0, v1, v2, v3, x, xb + cols, s1);
-                s2 = fma4(v0, v1, v2, v3, x, xb + 2 * cols, s2);
-                s3 = fma4(v0, v1, v2, v3, x, xb + 3 * cols, s3);
-            }
+        float[] sm = new float[16];
+        for (int k = 0; k < cols / 64; k++) {
+            long o = at + (long) BLOCK_BYTES * (k >> 2);
+            int c = k & 3;
+            if (c == 0) scalesAndMins(w, o, sm);
+            IntVector lo = LEVELS.mul(sm[2 * c]).sub(sm[8 + 2 * c]).reinterpretAsInts();
+            IntVector hi = LEVELS.mul(sm[2 * c + 1]).sub(sm[9 + 2 * c]).reinterpretAsInts();
+            IntVector ta = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 16 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector tb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 32 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector v0 = ta.selectFrom(lo, lo).reinterpretAsFloats(), v1 = tb.selectFrom(lo, lo).reinterpretAsFloats();
+            FloatVector v2 = ta.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats();
+            FloatVector v3 = tb.lanewise(VectorOperators.LSHR, 4).selectFrom(hi, hi).reinterpretAsFloats();
+            int x0 = xOff + 64 * k, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+            s0 = v3.fma(FloatVector.fromArray(S, x, x0 + 48), v2.fma(FloatVector.fromArray(S, x, x0 + 32),
+                    v1.fma(FloatVector.fromArray(S, x, x0 + 16), v0.fma(FloatVector.fromArray(S, x, x0), s0))));
+            s1 = v3.fma(FloatVector.fromArray(S, x, x1 + 48), v2.fma(FloatVector.fromArray(S, x, x1 + 32),
+                    v1.fma(FloatVector.fromArray(S, x, x1 + 16), v0.fma(FloatVector.fromArray(S, x, x1), s1))));
+            s2 = v3.fma(FloatVector.fromArray(S, x, x2 + 48), v2.fma(FloatVector.fromArray(S, x, x2 + 32),
+                    v1.fma(FloatVector.fromArray(S, x, x2 + 16), v0.fma(FloatVector.fromArray(S, x, x2), s2))));
+            s3 = v3.fma(FloatVector.fromArray(S, x, x3 + 48), v2.fma(FloatVector.fromArray(S, x, x3 + 32),
+                    v1.fma(FloatVector.fromArray(S, x, x3 + 16), v0.fma(FloatVector.fromArray(S, x, x3), s3))));
         }
         y[yAt] = VectorMath.lanesSum(s0);
         y[yAt + yStride] = VectorMath.lanesSum(s1);
         y[yAt + 2 * yStride] = VectorMath.lanesSum(s2);
         y[yAt + 3 * yStride] = VectorMath.lanesSum(s3);
-    }
-
-    /** s + v0 x[at..] + v1 x[at+16..] + v2 x[at+32..] + v3 x[at+48..]. */
-    private static FloatVector fma4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] x, int at, FloatVector s) {
-        s = v0.fma(FloatVector.fromArray(S, x, at), s);
-        s = v1.fma(FloatVector.fromArray(S, x, at + 16), s);
-        s = v2.fma(FloatVector.fromArray(S, x, at + 32), s);
-        return v3.fma(FloatVector.fromArray(S, x, at + 48), s);
     }
 }

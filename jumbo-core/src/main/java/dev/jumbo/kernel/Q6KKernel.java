@@ -36,7 +36,7 @@ final class Q6KKernel extends WeightKernel {
     public void dequantize(MemorySegment w, long at, int count, float[] out, int off) {
         for (int b = 0; b < count / 256; b++) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o + 208);
+            float d = Float.float16ToFloat(w.get(U16, o + 208));
             for (int h = 0; h < 2; h++) {
                 long ql = o + 64 * h, qh = o + 128 + 32 * h, sc = o + 192 + 8 * h;
                 int y = off + 256 * b + 128 * h;
@@ -55,73 +55,67 @@ final class Q6KKernel extends WeightKernel {
         return w.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
 
+    // The loops run over 16-value groups (h, g): three 16-byte loads feed four groups of 16 values,
+    // the quarters l, l + 32, l + 64, l + 96 of a half block; the products are written out in the
+    // loop (see Q4KKernel for why there are no vector helpers).
+
     @Override
     float dot(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        for (int b = 0; b < cols / 256; b++) {
-            long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o + 208);
-            for (int h = 0; h < 2; h++) {
-                for (int g = 0; g < 2; g++) {
-                    long ql = o + 64 * h + 16 * g, sc = o + 192 + 8 * h + g;
-                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B16, w, ql, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector c = (IntVector) ByteVector.fromMemorySegment(B16, w, ql + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector hb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 128 + 32 * h + 16 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    int xb = xOff + 256 * b + 128 * h + 16 * g;
-                    s0 = value(a.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc))
-                            .fma(FloatVector.fromArray(S, x, xb), s0);
-                    s1 = value(c.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc + 2))
-                            .fma(FloatVector.fromArray(S, x, xb + 32), s1);
-                    s2 = value(a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc + 4))
-                            .fma(FloatVector.fromArray(S, x, xb + 64), s2);
-                    s3 = value(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc + 6))
-                            .fma(FloatVector.fromArray(S, x, xb + 96), s3);
-                }
-            }
+        for (int k = 0; k < cols / 64; k++) {
+            long o = at + (long) BLOCK_BYTES * (k >> 2);
+            int h = (k >> 1) & 1, g = k & 1;
+            long ql = o + 64 * h + 16 * g, sc = o + 192 + 8 * h + g;
+            float d = Float.float16ToFloat(w.get(U16, o + 208));
+            IntVector a = (IntVector) ByteVector.fromMemorySegment(B16, w, ql, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector c = (IntVector) ByteVector.fromMemorySegment(B16, w, ql + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector hb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 128 + 32 * h + 16 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q0 = a.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32);
+            IntVector q1 = c.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+            IntVector q2 = a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30)).sub(32);
+            IntVector q3 = c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+            int xb = xOff + 256 * (k >> 2) + 128 * h + 16 * g;
+            // (q - 32) * (d * scale), the product the scalar dequantization computes
+            s0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).mul(d * w.get(ValueLayout.JAVA_BYTE, sc)).fma(FloatVector.fromArray(S, x, xb), s0);
+            s1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + 2)).fma(FloatVector.fromArray(S, x, xb + 32), s1);
+            s2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + 4)).fma(FloatVector.fromArray(S, x, xb + 64), s2);
+            s3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(d * w.get(ValueLayout.JAVA_BYTE, sc + 6)).fma(FloatVector.fromArray(S, x, xb + 96), s3);
         }
         return VectorMath.lanesSum(s0.add(s1).add(s2.add(s3)));
-    }
-
-    /** (q - 32) * scale as F32: the same product the scalar dequantization computes. */
-    private static FloatVector value(IntVector q, float scale) {
-        return ((FloatVector) q.sub(32).convert(VectorOperators.I2F, 0)).mul(scale);
     }
 
     @Override
     void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        for (int b = 0; b < cols / 256; b++) {
-            long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o + 208);
-            for (int h = 0; h < 2; h++) {
-                for (int g = 0; g < 2; g++) {
-                    long ql = o + 64 * h + 16 * g, sc = o + 192 + 8 * h + g;
-                    IntVector a = (IntVector) ByteVector.fromMemorySegment(B16, w, ql, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector c = (IntVector) ByteVector.fromMemorySegment(B16, w, ql + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector hb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 128 + 32 * h + 16 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    FloatVector v0 = value(a.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc));
-                    FloatVector v1 = value(c.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc + 2));
-                    FloatVector v2 = value(a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc + 4));
-                    FloatVector v3 = value(c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30)), d * w.get(ValueLayout.JAVA_BYTE, sc + 6));
-                    int xb = xOff + 256 * b + 128 * h + 16 * g;
-                    s0 = fma4(v0, v1, v2, v3, x, xb, s0);
-                    s1 = fma4(v0, v1, v2, v3, x, xb + cols, s1);
-                    s2 = fma4(v0, v1, v2, v3, x, xb + 2 * cols, s2);
-                    s3 = fma4(v0, v1, v2, v3, x, xb + 3 * cols, s3);
-                }
-            }
+        for (int k = 0; k < cols / 64; k++) {
+            long o = at + (long) BLOCK_BYTES * (k >> 2);
+            int h = (k >> 1) & 1, g = k & 1;
+            long ql = o + 64 * h + 16 * g, sc = o + 192 + 8 * h + g;
+            float d = Float.float16ToFloat(w.get(U16, o + 208));
+            IntVector a = (IntVector) ByteVector.fromMemorySegment(B16, w, ql, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector c = (IntVector) ByteVector.fromMemorySegment(B16, w, ql + 32, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector hb = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 128 + 32 * h + 16 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector v0 = ((FloatVector) a.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(d * w.get(ValueLayout.JAVA_BYTE, sc));
+            FloatVector v1 = ((FloatVector) c.and(0xF).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(d * w.get(ValueLayout.JAVA_BYTE, sc + 2));
+            FloatVector v2 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(d * w.get(ValueLayout.JAVA_BYTE, sc + 4));
+            FloatVector v3 = ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32).convert(VectorOperators.I2F, 0))
+                    .mul(d * w.get(ValueLayout.JAVA_BYTE, sc + 6));
+            int x0 = xOff + 256 * (k >> 2) + 128 * h + 16 * g, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+            s0 = v3.fma(FloatVector.fromArray(S, x, x0 + 96), v2.fma(FloatVector.fromArray(S, x, x0 + 64),
+                    v1.fma(FloatVector.fromArray(S, x, x0 + 32), v0.fma(FloatVector.fromArray(S, x, x0), s0))));
+            s1 = v3.fma(FloatVector.fromArray(S, x, x1 + 96), v2.fma(FloatVector.fromArray(S, x, x1 + 64),
+                    v1.fma(FloatVector.fromArray(S, x, x1 + 32), v0.fma(FloatVector.fromArray(S, x, x1), s1))));
+            s2 = v3.fma(FloatVector.fromArray(S, x, x2 + 96), v2.fma(FloatVector.fromArray(S, x, x2 + 64),
+                    v1.fma(FloatVector.fromArray(S, x, x2 + 32), v0.fma(FloatVector.fromArray(S, x, x2), s2))));
+            s3 = v3.fma(FloatVector.fromArray(S, x, x3 + 96), v2.fma(FloatVector.fromArray(S, x, x3 + 64),
+                    v1.fma(FloatVector.fromArray(S, x, x3 + 32), v0.fma(FloatVector.fromArray(S, x, x3), s3))));
         }
         y[yAt] = VectorMath.lanesSum(s0);
         y[yAt + yStride] = VectorMath.lanesSum(s1);
         y[yAt + 2 * yStride] = VectorMath.lanesSum(s2);
         y[yAt + 3 * yStride] = VectorMath.lanesSum(s3);
-    }
-
-    /** s + v0 x[at..] + v1 x[at+32..] + v2 x[at+64..] + v3 x[at+96..]: the four quarters a 16-value group feeds. */
-    private static FloatVector fma4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] x, int at, FloatVector s) {
-        s = v0.fma(FloatVector.fromArray(S, x, at), s);
-        s = v1.fma(FloatVector.fromArray(S, x, at + 32), s);
-        s = v2.fma(FloatVector.fromArray(S, x, at + 64), s);
-        return v3.fma(FloatVector.fromArray(S, x, at + 96), s);
     }
 }

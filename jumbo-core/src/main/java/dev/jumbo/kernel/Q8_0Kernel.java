@@ -45,7 +45,7 @@ final class Q8_0Kernel extends WeightKernel {
     public void dequantize(MemorySegment w, long at, int count, float[] out, int off) {
         for (int b = 0; b < count / 32; b++) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o);
+            float d = Float.float16ToFloat(w.get(U16, o));
             for (int j = 0; j < 32; j++) out[off + 32 * b + j] = w.get(ValueLayout.JAVA_BYTE, o + 2 + j) * d;
         }
     }
@@ -61,12 +61,39 @@ final class Q8_0Kernel extends WeightKernel {
         else dot4F32(w, at, cols / 32, x, xOff, cols, y, yAt, yStride);
     }
 
-    /** The 16 int sums of adjacent products of a block's 32 16-bit values: lane k holds p[2k] + p[2k+1]. */
-    static IntVector pairSums(ShortVector products) {
-        // An int lane is hi * 2^16 + (lo & 0xFFFF); adding lo * 2^16 leaves (hi + lo) * 2^16 + (lo & 0xFFFF),
-        // and an arithmetic shift by 16 drops the low part. |hi + lo| <= 2 * 128 * 127 fits in 16 bits.
-        IntVector p = products.reinterpretAsInts();
-        return p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+    @Override
+    void rows4(MemorySegment w, long at, long rowBytes, int cols, float[] x, int xOff, Int8Activations q, float[] y, int yAt) {
+        if (int8) rows4Int8(w, at, rowBytes, cols / 32, q.q(), q.d(), y, yAt);
+        else super.rows4(w, at, rowBytes, cols, x, xOff, q, y, yAt);
+    }
+
+    /** Four weight rows against one 8-bit activation row: each activation block is loaded once for the four. */
+    private static void rows4Int8(MemorySegment w, long at, long rowBytes, int blocks, short[] xq, float[] xd, float[] y, int yAt) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        long a1 = at + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
+        for (int b = 0; b < blocks; b++) {
+            long o = (long) BLOCK_BYTES * b;
+            ShortVector xv = ShortVector.fromArray(H, xq, 32 * b);
+            float dx = xd[b];
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B32, w, at + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
+            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B32, w, a1 + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
+            ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B32, w, a2 + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
+            ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B32, w, a3 + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
+            IntVector p0 = w0.mul(xv).reinterpretAsInts(), p1 = w1.mul(xv).reinterpretAsInts();
+            IntVector p2 = w2.mul(xv).reinterpretAsInts(), p3 = w3.mul(xv).reinterpretAsInts();
+            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p2 = p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p3 = p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, at + o)) * dx), s0);
+            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, a1 + o)) * dx), s1);
+            s2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, a2 + o)) * dx), s2);
+            s3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, a3 + o)) * dx), s3);
+        }
+        y[yAt] = VectorMath.lanesSum(s0);
+        y[yAt + 1] = VectorMath.lanesSum(s1);
+        y[yAt + 2] = VectorMath.lanesSum(s2);
+        y[yAt + 3] = VectorMath.lanesSum(s3);
     }
 
     private static float dotInt8(MemorySegment w, long at, int blocks, short[] xq, int xqOff, float[] xd, int xdOff) {
@@ -74,19 +101,25 @@ final class Q8_0Kernel extends WeightKernel {
         int b = 0;
         for (; b + 2 <= blocks; b += 2) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d0 = f16(w, o) * xd[xdOff + b], d1 = f16(w, o + BLOCK_BYTES) * xd[xdOff + b + 1];
+            float d0 = Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b], d1 = Float.float16ToFloat(w.get(U16, o + BLOCK_BYTES)) * xd[xdOff + b + 1];
             ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B32, w, o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
             ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B32, w, o + BLOCK_BYTES + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            IntVector p0 = pairSums(w0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)));
-            IntVector p1 = pairSums(w1.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b + 32)));
+            // The 32 16-bit products of a block summed in pairs into 16 int lanes: an int lane is
+            // hi * 2^16 + (lo & 0xFFFF); adding lo * 2^16 leaves (hi + lo) * 2^16 + (lo & 0xFFFF), and an
+            // arithmetic shift by 16 drops the low part. |hi + lo| <= 2 * 128 * 127 fits in 16 bits.
+            IntVector p0 = w0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)).reinterpretAsInts();
+            IntVector p1 = w1.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b + 32)).reinterpretAsInts();
+            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d0), s0);
             s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d1), s1);
         }
         if (b < blocks) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d0 = f16(w, o) * xd[xdOff + b];
+            float d0 = Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b];
             ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B32, w, o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            IntVector p0 = pairSums(w0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)));
+            IntVector p0 = w0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)).reinterpretAsInts();
+            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d0), s0);
         }
         return VectorMath.lanesSum(s0.add(s1));
@@ -98,17 +131,21 @@ final class Q8_0Kernel extends WeightKernel {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         for (int b = 0; b < blocks; b++) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d = f16(w, o);
+            float d = Float.float16ToFloat(w.get(U16, o));
             ShortVector wq = (ShortVector) ByteVector.fromMemorySegment(B32, w, o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
             int xb = xqOff + 32 * b, db = xdOff + b;
-            s0 = ((FloatVector) pairSums(wq.mul(ShortVector.fromArray(H, xq, xb))).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(S, d * xd[db]), s0);
-            s1 = ((FloatVector) pairSums(wq.mul(ShortVector.fromArray(H, xq, xb + cols))).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(S, d * xd[db + blocks]), s1);
-            s2 = ((FloatVector) pairSums(wq.mul(ShortVector.fromArray(H, xq, xb + 2 * cols))).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(S, d * xd[db + 2 * blocks]), s2);
-            s3 = ((FloatVector) pairSums(wq.mul(ShortVector.fromArray(H, xq, xb + 3 * cols))).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.broadcast(S, d * xd[db + 3 * blocks]), s3);
+            IntVector p0 = wq.mul(ShortVector.fromArray(H, xq, xb)).reinterpretAsInts();
+            IntVector p1 = wq.mul(ShortVector.fromArray(H, xq, xb + cols)).reinterpretAsInts();
+            IntVector p2 = wq.mul(ShortVector.fromArray(H, xq, xb + 2 * cols)).reinterpretAsInts();
+            IntVector p3 = wq.mul(ShortVector.fromArray(H, xq, xb + 3 * cols)).reinterpretAsInts();
+            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p2 = p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p3 = p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d * xd[db]), s0);
+            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d * xd[db + blocks]), s1);
+            s2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d * xd[db + 2 * blocks]), s2);
+            s3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d * xd[db + 3 * blocks]), s3);
         }
         y[yAt] = VectorMath.lanesSum(s0);
         y[yAt + yStride] = VectorMath.lanesSum(s1);
@@ -128,8 +165,8 @@ final class Q8_0Kernel extends WeightKernel {
             FloatVector q3 = (FloatVector) ByteVector.fromMemorySegment(B16, w, o + BLOCK_BYTES + 18, LE).convertShape(VectorOperators.B2F, S, 0);
             FloatVector t0 = q1.fma(FloatVector.fromArray(S, x, xb + 16), q0.mul(FloatVector.fromArray(S, x, xb)));
             FloatVector t1 = q3.fma(FloatVector.fromArray(S, x, xb + 48), q2.mul(FloatVector.fromArray(S, x, xb + 32)));
-            s0 = t0.fma(FloatVector.broadcast(S, f16(w, o)), s0);
-            s1 = t1.fma(FloatVector.broadcast(S, f16(w, o + BLOCK_BYTES)), s1);
+            s0 = t0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o))), s0);
+            s1 = t1.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o + BLOCK_BYTES))), s1);
         }
         if (b < blocks) {
             long o = at + (long) BLOCK_BYTES * b;
@@ -137,7 +174,7 @@ final class Q8_0Kernel extends WeightKernel {
             FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.B2F, S, 0);
             FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B16, w, o + 18, LE).convertShape(VectorOperators.B2F, S, 0);
             FloatVector t0 = q1.fma(FloatVector.fromArray(S, x, xb + 16), q0.mul(FloatVector.fromArray(S, x, xb)));
-            s0 = t0.fma(FloatVector.broadcast(S, f16(w, o)), s0);
+            s0 = t0.fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o))), s0);
         }
         return VectorMath.lanesSum(s0.add(s1));
     }
@@ -146,7 +183,7 @@ final class Q8_0Kernel extends WeightKernel {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         for (int b = 0; b < blocks; b++) {
             long o = at + (long) BLOCK_BYTES * b;
-            FloatVector d = FloatVector.broadcast(S, f16(w, o));
+            FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o)));
             FloatVector q0 = ((FloatVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.B2F, S, 0)).mul(d);
             FloatVector q1 = ((FloatVector) ByteVector.fromMemorySegment(B16, w, o + 18, LE).convertShape(VectorOperators.B2F, S, 0)).mul(d);
             int xb = xOff + 32 * b;

@@ -52,6 +52,11 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     public static final WeightKernel Q4_0_INT8_ACTIVATIONS = new Q4_0Kernel(true);
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * F16 scales are read with {@code Float.float16ToFloat(w.get(U16, at))} written out in the loops,
+     * not through a helper: C2 does not always inline a helper into a large vector loop, and the
+     * call then spills every vector register.
+     */
     static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
@@ -114,7 +119,8 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     /**
      * {@code y[yOff + i * rows + r] = sum_c W[r, c] x[xOff + i * cols + c]}; arguments already checked.
      * Each thread takes a range of rows; a row meets the activations four at a time ({@link #dot4}),
-     * so its blocks are decoded once per four while the row sits in L1.
+     * so its blocks are decoded once per four while the row sits in L1. One activation row (decoding)
+     * meets four weight rows at a time instead ({@link #rows4}).
      */
     void multiply(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, int n, float[] y, int yOff) {
         if (!vectorized()) {
@@ -123,6 +129,18 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
         }
         Int8Activations q = int8Activations() ? Int8Activations.of(x, xOff, cols, n, interleavedActivations()) : null;
         long rowBytes = rowBytes(cols);
+        if (n == 1) {
+            // Decoding: four rows at a time share each load of x. Threads split at multiples of four
+            // rows, so which rows go through rows4 and which through dot does not depend on the thread count.
+            Parallel.forRange((rows + 3) / 4, 4L * cols, (from, to) -> {
+                for (int g = from; g < to; g++) {
+                    int r = 4 * g;
+                    if (r + 4 <= rows) rows4(w, at + r * rowBytes, rowBytes, cols, x, xOff, q, y, yOff + r);
+                    else for (; r < rows; r++) y[yOff + r] = dot(w, at + r * rowBytes, cols, x, xOff, q, 0);
+                }
+            });
+            return;
+        }
         Parallel.forRange(rows, (long) cols * n, (from, to) -> {
             for (int r = from; r < to; r++) {
                 long rowAt = at + r * rowBytes;
@@ -149,6 +167,14 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
      */
     abstract float dot(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i);
 
+    /**
+     * Weight rows from {@code rowAt} ({@code rowBytes} apart) .. + 3 times activation row 0, into
+     * {@code y[yAt .. yAt + 4)}: a kernel overrides it where sharing the activation loads pays.
+     */
+    void rows4(MemorySegment w, long rowAt, long rowBytes, int cols, float[] x, int xOff, Int8Activations q, float[] y, int yAt) {
+        for (int k = 0; k < 4; k++) y[yAt + k] = dot(w, rowAt + k * rowBytes, cols, x, xOff, q, 0);
+    }
+
     /** {@link #dot} for activation rows i .. i + 3 (F32 rows {@code cols} apart), into {@code y[yAt + k * yStride]}. */
     abstract void dot4(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride);
 
@@ -167,11 +193,6 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     private void check(MemorySegment w, long at, int rows, int cols) {
         if (rows < 0 || cols < 0) throw new IllegalArgumentException("negative matrix size [" + rows + ", " + cols + "]");
         Objects.checkFromIndexSize(at, Math.multiplyExact(rows, rowBytes(cols)), w.byteSize());
-    }
-
-    /** The F16 scale at byte {@code at}, as F32. */
-    static float f16(MemorySegment w, long at) {
-        return Float.float16ToFloat(w.get(U16, at));
     }
 
     @Override
