@@ -22,12 +22,8 @@ record Int8Activations(short[] q, float[] d, int blocks) {
     /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer (ties to even). */
     private static final float ROUNDER = 12582912f;
 
-    /**
-     * Quantizes {@code n} rows of {@code cols} values (a multiple of 32) from {@code x[xOff ..]}. With
-     * {@code interleaved}, each block's values are stored in the order 0, 16, 1, 17, ..., 15, 31, the
-     * order of a Q4_0 block's low and high nibbles.
-     */
-    static Int8Activations of(float[] x, int xOff, int cols, int n, boolean interleaved) {
+    /** Quantizes {@code n} rows of {@code cols} values (a multiple of 32) from {@code x[xOff ..]}. */
+    static Int8Activations of(float[] x, int xOff, int cols, int n) {
         int blocks = cols / 32;
         short[] q = new short[n * cols];
         float[] d = new float[n * blocks];
@@ -39,12 +35,8 @@ record Int8Activations(short[] q, float[] d, int blocks) {
             d[b] = scale;
             IntVector q0 = (IntVector) v0.mul(inverse).add(ROUNDER).sub(ROUNDER).convert(VectorOperators.F2I, 0);
             IntVector q1 = (IntVector) v1.mul(inverse).add(ROUNDER).sub(ROUNDER).convert(VectorOperators.F2I, 0);
-            if (interleaved) {
-                q0.and(0xFFFF).or(q1.lanewise(VectorOperators.LSHL, 16)).reinterpretAsShorts().intoArray(q, 32 * b);
-            } else {
-                q0.convertShape(VectorOperators.I2S, H, 0).reinterpretAsShorts().intoArray(q, 32 * b);
-                q1.convertShape(VectorOperators.I2S, H, 0).reinterpretAsShorts().intoArray(q, 32 * b + 16);
-            }
+            q0.convertShape(VectorOperators.I2S, H, 0).reinterpretAsShorts().intoArray(q, 32 * b);
+            q1.convertShape(VectorOperators.I2S, H, 0).reinterpretAsShorts().intoArray(q, 32 * b + 16);
         }
         return new Int8Activations(q, d, blocks);
     }

@@ -16,16 +16,18 @@ import jdk.incubator.vector.VectorSpecies;
  * uint8_t   qs[16];   // value j is ((qs[j] &amp; 0xF) - 8) * d, value j + 16 is ((qs[j] &gt;&gt; 4) - 8) * d
  * </pre>
  *
- * <p>The default product looks the nibbles up in a 16-entry table of {@code (q - 8) * d} (one
- * two-source permute per 16 values gives finished F32 weights, no conversion) and multiplies F32
- * activations. The alternative multiplies 8-bit activations stored in the nibbles' order
- * (0, 16, 1, 17, ...) with 16-bit products; it needs more operations per block and measured slower.
+ * <p>The default product multiplies activations quantized to 8 bits ({@link Int8Activations}) with
+ * 16-bit products in 256-bit vectors ({@link #dotInt8}). The alternative looks the nibbles up in a
+ * 16-entry table of {@code (q - 8) * d} (one two-source permute per 16 values gives finished F32
+ * weights) and multiplies F32 activations; on Zen 4 it measured 1.15-1.45x slower (its 512-bit
+ * permutes and widenings are the bottleneck, and a float x is twice the bytes of an 8-bit one).
  */
 final class Q4_0Kernel extends WeightKernel {
     static final int BLOCK_BYTES = 18;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-    private static final VectorSpecies<Short> H = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Short> H16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     /** q - 8 for q = 0..15: multiplied by d, the block's 16 possible values. */
     private static final FloatVector LEVELS = FloatVector.fromArray(S, new float[] {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7}, 0);
@@ -33,18 +35,13 @@ final class Q4_0Kernel extends WeightKernel {
     private final boolean int8;
 
     Q4_0Kernel(boolean int8Activations) {
-        super(int8Activations ? "Q4_0 (8-bit activations)" : "Q4_0", 32, BLOCK_BYTES);
+        super(int8Activations ? "Q4_0" : "Q4_0 (F32 activations)", 32, BLOCK_BYTES);
         this.int8 = int8Activations;
     }
 
     @Override
     boolean int8Activations() {
         return int8;
-    }
-
-    @Override
-    boolean interleavedActivations() {
-        return true;
     }
 
     @Override
@@ -67,41 +64,8 @@ final class Q4_0Kernel extends WeightKernel {
 
     @Override
     void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
-        if (int8) {
-            for (int k = 0; k < 4; k++) y[yAt + k * yStride] = dotInt8(w, at, cols / 32, q.q(), (i + k) * cols, q.d(), (i + k) * q.blocks());
-        } else {
-            dot4Table(w, at, cols / 32, x, xOff, cols, y, yAt, yStride);
-        }
-    }
-
-    @Override
-    void rows4(MemorySegment w, long at, long rowBytes, int cols, float[] x, int xOff, Int8Activations q, float[] y, int yAt) {
-        if (int8) super.rows4(w, at, rowBytes, cols, x, xOff, q, y, yAt);
-        else rows4Table(w, at, rowBytes, cols / 32, x, xOff, y, yAt);
-    }
-
-    /** Four weight rows against one F32 activation row: each 32 values of x are loaded once for the four. */
-    private static void rows4Table(MemorySegment w, long at, long rowBytes, int blocks, float[] x, int xOff, float[] y, int yAt) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        long a1 = at + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
-        for (int b = 0; b < blocks; b++) {
-            long o = (long) BLOCK_BYTES * b;
-            FloatVector x0 = FloatVector.fromArray(S, x, xOff + 32 * b), x1 = FloatVector.fromArray(S, x, xOff + 32 * b + 16);
-            IntVector t0 = (IntVector) ByteVector.fromMemorySegment(B16, w, at + o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            IntVector t1 = (IntVector) ByteVector.fromMemorySegment(B16, w, a1 + o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            IntVector t2 = (IntVector) ByteVector.fromMemorySegment(B16, w, a2 + o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            IntVector t3 = (IntVector) ByteVector.fromMemorySegment(B16, w, a3 + o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            IntVector tab0 = LEVELS.mul(Float.float16ToFloat(w.get(U16, at + o))).reinterpretAsInts(), tab1 = LEVELS.mul(Float.float16ToFloat(w.get(U16, a1 + o))).reinterpretAsInts();
-            IntVector tab2 = LEVELS.mul(Float.float16ToFloat(w.get(U16, a2 + o))).reinterpretAsInts(), tab3 = LEVELS.mul(Float.float16ToFloat(w.get(U16, a3 + o))).reinterpretAsInts();
-            s0 = t0.lanewise(VectorOperators.LSHR, 4).selectFrom(tab0, tab0).reinterpretAsFloats().fma(x1, t0.selectFrom(tab0, tab0).reinterpretAsFloats().fma(x0, s0));
-            s1 = t1.lanewise(VectorOperators.LSHR, 4).selectFrom(tab1, tab1).reinterpretAsFloats().fma(x1, t1.selectFrom(tab1, tab1).reinterpretAsFloats().fma(x0, s1));
-            s2 = t2.lanewise(VectorOperators.LSHR, 4).selectFrom(tab2, tab2).reinterpretAsFloats().fma(x1, t2.selectFrom(tab2, tab2).reinterpretAsFloats().fma(x0, s2));
-            s3 = t3.lanewise(VectorOperators.LSHR, 4).selectFrom(tab3, tab3).reinterpretAsFloats().fma(x1, t3.selectFrom(tab3, tab3).reinterpretAsFloats().fma(x0, s3));
-        }
-        y[yAt] = VectorMath.lanesSum(s0);
-        y[yAt + 1] = VectorMath.lanesSum(s1);
-        y[yAt + 2] = VectorMath.lanesSum(s2);
-        y[yAt + 3] = VectorMath.lanesSum(s3);
+        if (int8) dot4Int8(w, at, cols / 32, q.q(), i * cols, q.d(), i * q.blocks(), y, yAt, yStride);
+        else dot4Table(w, at, cols / 32, x, xOff, cols, y, yAt, yStride);
     }
 
     private static float dotTable(MemorySegment w, long at, int blocks, float[] x, int xOff) {
@@ -151,32 +115,79 @@ final class Q4_0Kernel extends WeightKernel {
         y[yAt + 3 * yStride] = VectorMath.lanesSum(s3);
     }
 
-    /** Against interleaved 8-bit activations: short lane 2k holds nibble value k - 8, lane 2k + 1 value k + 16 - 8. */
+    /** {@link #dotInt8} for four activation rows, each block's nibbles widened once for the four. */
+    private static void dot4Int8(MemorySegment w, long at, int blocks, short[] xq, int xqOff, float[] xd, int xdOff,
+                                 float[] y, int yAt, int yStride) {
+        int cols = 32 * blocks;
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0;
+        for (int b = 0; b < blocks; b++) {
+            long o = at + (long) BLOCK_BYTES * b;
+            float d = Float.float16ToFloat(w.get(U16, o));
+            ShortVector t = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+            ShortVector lo = t.and((short) 0xF).sub((short) 8), hi = t.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
+            int x0 = xqOff + 32 * b, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols, db = xdOff + b;
+            IntVector p0 = lo.mul(ShortVector.fromArray(H16, xq, x0)).add(hi.mul(ShortVector.fromArray(H16, xq, x0 + 16))).reinterpretAsInts();
+            IntVector p1 = lo.mul(ShortVector.fromArray(H16, xq, x1)).add(hi.mul(ShortVector.fromArray(H16, xq, x1 + 16))).reinterpretAsInts();
+            IntVector p2 = lo.mul(ShortVector.fromArray(H16, xq, x2)).add(hi.mul(ShortVector.fromArray(H16, xq, x2 + 16))).reinterpretAsInts();
+            IntVector p3 = lo.mul(ShortVector.fromArray(H16, xq, x3)).add(hi.mul(ShortVector.fromArray(H16, xq, x3 + 16))).reinterpretAsInts();
+            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p2 = p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            p3 = p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, d * xd[db]), s0);
+            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, d * xd[db + blocks]), s1);
+            s2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, d * xd[db + 2 * blocks]), s2);
+            s3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, d * xd[db + 3 * blocks]), s3);
+        }
+        y[yAt] = lanesSum8(s0);
+        y[yAt + yStride] = lanesSum8(s1);
+        y[yAt + 2 * yStride] = lanesSum8(s2);
+        y[yAt + 3 * yStride] = lanesSum8(s3);
+    }
+
+    /** The 8 lanes of a 256-bit vector added by halving, in a fixed order (called after the loops). */
+    static float lanesSum8(FloatVector s) {
+        FloatVector q = ((FloatVector) s.reinterpretShape(FloatVector.SPECIES_128, 0)).add((FloatVector) s.reinterpretShape(FloatVector.SPECIES_128, 1));
+        FloatVector r = ((FloatVector) q.reinterpretShape(FloatVector.SPECIES_64, 0)).add((FloatVector) q.reinterpretShape(FloatVector.SPECIES_64, 1));
+        return r.lane(0) + r.lane(1);
+    }
+
+    /**
+     * Against 8-bit activations, in 256-bit vectors: a block's 16 bytes widen to 16 shorts whose low
+     * and high nibbles are values 0-15 and 16-31; their products with x (|(q - 8) x| &lt;= 1016) are
+     * added in 16 bits, summed in pairs into 8 int lanes and scaled once per block. Zen 4 runs two
+     * 256-bit operations for each 512-bit one, and this needs no lane shuffling.
+     */
     private static float dotInt8(MemorySegment w, long at, int blocks, short[] xq, int xqOff, float[] xd, int xdOff) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0;
         int b = 0;
         for (; b + 2 <= blocks; b += 2) {
             long o = at + (long) BLOCK_BYTES * b;
-            IntVector t0 = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            IntVector t1 = (IntVector) ByteVector.fromMemorySegment(B16, w, o + BLOCK_BYTES + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            ShortVector q0 = t0.and(0xF).or(t0.lanewise(VectorOperators.LSHL, 12).and(0xF0000)).reinterpretAsShorts().sub((short) 8);
-            ShortVector q1 = t1.and(0xF).or(t1.lanewise(VectorOperators.LSHL, 12).and(0xF0000)).reinterpretAsShorts().sub((short) 8);
-            IntVector p0 = q0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)).reinterpretAsInts();
-            IntVector p1 = q1.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b + 32)).reinterpretAsInts();
-            // pairs of 16-bit products summed into int lanes, as in Q8_0Kernel
+            int xb = xqOff + 32 * b;
+            ShortVector t0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+            ShortVector t1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + BLOCK_BYTES + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+            IntVector p0 = t0.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb))
+                    .add(t0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
+            IntVector p1 = t1.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 32))
+                    .add(t1.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 48))).reinterpretAsInts();
+            // pairs of 16-bit sums into int lanes, as in Q8_0Kernel (|sum| <= 4 * 1016 fits in 16 bits)
             p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b]), s0);
-            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o + BLOCK_BYTES)) * xd[xdOff + b + 1]), s1);
+            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F8, Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b]), s0);
+            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F8, Float.float16ToFloat(w.get(U16, o + BLOCK_BYTES)) * xd[xdOff + b + 1]), s1);
         }
         if (b < blocks) {
             long o = at + (long) BLOCK_BYTES * b;
-            IntVector t0 = (IntVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            ShortVector q0 = t0.and(0xF).or(t0.lanewise(VectorOperators.LSHL, 12).and(0xF0000)).reinterpretAsShorts().sub((short) 8);
-            IntVector p0 = q0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)).reinterpretAsInts();
+            int xb = xqOff + 32 * b;
+            ShortVector t0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+            IntVector p0 = t0.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb))
+                    .add(t0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
             p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b]), s0);
+            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F8, Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b]), s0);
         }
-        return VectorMath.lanesSum(s0.add(s1));
+        return lanesSum8(s0.add(s1));
     }
 }

@@ -17,10 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * </pre>
  *
  * <p>Two products: against 8-bit activations ({@link Int8Activations}), a block's dot product is 32
- * 16-bit multiplies summed in pairs into 16 int lanes, converted once and scaled by {@code d * dx};
- * against F32 activations, the 32 bytes are converted to floats. On Zen 4 the integer path measured
- * 1.5-2x faster once x no longer fits in L1 (a float x is 4 bytes per weight byte, 8-bit x is 2),
- * so it is the default ({@link WeightKernel#Q8_0}).
+ * 16-bit multiplies summed into 8 int lanes, converted once and scaled by {@code d * dx}; against
+ * F32 activations, the 32 bytes are converted to floats. On Zen 4 the integer path measured 1.4x
+ * faster once x no longer fits in L1 (a float x is 4 bytes per weight byte, an 8-bit one 2) and as
+ * fast below, so it is the default ({@link WeightKernel#Q8_0}).
  */
 final class Q8_0Kernel extends WeightKernel {
     static final int BLOCK_BYTES = 34;
@@ -28,6 +28,8 @@ final class Q8_0Kernel extends WeightKernel {
     private static final VectorSpecies<Short> H = ShortVector.SPECIES_512;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> H16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
     private final boolean int8;
 
@@ -61,68 +63,47 @@ final class Q8_0Kernel extends WeightKernel {
         else dot4F32(w, at, cols / 32, x, xOff, cols, y, yAt, yStride);
     }
 
-    @Override
-    void rows4(MemorySegment w, long at, long rowBytes, int cols, float[] x, int xOff, Int8Activations q, float[] y, int yAt) {
-        if (int8) rows4Int8(w, at, rowBytes, cols / 32, q.q(), q.d(), y, yAt);
-        else super.rows4(w, at, rowBytes, cols, x, xOff, q, y, yAt);
-    }
-
-    /** Four weight rows against one 8-bit activation row: each activation block is loaded once for the four. */
-    private static void rows4Int8(MemorySegment w, long at, long rowBytes, int blocks, short[] xq, float[] xd, float[] y, int yAt) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        long a1 = at + rowBytes, a2 = a1 + rowBytes, a3 = a2 + rowBytes;
-        for (int b = 0; b < blocks; b++) {
-            long o = (long) BLOCK_BYTES * b;
-            ShortVector xv = ShortVector.fromArray(H, xq, 32 * b);
-            float dx = xd[b];
-            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B32, w, at + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B32, w, a1 + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(B32, w, a2 + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(B32, w, a3 + o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            IntVector p0 = w0.mul(xv).reinterpretAsInts(), p1 = w1.mul(xv).reinterpretAsInts();
-            IntVector p2 = w2.mul(xv).reinterpretAsInts(), p3 = w3.mul(xv).reinterpretAsInts();
-            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            p2 = p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            p3 = p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, at + o)) * dx), s0);
-            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, a1 + o)) * dx), s1);
-            s2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, a2 + o)) * dx), s2);
-            s3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, a3 + o)) * dx), s3);
-        }
-        y[yAt] = VectorMath.lanesSum(s0);
-        y[yAt + 1] = VectorMath.lanesSum(s1);
-        y[yAt + 2] = VectorMath.lanesSum(s2);
-        y[yAt + 3] = VectorMath.lanesSum(s3);
-    }
-
+    /**
+     * In 256-bit vectors: each half block (16 bytes) widens to 16 shorts and multiplies 16 shorts of
+     * x; the two halves' products (|p| &lt;= 128 * 127) are added in 16 bits, then each int lane takes
+     * the sum of its two 16-bit halves, and the 8 int sums are scaled once per block. Zen 4 runs two
+     * 256-bit operations for each 512-bit one, so this is fewer cycles than one 512-bit multiply and
+     * widening per block.
+     */
     private static float dotInt8(MemorySegment w, long at, int blocks, short[] xq, int xqOff, float[] xd, int xdOff) {
-        FloatVector s0 = FloatVector.zero(S), s1 = s0;
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0;
         int b = 0;
         for (; b + 2 <= blocks; b += 2) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d0 = Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b], d1 = Float.float16ToFloat(w.get(U16, o + BLOCK_BYTES)) * xd[xdOff + b + 1];
-            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B32, w, o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(B32, w, o + BLOCK_BYTES + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            // The 32 16-bit products of a block summed in pairs into 16 int lanes: an int lane is
-            // hi * 2^16 + (lo & 0xFFFF); adding lo * 2^16 leaves (hi + lo) * 2^16 + (lo & 0xFFFF), and an
-            // arithmetic shift by 16 drops the low part. |hi + lo| <= 2 * 128 * 127 fits in 16 bits.
-            IntVector p0 = w0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)).reinterpretAsInts();
-            IntVector p1 = w1.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b + 32)).reinterpretAsInts();
-            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d0), s0);
-            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d1), s1);
+            int xb = xqOff + 32 * b;
+            IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.B2S, H16, 0))
+                    .mul(ShortVector.fromArray(H16, xq, xb))
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, o + 18, LE).convertShape(VectorOperators.B2S, H16, 0))
+                            .mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
+            IntVector p1 = ((ShortVector) ByteVector.fromMemorySegment(B16, w, o + BLOCK_BYTES + 2, LE).convertShape(VectorOperators.B2S, H16, 0))
+                    .mul(ShortVector.fromArray(H16, xq, xb + 32))
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, o + BLOCK_BYTES + 18, LE).convertShape(VectorOperators.B2S, H16, 0))
+                            .mul(ShortVector.fromArray(H16, xq, xb + 48))).reinterpretAsInts();
+            // an int lane holds two 16-bit sums: low (sign-extended by shifting up and back) plus high
+            p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
+            p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16));
+            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F8, Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b]), s0);
+            s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F8, Float.float16ToFloat(w.get(U16, o + BLOCK_BYTES)) * xd[xdOff + b + 1]), s1);
         }
         if (b < blocks) {
             long o = at + (long) BLOCK_BYTES * b;
-            float d0 = Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b];
-            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(B32, w, o + 2, LE).convertShape(VectorOperators.B2S, H, 0);
-            IntVector p0 = w0.mul(ShortVector.fromArray(H, xq, xqOff + 32 * b)).reinterpretAsInts();
-            p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d0), s0);
+            int xb = xqOff + 32 * b;
+            IntVector p0 = ((ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.B2S, H16, 0))
+                    .mul(ShortVector.fromArray(H16, xq, xb))
+                    .add(((ShortVector) ByteVector.fromMemorySegment(B16, w, o + 18, LE).convertShape(VectorOperators.B2S, H16, 0))
+                            .mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
+            p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
+            s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.broadcast(F8, Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b]), s0);
         }
-        return VectorMath.lanesSum(s0.add(s1));
+        return Q4_0Kernel.lanesSum8(s0.add(s1));
     }
 
     private static void dot4Int8(MemorySegment w, long at, int blocks, short[] xq, int xqOff, float[] xd, int xdOff,

@@ -36,8 +36,8 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     public static final WeightKernel BF16 = new HalfKernel(true);
     /** GGML {@code block_q8_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
     public static final WeightKernel Q8_0 = new Q8_0Kernel(true);
-    /** GGML {@code block_q4_0}, decoded to F32 by a 16-entry table lookup and multiplied by F32 activations (the faster path here). */
-    public static final WeightKernel Q4_0 = new Q4_0Kernel(false);
+    /** GGML {@code block_q4_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
+    public static final WeightKernel Q4_0 = new Q4_0Kernel(true);
     /** GGML {@code block_q4_K}: 256 values in 8 sub-blocks with 6-bit scales and minimums. */
     public static final WeightKernel Q4_K = new Q4KKernel();
     /** GGML {@code block_q6_K}: 256 six-bit values in 16 sub-blocks with 8-bit scales. */
@@ -48,8 +48,8 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
      * against (jumbo-bench {@code WeightKernelBenchmarks}); kept so the comparison can be rerun.
      */
     public static final WeightKernel Q8_0_F32_ACTIVATIONS = new Q8_0Kernel(false);
-    /** Q4_0 against 8-bit activations with integer products: the path {@link #Q4_0} was measured against. */
-    public static final WeightKernel Q4_0_INT8_ACTIVATIONS = new Q4_0Kernel(true);
+    /** Q4_0 decoded to F32 by a 16-entry table lookup, against F32 activations: the path {@link #Q4_0} was measured against. */
+    public static final WeightKernel Q4_0_F32_ACTIVATIONS = new Q4_0Kernel(false);
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /**
@@ -119,28 +119,17 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     /**
      * {@code y[yOff + i * rows + r] = sum_c W[r, c] x[xOff + i * cols + c]}; arguments already checked.
      * Each thread takes a range of rows; a row meets the activations four at a time ({@link #dot4}),
-     * so its blocks are decoded once per four while the row sits in L1. One activation row (decoding)
-     * meets four weight rows at a time instead ({@link #rows4}).
+     * so its blocks are decoded once per four while the row sits in L1. (Decoding four weight rows
+     * against one activation row to share the loads of x measured slower: four interleaved streams
+     * from DRAM instead of one.)
      */
     void multiply(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, int n, float[] y, int yOff) {
         if (!vectorized()) {
             dequantizingMultiply(w, at, rows, cols, x, xOff, n, y, yOff);
             return;
         }
-        Int8Activations q = int8Activations() ? Int8Activations.of(x, xOff, cols, n, interleavedActivations()) : null;
+        Int8Activations q = int8Activations() ? Int8Activations.of(x, xOff, cols, n) : null;
         long rowBytes = rowBytes(cols);
-        if (n == 1) {
-            // Decoding: four rows at a time share each load of x. Threads split at multiples of four
-            // rows, so which rows go through rows4 and which through dot does not depend on the thread count.
-            Parallel.forRange((rows + 3) / 4, 4L * cols, (from, to) -> {
-                for (int g = from; g < to; g++) {
-                    int r = 4 * g;
-                    if (r + 4 <= rows) rows4(w, at + r * rowBytes, rowBytes, cols, x, xOff, q, y, yOff + r);
-                    else for (; r < rows; r++) y[yOff + r] = dot(w, at + r * rowBytes, cols, x, xOff, q, 0);
-                }
-            });
-            return;
-        }
         Parallel.forRange(rows, (long) cols * n, (from, to) -> {
             for (int r = from; r < to; r++) {
                 long rowAt = at + r * rowBytes;
@@ -156,24 +145,11 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
         return false;
     }
 
-    /** True when the 8-bit activations are stored as pairs (k, k + 16) of each block (the Q4_0 nibble order). */
-    boolean interleavedActivations() {
-        return false;
-    }
-
     /**
      * One weight row (from byte {@code rowAt}) times activation row {@code i}: {@code x[xOff .. xOff + cols)}
      * in F32, or row i of {@code q} for a kernel that takes 8-bit activations.
      */
     abstract float dot(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i);
-
-    /**
-     * Weight rows from {@code rowAt} ({@code rowBytes} apart) .. + 3 times activation row 0, into
-     * {@code y[yAt .. yAt + 4)}: a kernel overrides it where sharing the activation loads pays.
-     */
-    void rows4(MemorySegment w, long rowAt, long rowBytes, int cols, float[] x, int xOff, Int8Activations q, float[] y, int yAt) {
-        for (int k = 0; k < 4; k++) y[yAt + k] = dot(w, rowAt + k * rowBytes, cols, x, xOff, q, 0);
-    }
 
     /** {@link #dot} for activation rows i .. i + 3 (F32 rows {@code cols} apart), into {@code y[yAt + k * yStride]}. */
     abstract void dot4(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride);

@@ -27,8 +27,8 @@ class QuantKernelsTest {
             new Case(WeightKernel.BF16, Format.BF16, false),
             new Case(WeightKernel.Q8_0, Format.Q8_0, true),
             new Case(WeightKernel.Q8_0_F32_ACTIVATIONS, Format.Q8_0, false),
-            new Case(WeightKernel.Q4_0, Format.Q4_0, false),
-            new Case(WeightKernel.Q4_0_INT8_ACTIVATIONS, Format.Q4_0, true),
+            new Case(WeightKernel.Q4_0, Format.Q4_0, true),
+            new Case(WeightKernel.Q4_0_F32_ACTIVATIONS, Format.Q4_0, false),
             new Case(WeightKernel.Q4_K, Format.Q4_K, false),
             new Case(WeightKernel.Q6_K, Format.Q6_K, false));
 
@@ -56,7 +56,7 @@ class QuantKernelsTest {
         float[] w = new float[rows * cols];
         MemorySegment seg = QuantBlocks.matrix(fx.random, c.format, rows, cols, w);
         float[] x = fx.floats(n * cols);
-        float[] xRef = c.int8 ? referenceInt8(x, n, cols, c.kernel == WeightKernel.Q4_0_INT8_ACTIVATIONS) : x;
+        float[] xRef = c.int8 ? referenceInt8(x, n, cols) : x;
 
         float[] yn = fx.nans(n * rows);
         c.kernel.gemm(seg, 0, rows, cols, x, n, yn);
@@ -90,7 +90,7 @@ class QuantKernelsTest {
     }
 
     /** x rounded as the 8-bit activations are: per 32 values d = amax / 127, q = rint(x * (1 / d)), value q * d. */
-    static float[] referenceInt8(float[] x, int n, int cols, boolean unused) {
+    static float[] referenceInt8(float[] x, int n, int cols) {
         float[] out = new float[x.length];
         for (int b = 0; b < n * cols / 32; b++) {
             float amax = 0;

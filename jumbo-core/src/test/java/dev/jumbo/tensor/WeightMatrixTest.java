@@ -55,8 +55,8 @@ class WeightMatrixTest {
                         s += (double) row[c] * x[i * cols + c];
                         abs += Math.abs((double) row[c] * x[i * cols + c]);
                     }
-                    // Q8_0 quantizes the activations to 8 bits: half a step of amax / 127 per value
-                    double tol = type == DType.Q8_0 ? abs / 127 : 1e-5 * abs + 1e-30;
+                    // Q8_0 and Q4_0 quantize the activations to 8 bits: half a step of amax / 127 per value
+                    double tol = type == DType.Q8_0 || type == DType.Q4_0 ? abs / 127 : 1e-5 * abs + 1e-30;
                     assertThat((double) yn[i * rows + r]).as(type + " gemm").isCloseTo(s, within(tol));
                     if (i == n - 1) assertThat((double) y[r]).as(type + " gemv").isCloseTo(s, within(tol));
                 }
