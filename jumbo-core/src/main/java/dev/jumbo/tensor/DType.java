@@ -1,7 +1,7 @@
 package dev.jumbo.tensor;
 
 /**
- * Element types a tensor's storage may hold. Block types (Q8_0, Q4_0) pack {@link #blockSize()}
+ * Element types a tensor's storage may hold. Block types (Q8_0, Q4_0, Q4_K, Q6_K) pack {@link #blockSize()}
  * elements into {@link #bytesPerBlock()} bytes with a shared scale, as GGML lays them out.
  * Arithmetic runs on F32; other types are for storage and are converted (dequantized) on use.
  */
@@ -15,7 +15,11 @@ public enum DType {
     /** 32 signed bytes and one F16 scale per block (GGML {@code block_q8_0}). */
     Q8_0(32, 34),
     /** 32 four-bit values and one F16 scale per block (GGML {@code block_q4_0}). */
-    Q4_0(32, 18);
+    Q4_0(32, 18),
+    /** 256 four-bit values in 8 sub-blocks with 6-bit scales and minimums, two F16 super-scales (GGML {@code block_q4_K}). */
+    Q4_K(256, 144),
+    /** 256 six-bit values in 16 sub-blocks with 8-bit scales, one F16 super-scale (GGML {@code block_q6_K}). */
+    Q6_K(256, 210);
 
     private final int blockSize;
     private final int bytesPerBlock;

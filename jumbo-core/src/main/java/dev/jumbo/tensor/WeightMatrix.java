@@ -1,9 +1,8 @@
 package dev.jumbo.tensor;
 
-import dev.jumbo.kernel.SegmentGemv;
+import dev.jumbo.kernel.Quantize;
+import dev.jumbo.kernel.WeightKernel;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -18,7 +17,10 @@ import java.util.Objects;
  * WeightMatrix w = WeightMatrix.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
  * float[] y = new float[2];
  * w.gemv(new float[] {1, 0, 1}, 0, y, 0);   // y = {4, 10}
+ * WeightMatrix q = WeightMatrix.quantize(values, rows, cols, DType.Q8_0);   // GGML Q8_0 bytes on the heap
  * }</pre>
+ *
+ * <p>The kernels for each type are {@link WeightKernel}'s; the block layouts are GGML's, bit for bit.
  *
  * @param type the stored element type
  * @param data the bytes, starting at the first row
@@ -26,8 +28,6 @@ import java.util.Objects;
  * @param cols input size (a whole number of blocks for block types)
  */
 public record WeightMatrix(DType type, MemorySegment data, int rows, int cols) {
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     /** @throws IllegalArgumentException if {@code data} is smaller than the matrix or the width is not whole blocks */
     public WeightMatrix {
         Objects.requireNonNull(type, "type");
@@ -52,32 +52,56 @@ public record WeightMatrix(DType type, MemorySegment data, int rows, int cols) {
         return type.byteSize(cols);
     }
 
+    /**
+     * {@code values [rows, cols]} encoded in {@code type} with GGML's reference rounding, on the heap
+     * (what {@code jumbo quantize} writes): F32, F16, BF16, Q8_0 or Q4_0.
+     *
+     * @throws UnsupportedOperationException for a type with no encoder (Q4_K, Q6_K, integer types)
+     */
+    public static WeightMatrix quantize(float[] values, int rows, int cols, DType type) {
+        if ((long) rows * cols != values.length)
+            throw new IllegalArgumentException(values.length + " values do not make a [" + rows + ", " + cols + "] matrix");
+        if (cols % type.blockSize() != 0)
+            throw new IllegalArgumentException(type + " rows of " + cols + " values are not a whole number of blocks of " + type.blockSize());
+        byte[] bytes = switch (type) {
+            case F32 -> null;
+            case F16 -> Quantize.f16(values, 0, values.length);
+            case BF16 -> Quantize.bf16(values, 0, values.length);
+            case Q8_0 -> Quantize.q8_0(values, 0, values.length);
+            case Q4_0 -> Quantize.q4_0(values, 0, values.length);
+            default -> throw new UnsupportedOperationException("no encoder for " + type + " weights");
+        };
+        return bytes == null ? of(values.clone(), rows, cols) : new WeightMatrix(type, MemorySegment.ofArray(bytes), rows, cols);
+    }
+
     /** {@code y[yOff + r] = sum_c W[r, c] x[xOff + c]}, rows split across the threads. */
     public void gemv(float[] x, int xOff, float[] y, int yOff) {
-        switch (type) {
-            case F32 -> SegmentGemv.f32(data, 0, rows, cols, x, xOff, y, yOff);
-            default -> throw unsupported();
-        }
+        kernel().gemv(data, 0, rows, cols, x, xOff, y, yOff);
     }
 
     /** {@code y[i, r] = sum_c W[r, c] x[i, c]} for {@code n} rows of activations {@code x [n, cols]} into {@code y [n, rows]} (prefill). */
     public void gemm(float[] x, int n, float[] y) {
-        switch (type) {
-            case F32 -> SegmentGemv.f32Rows(data, 0, rows, cols, x, n, y);
-            default -> throw unsupported();
-        }
+        kernel().gemm(data, 0, rows, cols, x, n, y);
     }
 
     /** Row {@code r} as F32 into {@code out[off .. off + cols)}. */
     public void row(int r, float[] out, int off) {
         Objects.checkIndex(r, rows);
-        switch (type) {
-            case F32 -> MemorySegment.copy(data, F32, 4L * r * cols, out, off, cols);
-            default -> throw unsupported();
-        }
+        Objects.checkFromIndexSize(off, cols, out.length);
+        kernel().dequantize(data, r * rowBytes(), cols, out, off);
     }
 
-    private UnsupportedOperationException unsupported() {
-        return new UnsupportedOperationException("no kernel for " + type + " weights yet");
+    /** The kernels for this matrix's type. */
+    public WeightKernel kernel() {
+        return switch (type) {
+            case F32 -> WeightKernel.F32;
+            case F16 -> WeightKernel.F16;
+            case BF16 -> WeightKernel.BF16;
+            case Q8_0 -> WeightKernel.Q8_0;
+            case Q4_0 -> WeightKernel.Q4_0;
+            case Q4_K -> WeightKernel.Q4_K;
+            case Q6_K -> WeightKernel.Q6_K;
+            case I8, I32, I64 -> throw new UnsupportedOperationException("no weight kernels for " + type);
+        };
     }
 }

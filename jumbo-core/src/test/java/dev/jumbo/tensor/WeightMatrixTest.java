@@ -35,6 +35,46 @@ class WeightMatrixTest {
     }
 
     @Test
+    void quantizedMatricesMultiplyAsTheirRowsDecode() {
+        for (DType type : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0}) {
+            int rows = 2 * rnd.nextInt(20) + 1, cols = 32 * (1 + rnd.nextInt(6)), n = 1 + rnd.nextInt(5);
+            float[] w = Tensor.randn(rnd, rows, cols).toFloatArray(), x = Tensor.randn(rnd, n, cols).toFloatArray();
+            WeightMatrix m = WeightMatrix.quantize(w, rows, cols, type);
+            assertThat(m.type()).isEqualTo(type);
+            assertThat(m.data().byteSize()).isEqualTo(rows * m.rowBytes());
+            float[] y = new float[rows], yn = new float[n * rows], row = new float[cols];
+            m.gemv(x, (n - 1) * cols, y, 0);
+            m.gemm(x, n, yn);
+            for (int r = 0; r < rows; r++) {
+                m.row(r, row, 0);
+                for (int c = 0; c < cols; c++) // the stored weights are close to the F32 ones
+                    assertThat((double) row[c]).as(type + " weight").isCloseTo(w[r * cols + c], within(0.2 * (1 + Math.abs(w[r * cols + c]))));
+                for (int i = 0; i < n; i++) {
+                    double s = 0, abs = 0;
+                    for (int c = 0; c < cols; c++) {
+                        s += (double) row[c] * x[i * cols + c];
+                        abs += Math.abs((double) row[c] * x[i * cols + c]);
+                    }
+                    // Q8_0 and Q4_0 quantize the activations to 8 bits: half a step of amax / 127 per value
+                    double tol = type == DType.Q8_0 || type == DType.Q4_0 ? abs / 127 : 1e-5 * abs + 1e-30;
+                    assertThat((double) yn[i * rows + r]).as(type + " gemm").isCloseTo(s, within(tol));
+                    if (i == n - 1) assertThat((double) y[r]).as(type + " gemv").isCloseTo(s, within(tol));
+                }
+            }
+        }
+    }
+
+    @Test
+    void quantizeNeedsAnEncoderAndWholeBlocks() {
+        assertThatThrownBy(() -> WeightMatrix.quantize(new float[256], 1, 256, DType.Q4_K))
+                .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("Q4_K");
+        assertThatThrownBy(() -> WeightMatrix.quantize(new float[40], 1, 40, DType.Q8_0))
+                .hasMessageContaining("not a whole number of blocks of 32");
+        assertThatThrownBy(() -> new WeightMatrix(DType.I8, java.lang.foreign.MemorySegment.ofArray(new byte[4]), 2, 2).gemv(new float[2], 0, new float[2], 0))
+                .isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
     void aSegmentTooSmallIsRefused() {
         assertThatThrownBy(() -> new WeightMatrix(DType.F32, java.lang.foreign.MemorySegment.ofArray(new float[5]), 2, 3))
                 .hasMessageContaining("needs 24 bytes, the segment has 20");

@@ -1,0 +1,178 @@
+package dev.jumbo.kernel;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The products and the dequantization for weights stored in one format: F32, F16, BF16, or GGML's
+ * blocks (Q8_0, Q4_0, Q4_K, Q6_K, laid out bit for bit as in llama.cpp's GGUF files). The weights
+ * are a row-major {@code [rows, cols]} matrix starting at byte {@code at} of a {@link MemorySegment}
+ * (a mapped model file or a heap array); activations and results are F32 arrays.
+ *
+ * <pre>{@code
+ * byte[] q = Quantize.q8_0(w, 0, rows * cols);                 // GGML Q8_0 bytes
+ * WeightKernel.Q8_0.gemv(MemorySegment.ofArray(q), 0, rows, cols, x, 0, y, 0);
+ * }</pre>
+ *
+ * <p>Decoding one token multiplies each weight matrix by one vector ({@link #gemv}): the rows are
+ * split across the compute threads and every weight byte is read once, so the speed is the memory
+ * bandwidth if decoding a block costs less than loading it. Prefill ({@link #gemm}) multiplies by
+ * n activation rows and decodes each block once for up to four of them.
+ *
+ * <p>Each output is one row's dot product computed by one thread in a fixed order, so results do
+ * not depend on the thread count and are the same bits on every run. The block kernels are written
+ * for 512-bit vectors (two per 32-value block); on a CPU without them every format goes through
+ * {@link #dequantize} and an F32 dot product instead ({@link #vectorized()} says which).
+ */
+public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Kernel, Q4_0Kernel, Q4KKernel, Q6KKernel {
+    /** 32-bit floats. */
+    public static final WeightKernel F32 = new F32Kernel();
+    /** IEEE half precision. */
+    public static final WeightKernel F16 = new HalfKernel(false);
+    /** bfloat16: the top half of an F32. */
+    public static final WeightKernel BF16 = new HalfKernel(true);
+    /** GGML {@code block_q8_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
+    public static final WeightKernel Q8_0 = new Q8_0Kernel(true);
+    /** GGML {@code block_q4_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
+    public static final WeightKernel Q4_0 = new Q4_0Kernel(true);
+    /** GGML {@code block_q4_K}: 256 values in 8 sub-blocks with 6-bit scales and minimums. */
+    public static final WeightKernel Q4_K = new Q4KKernel();
+    /** GGML {@code block_q6_K}: 256 six-bit values in 16 sub-blocks with 8-bit scales. */
+    public static final WeightKernel Q6_K = new Q6KKernel();
+
+    /**
+     * Q8_0 with the blocks converted to F32 and F32 activations: the path {@link #Q8_0} was measured
+     * against (jumbo-bench {@code WeightKernelBenchmarks}); kept so the comparison can be rerun.
+     */
+    public static final WeightKernel Q8_0_F32_ACTIVATIONS = new Q8_0Kernel(false);
+    /** Q4_0 decoded to F32 by a 16-entry table lookup, against F32 activations: the path {@link #Q4_0} was measured against. */
+    public static final WeightKernel Q4_0_F32_ACTIVATIONS = new Q4_0Kernel(false);
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * F16 scales are read with {@code Float.float16ToFloat(w.get(U16, at))} written out in the loops,
+     * not through a helper: C2 does not always inline a helper into a large vector loop, and the
+     * call then spills every vector register.
+     */
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    /** The block kernels need 16 float lanes (two vectors per 32-value block) run natively. */
+    static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512;
+
+    private final String name;
+    final int blockSize, blockBytes;
+
+    WeightKernel(String name, int blockSize, int blockBytes) {
+        this.name = name;
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
+    }
+
+    /** True when this format's products run on its own vector kernels, false when they dequantize rows and take F32 dots. */
+    public boolean vectorized() {
+        return WIDE;
+    }
+
+    /** Bytes of one stored row of {@code cols} values. */
+    public final long rowBytes(int cols) {
+        if (cols % blockSize != 0)
+            throw new IllegalArgumentException(name + " rows of " + cols + " values are not a whole number of blocks of " + blockSize);
+        return (long) (cols / blockSize) * blockBytes;
+    }
+
+    /**
+     * {@code y[yOff + r] = sum_c W[r, c] x[xOff + c]} for {@code r < rows}, rows split across the threads.
+     *
+     * @throws IndexOutOfBoundsException if x, y or the segment are too short
+     */
+    public final void gemv(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, float[] y, int yOff) {
+        check(w, at, rows, cols);
+        Objects.checkFromIndexSize(xOff, cols, x.length);
+        Objects.checkFromIndexSize(yOff, rows, y.length);
+        multiply(w, at, rows, cols, x, xOff, 1, y, yOff);
+    }
+
+    /**
+     * {@code y[i * rows + r] = sum_c W[r, c] x[i * cols + c]} for {@code n} activation rows {@code x [n, cols]}
+     * into {@code y [n, rows]} (prefill); each weight row is read from memory once for all of them.
+     *
+     * @throws IndexOutOfBoundsException if x, y or the segment are too short
+     */
+    public final void gemm(MemorySegment w, long at, int rows, int cols, float[] x, int n, float[] y) {
+        check(w, at, rows, cols);
+        if (n < 0) throw new IllegalArgumentException("negative activation count " + n);
+        Objects.checkFromIndexSize(0, Math.multiplyExact(n, cols), x.length);
+        Objects.checkFromIndexSize(0, Math.multiplyExact(n, rows), y.length);
+        if (n > 0) multiply(w, at, rows, cols, x, 0, n, y, 0);
+    }
+
+    /**
+     * Decodes {@code count} consecutive values (whole blocks) starting at byte {@code at} into
+     * {@code out[off .. off + count)}, computing each value exactly as GGML's {@code dequantize_row_*} does.
+     */
+    public abstract void dequantize(MemorySegment w, long at, int count, float[] out, int off);
+
+    /**
+     * {@code y[yOff + i * rows + r] = sum_c W[r, c] x[xOff + i * cols + c]}; arguments already checked.
+     * Each thread takes a range of rows; a row meets the activations four at a time ({@link #dot4}),
+     * so its blocks are decoded once per four while the row sits in L1. (Decoding four weight rows
+     * against one activation row to share the loads of x measured slower: four interleaved streams
+     * from DRAM instead of one.)
+     */
+    void multiply(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, int n, float[] y, int yOff) {
+        if (!vectorized()) {
+            dequantizingMultiply(w, at, rows, cols, x, xOff, n, y, yOff);
+            return;
+        }
+        Int8Activations q = int8Activations() ? Int8Activations.of(x, xOff, cols, n) : null;
+        long rowBytes = rowBytes(cols);
+        Parallel.forRange(rows, (long) cols * n, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                long rowAt = at + r * rowBytes;
+                int i = 0;
+                for (; i + 4 <= n; i += 4) dot4(w, rowAt, cols, x, xOff + i * cols, q, i, y, yOff + i * rows + r, rows);
+                for (; i < n; i++) y[yOff + i * rows + r] = dot(w, rowAt, cols, x, xOff + i * cols, q, i);
+            }
+        });
+    }
+
+    /** True when the kernel multiplies 8-bit activations ({@link Int8Activations}) rather than F32 ones. */
+    boolean int8Activations() {
+        return false;
+    }
+
+    /**
+     * One weight row (from byte {@code rowAt}) times activation row {@code i}: {@code x[xOff .. xOff + cols)}
+     * in F32, or row i of {@code q} for a kernel that takes 8-bit activations.
+     */
+    abstract float dot(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i);
+
+    /** {@link #dot} for activation rows i .. i + 3 (F32 rows {@code cols} apart), into {@code y[yAt + k * yStride]}. */
+    abstract void dot4(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride);
+
+    /** The portable product: each row dequantized into a scratch array, then F32 dot products. */
+    final void dequantizingMultiply(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, int n, float[] y, int yOff) {
+        long rowBytes = rowBytes(cols);
+        Parallel.forRange(rows, (long) cols * n, (from, to) -> {
+            float[] row = new float[cols];
+            for (int r = from; r < to; r++) {
+                dequantize(w, at + r * rowBytes, cols, row, 0);
+                for (int i = 0; i < n; i++) y[yOff + i * rows + r] = VectorMath.dot(row, 0, x, xOff + i * cols, cols);
+            }
+        });
+    }
+
+    private void check(MemorySegment w, long at, int rows, int cols) {
+        if (rows < 0 || cols < 0) throw new IllegalArgumentException("negative matrix size [" + rows + ", " + cols + "]");
+        Objects.checkFromIndexSize(at, Math.multiplyExact(rows, rowBytes(cols)), w.byteSize());
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
