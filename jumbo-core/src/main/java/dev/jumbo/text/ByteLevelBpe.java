@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * <p>Files: HuggingFace's {@code vocab.json} ({@code {"token": id}}) with {@code merges.txt}
  * (a {@code #version} line, then one {@code "left right"} merge per line, best first), or one
  * {@code tokenizer.json} whose {@code model} is {@code {"type": "BPE", "vocab": {...}, "merges":
- * [...]}} (merges as {@code "left right"} strings or {@code [left, right]} pairs).
+ * [...]}} (merges as {@code "left right"} strings or {@code [left, right]} pairs); or a GGUF file's
+ * {@code tokenizer.ggml.tokens} and {@code tokenizer.ggml.merges}, through {@link Tokenizers#fromGguf}.
  */
 public final class ByteLevelBpe implements Tokenizer {
     /**

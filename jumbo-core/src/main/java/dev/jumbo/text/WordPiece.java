@@ -37,6 +37,8 @@ import java.util.stream.IntStream;
  * WordPiece bert = WordPiece.load(Path.of("models/all-MiniLM-L6-v2"));  // tokenizer.json or vocab.txt
  * bert.encodeWithSpecialTokens("Hello world");                           // [101, 7592, 2088, 102]
  * }</pre>
+ *
+ * <p>A GGUF file's BERT vocabulary, spelled llama.cpp's way, is read by {@link Tokenizers#fromGguf}.
  */
 public final class WordPiece implements Tokenizer {
     private static final String PREFIX = "##";
