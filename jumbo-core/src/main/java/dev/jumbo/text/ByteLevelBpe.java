@@ -32,7 +32,8 @@ import java.util.regex.Pattern;
  * <p>Files: HuggingFace's {@code vocab.json} ({@code {"token": id}}) with {@code merges.txt}
  * (a {@code #version} line, then one {@code "left right"} merge per line, best first), or one
  * {@code tokenizer.json} whose {@code model} is {@code {"type": "BPE", "vocab": {...}, "merges":
- * [...]}} (merges as {@code "left right"} strings or {@code [left, right]} pairs).
+ * [...]}} (merges as {@code "left right"} strings or {@code [left, right]} pairs); or a GGUF file's
+ * {@code tokenizer.ggml.tokens} and {@code tokenizer.ggml.merges}, through {@link Tokenizers#fromGguf}.
  */
 public final class ByteLevelBpe implements Tokenizer {
     /**
@@ -132,29 +133,51 @@ public final class ByteLevelBpe implements Tokenizer {
     }
 
     private static ByteLevelBpe build(Path vocabFile, Map<?, ?> vocab, Path mergeFile, List<String[]> merges) throws FormatException {
-        Map<String, Integer> ids = new HashMap<>();
         int maxId = -1;
         for (Map.Entry<?, ?> e : vocab.entrySet()) {
             if (!(e.getValue() instanceof Long id) || id < 0 || id > Integer.MAX_VALUE - 1)
                 throw new FormatException(vocabFile, "token " + quote(String.valueOf(e.getKey())) + " has id " + e.getValue() + ", expected a non-negative integer");
-            ids.put((String) e.getKey(), id.intValue());
             maxId = Math.max(maxId, id.intValue());
         }
-        if (ids.isEmpty()) throw new FormatException(vocabFile, "the vocabulary is empty");
-        if (maxId >= 16 * ids.size() + 1024)
-            throw new FormatException(vocabFile, "id " + maxId + " is far beyond the " + ids.size() + " tokens of the vocabulary");
+        if (vocab.isEmpty()) throw new FormatException(vocabFile, "the vocabulary is empty");
+        if (maxId >= 16 * vocab.size() + 1024)
+            throw new FormatException(vocabFile, "id " + maxId + " is far beyond the " + vocab.size() + " tokens of the vocabulary");
         String[] tokens = new String[maxId + 1];
-        for (Map.Entry<String, Integer> e : ids.entrySet()) {
-            if (tokens[e.getValue()] != null)
-                throw new FormatException(vocabFile, "id " + e.getValue() + " is given to both " + quote(tokens[e.getValue()]) + " and " + quote(e.getKey()));
-            tokens[e.getValue()] = e.getKey();
+        for (Map.Entry<?, ?> e : vocab.entrySet()) {
+            int id = ((Long) e.getValue()).intValue();
+            if (tokens[id] != null)
+                throw new FormatException(vocabFile, "id " + id + " is given to both " + quote(tokens[id]) + " and " + quote((String) e.getKey()));
+            tokens[id] = (String) e.getKey();
+        }
+        try {
+            return of(tokens, merges);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(mergeFile, e.getMessage());
+        }
+    }
+
+    /**
+     * A tokenizer over {@code tokens} (by id, in GPT-2's byte stand-ins; null for an id nobody
+     * uses) and {@code merges} ({@code [left, right]}, best first), as GGUF's
+     * {@code tokenizer.ggml.tokens} and {@code tokenizer.ggml.merges} hold them.
+     *
+     * @throws IllegalArgumentException if a token appears twice, or a merge names, or makes, a token
+     *     that is not in the vocabulary
+     */
+    static ByteLevelBpe of(String[] tokens, List<String[]> merges) {
+        tokens = tokens.clone();
+        Map<String, Integer> ids = new HashMap<>(2 * tokens.length);
+        for (int id = 0; id < tokens.length; id++) {
+            if (tokens[id] == null) continue;
+            Integer before = ids.putIfAbsent(tokens[id], id);
+            if (before != null) throw new IllegalArgumentException("token " + quote(tokens[id]) + " has ids " + before + " and " + id);
         }
         Map<String, Integer> ranks = new HashMap<>();
         for (int r = 0; r < merges.size(); r++) {
             String[] m = merges.get(r);
             for (String t : new String[] {m[0], m[1], m[0] + m[1]})
                 if (!ids.containsKey(t))
-                    throw new FormatException(mergeFile, "merge " + (r + 1) + " (" + quote(m[0] + " " + m[1]) + ") refers to " + quote(t) + ", which is not in the vocabulary");
+                    throw new IllegalArgumentException("merge " + (r + 1) + " (" + quote(m[0] + " " + m[1]) + ") refers to " + quote(t) + ", which is not in the vocabulary");
             ranks.putIfAbsent(m[0] + " " + m[1], r);
         }
         return new ByteLevelBpe(ids, tokens, ranks);

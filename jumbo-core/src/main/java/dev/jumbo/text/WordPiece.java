@@ -8,10 +8,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * BERT's WordPiece tokenizer with its basic pre-tokenizer.
@@ -30,6 +37,8 @@ import java.util.Map;
  * WordPiece bert = WordPiece.load(Path.of("models/all-MiniLM-L6-v2"));  // tokenizer.json or vocab.txt
  * bert.encodeWithSpecialTokens("Hello world");                           // [101, 7592, 2088, 102]
  * }</pre>
+ *
+ * <p>A GGUF file's BERT vocabulary, spelled llama.cpp's way, is read by {@link Tokenizers#fromGguf}.
  */
 public final class WordPiece implements Tokenizer {
     private static final String PREFIX = "##";
@@ -42,32 +51,71 @@ public final class WordPiece implements Tokenizer {
     private final int unk;
     private final int cls;
     private final int sep;
-    private final java.util.regex.Pattern specials;
+    private final int pad;
+    /** The special tokens kept whole when written in a text. */
+    private final Pattern specials;
 
-    private WordPiece(Path source, Map<String, Integer> ids, boolean lowercase, boolean stripAccents) throws FormatException {
+    /** {@code tokens} by id (null for unused ids), {@code ids} its inverse; special ids are checked by the callers. */
+    private WordPiece(String[] tokens, Map<String, Integer> ids, int unk, int cls, int sep, int pad, int[] specialIds,
+            boolean lowercase, boolean stripAccents) {
+        this.tokens = tokens;
         this.ids = ids;
+        this.unk = unk;
+        this.cls = cls;
+        this.sep = sep;
+        this.pad = pad;
         this.lowercase = lowercase;
         this.stripAccents = stripAccents;
+        // longest first, so that a special token which starts another cannot cut it short
+        String alternatives = Arrays.stream(specialIds).filter(id -> id >= 0).mapToObj(id -> tokens[id]).distinct()
+                .sorted(Comparator.comparingInt(String::length).reversed()).map(Pattern::quote).collect(Collectors.joining("|"));
+        specials = Pattern.compile(alternatives); // never empty: unk, cls and sep are required
+    }
+
+    /** A vocabulary in HuggingFace's spelling, its special tokens found by name ({@code [UNK]}, {@code [CLS]}, ...). */
+    private static WordPiece byName(Path source, Map<String, Integer> ids, boolean lowercase, boolean stripAccents) throws FormatException {
         int max = ids.values().stream().mapToInt(Integer::intValue).max().orElse(-1);
-        tokens = new String[max + 1];
+        String[] tokens = new String[max + 1];
         for (Map.Entry<String, Integer> e : ids.entrySet()) {
             if (tokens[e.getValue()] != null)
                 throw new FormatException(source, "id " + e.getValue() + " is given to both '" + tokens[e.getValue()] + "' and '" + e.getKey() + "'");
             tokens[e.getValue()] = e.getKey();
         }
-        unk = required(source, "[UNK]");
-        cls = required(source, "[CLS]");
-        sep = required(source, "[SEP]");
-        StringBuilder alternatives = new StringBuilder();
-        for (String t : new String[] {"[MASK]", "[CLS]", "[SEP]", "[PAD]", "[UNK]"})
-            if (ids.containsKey(t)) alternatives.append(alternatives.isEmpty() ? "" : "|").append(java.util.regex.Pattern.quote(t));
-        specials = java.util.regex.Pattern.compile(alternatives.toString());
+        int unk = required(source, ids, "[UNK]"), cls = required(source, ids, "[CLS]"), sep = required(source, ids, "[SEP]");
+        int pad = ids.getOrDefault("[PAD]", -1), mask = ids.getOrDefault("[MASK]", -1);
+        return new WordPiece(tokens, ids, unk, cls, sep, pad, new int[] {unk, cls, sep, pad, mask}, lowercase, stripAccents);
     }
 
-    private int required(Path source, String token) throws FormatException {
+    private static int required(Path source, Map<String, Integer> ids, String token) throws FormatException {
         Integer id = ids.get(token);
         if (id == null) throw new FormatException(source, "the vocabulary has no " + token + " token");
         return id;
+    }
+
+    /**
+     * A tokenizer over {@code tokens} by id, spelled as HuggingFace spells them (a piece that
+     * continues a word starts with {@code ##}), with its special tokens given by id ({@code pad} and
+     * {@code mask} may be -1) and {@code userDefined} more tokens kept whole when a text contains
+     * them. GGUF files hold such a vocabulary in llama.cpp's spelling, which
+     * {@link Tokenizers#fromGguf} turns back into this one.
+     *
+     * @throws IllegalArgumentException if a token appears twice or a special id is outside the vocabulary
+     */
+    static WordPiece of(String[] tokens, int unk, int cls, int sep, int pad, int mask, int[] userDefined, boolean lowercase, boolean stripAccents) {
+        tokens = tokens.clone();
+        Map<String, Integer> ids = new HashMap<>(2 * tokens.length);
+        for (int id = 0; id < tokens.length; id++) {
+            Integer before = ids.putIfAbsent(Objects.requireNonNull(tokens[id], "token " + id), id);
+            if (before != null) throw new IllegalArgumentException("token '" + tokens[id] + "' has ids " + before + " and " + id);
+        }
+        for (int id : new int[] {unk, cls, sep})
+            if (id < 0 || id >= tokens.length) throw new IllegalArgumentException("special token id " + id + " is outside the vocabulary of " + tokens.length);
+        for (int id : new int[] {pad, mask})
+            if (id < -1 || id >= tokens.length) throw new IllegalArgumentException("special token id " + id + " is outside the vocabulary of " + tokens.length);
+        for (int id : userDefined)
+            if (id < 0 || id >= tokens.length || tokens[id].isEmpty()) throw new IllegalArgumentException("user-defined token id " + id + " is outside the vocabulary of " + tokens.length + " or empty");
+        int[] whole = IntStream.concat(IntStream.of(unk, cls, sep, pad, mask), IntStream.of(userDefined)).toArray();
+        return new WordPiece(tokens, ids, unk, cls, sep, pad, whole, lowercase, stripAccents);
     }
 
     /** Loads {@code dir/tokenizer.json} if it exists, else {@code dir/vocab.txt} as an uncased model. */
@@ -87,7 +135,7 @@ public final class WordPiece implements Tokenizer {
             if (before != null) throw new FormatException(vocabTxt, "token '" + t + "' appears on lines " + (before + 1) + " and " + (i + 1));
         }
         if (ids.isEmpty()) throw new FormatException(vocabTxt, "the vocabulary is empty");
-        return new WordPiece(vocabTxt, ids, lowercase, lowercase);
+        return byName(vocabTxt, ids, lowercase, lowercase);
     }
 
     /** From a HuggingFace {@code tokenizer.json} with a WordPiece model and a BertNormalizer (or none). */
@@ -118,7 +166,7 @@ public final class WordPiece implements Tokenizer {
             if (n.get("strip_accents") instanceof Boolean b) strip = b;
         }
         // strip_accents null means "as lowercase", as in BERT's original tokenizer
-        return new WordPiece(file, ids, lowercase, strip != null ? strip : lowercase);
+        return byName(file, ids, lowercase, strip != null ? strip : lowercase);
     }
 
     /**
@@ -128,7 +176,7 @@ public final class WordPiece implements Tokenizer {
     @Override
     public int[] encode(String text) {
         List<Integer> out = new ArrayList<>();
-        java.util.regex.Matcher m = specials.matcher(text);
+        Matcher m = specials.matcher(text);
         int from = 0;
         while (m.find()) {
             for (String word : words(normalize(text.substring(from, m.start())))) pieces(word, out);
@@ -156,8 +204,7 @@ public final class WordPiece implements Tokenizer {
     public EncodedBatch encodeBatch(List<String> texts, int maxLength) {
         int[][] seqs = new int[texts.size()][];
         for (int i = 0; i < seqs.length; i++) seqs[i] = encodeWithSpecialTokens(texts.get(i));
-        int pad = ids.getOrDefault("[PAD]", 0);
-        return EncodedBatch.pad(seqs, maxLength, pad, true);
+        return EncodedBatch.pad(seqs, maxLength, pad >= 0 ? pad : 0, true);
     }
 
     /** The token strings of {@code ids}. */
