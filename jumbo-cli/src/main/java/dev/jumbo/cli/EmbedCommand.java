@@ -24,7 +24,7 @@ final class EmbedCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.onnx", description = "HuggingFace-layout BERT folder, or a BERT-family ONNX file (with --tokenizer).")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.onnx|FILE.gguf", description = "HuggingFace-layout BERT folder, a BERT GGUF file (its tokenizer inside), or a BERT-family ONNX file (with --tokenizer).")
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json or vocab.txt (default: the one in the model folder).")
@@ -51,12 +51,18 @@ final class EmbedCommand implements Callable<Integer> {
             case "pooler" -> Bert.Pooling.POOLER;
             default -> throw new IllegalArgumentException("--pooling must be mean, cls or pooler, got " + pooling);
         };
-        boolean onnx = model.getFileName().toString().endsWith(".onnx");
+        String name = model.getFileName().toString();
+        boolean onnx = name.endsWith(".onnx"), gguf = name.endsWith(".gguf");
         if (onnx && tokenizerFile == null) throw new IllegalArgumentException("an ONNX model needs --tokenizer tokenizer.json");
-        Bert bert = onnx ? dev.jumbo.onnx.OnnxBert.load(model) : Bert.load(model);
-        Tokenizer tokenizer = tokenizerFile == null ? Tokenizers.load(model)
-                : tokenizerFile.getFileName().toString().endsWith(".txt") ? WordPiece.fromVocabTxt(tokenizerFile, true)
-                : WordPiece.fromTokenizerJson(tokenizerFile);
+        Bert bert = onnx ? dev.jumbo.onnx.OnnxBert.load(model) : gguf ? dev.jumbo.models.GgufModels.bert(model) : Bert.load(model);
+        Tokenizer tokenizer;
+        if (tokenizerFile != null)
+            tokenizer = tokenizerFile.getFileName().toString().endsWith(".txt") ? WordPiece.fromVocabTxt(tokenizerFile, true) : WordPiece.fromTokenizerJson(tokenizerFile);
+        else if (gguf)
+            try (dev.jumbo.io.GgufFile g = dev.jumbo.io.Gguf.open(model)) {
+                tokenizer = Tokenizers.fromGguf(g);
+            }
+        else tokenizer = Tokenizers.load(model);
         if (!(tokenizer instanceof WordPiece wordPiece))
             throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
         float[][] vectors = bert.embed(wordPiece.encodeBatch(texts, bert.config().maxPositionEmbeddings()), how, normalize);

@@ -36,7 +36,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|FILE", description = "HuggingFace-layout GPT-2 or Llama folder, or a llama2.c checkpoint file.")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE", description = "HuggingFace-layout GPT-2 or Llama folder, a GGUF file (Llama or GPT-2), or a llama2.c checkpoint file.")
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
@@ -76,71 +76,24 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--sliding-window", description = "Past the model's context, go on from its last context tokens instead of stopping.")
     boolean slidingWindow;
 
+    @Option(names = "--context", defaultValue = "0", paramLabel = "N",
+            description = "Positions a GGUF Llama may use (llama.cpp's -c); 0 for the file's context_length (default: ${DEFAULT-VALUE}).")
+    int context;
+
     @Option(names = "--json", description = "Print one JSON object as the last line.")
     boolean json;
-
-    /** A model ready to generate: its tokenizer, the ids that start and end a sequence (-1 for none), and what to close. */
-    private record Loaded(CausalLm model, Tokenizer tokenizer, int bos, int eos, AutoCloseable resources) {}
 
     @Override
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
-        Loaded loaded = load();
+        if (context < 0) throw new IllegalArgumentException("--context must be positive (or 0 for the model's own), got " + context);
+        LanguageModel loaded = LanguageModel.load(model, tokenizerFile, prompt.isEmpty(), context, spec.commandLine().getErr());
         try (AutoCloseable resources = loaded.resources()) {
             return generate(loaded);
         }
     }
 
-    /**
-     * A folder is GPT-2 or, when its config.json says {@code "model_type": "llama"}, Llama; a file is a
-     * llama2.c checkpoint. GPT-2 starts from {@code <|endoftext|>} only when the prompt is empty (it
-     * was trained without one before texts); Llama always starts from BOS, as its tokenizer expects.
-     */
-    private Loaded load() throws IOException {
-        if (!Files.isDirectory(model)) {
-            if (!Files.exists(model)) throw new java.nio.file.NoSuchFileException(model.toString());
-            Path tokenizerPath = tokenizerFile;
-            if (tokenizerPath == null) {
-                tokenizerPath = Llama2c.findTokenizer(model);
-                spec.commandLine().getErr().println("tokenizer: " + tokenizerPath + " (found beside the checkpoint)");
-            }
-            Llama llama = Llama2c.load(model);
-            try {
-                SentencePieceBpe tokenizer = Llama2c.loadTokenizer(tokenizerPath, llama.vocabSize());
-                // run.c ends a story when the model produces BOS, which separates stories in its training data
-                return new Loaded(llama, tokenizer, tokenizer.bosId(), Llama2c.BOS, llama);
-            } catch (IOException | RuntimeException e) {
-                llama.close();
-                throw e;
-            }
-        }
-        if (tokenizerFile != null)
-            throw new IllegalArgumentException("--tokenizer is for llama2.c checkpoints; a model folder's tokenizer is read from the folder");
-        if ("llama".equals(modelType(model.resolve("config.json")))) {
-            Llama llama = Llama.load(model);
-            Tokenizer tokenizer = Tokenizers.load(model);
-            if (!(tokenizer instanceof SentencePieceBpe spm))
-                throw new FormatException(model, "a Llama folder needs a SentencePiece tokenizer, found " + tokenizer.getClass().getSimpleName());
-            return new Loaded(llama, spm, spm.bosId(), spm.eosId(), llama);
-        }
-        Gpt2 gpt2 = Gpt2.load(model);
-        Tokenizer tokenizer = Tokenizers.load(model);
-        int endOfText = tokenizer.id("<|endoftext|>");
-        return new Loaded(gpt2, tokenizer, prompt.isEmpty() ? endOfText : -1, endOfText, null);
-    }
-
-    /** {@code model_type} of a config.json, or null when it has none (or is no JSON object: Gpt2.load says why). */
-    private static String modelType(Path configJson) throws IOException {
-        if (!Files.isRegularFile(configJson)) return null;
-        try {
-            return Json.parse(Files.readString(configJson, StandardCharsets.UTF_8)) instanceof Map<?, ?> c
-                    && c.get("model_type") instanceof String type ? type : null;
-        } catch (Json.ParseException e) {
-            return null;
-        }
-    }
-
-    private int generate(Loaded loaded) {
+    private int generate(LanguageModel loaded) {
         Tokenizer tokenizer = loaded.tokenizer();
         GenerationConfig config = GenerationConfig.defaults().maxNewTokens(maxNewTokens).greedy(greedy).temperature(temperature)
                 .topK(topK).topP(topP).repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stops)
@@ -159,6 +112,9 @@ final class GenerateCommand implements Callable<Integer> {
         });
         out.println();
         spec.commandLine().getErr().printf("%d tokens, %.1f tokens/s%n", g.generatedTokens(), g.tokensPerSecond());
+        int used = g.promptTokenIds().length + g.sequences().getLast().tokenIds().length;
+        if (!slidingWindow && g.sequences().getLast().tokenIds().length < maxNewTokens && used >= loaded.model().contextLength())
+            spec.commandLine().getErr().printf("stopped at the model's context of %d tokens (--sliding-window goes on)%n", loaded.model().contextLength());
         if (json) {
             List<Map<String, Object>> seqs = new ArrayList<>();
             for (Generator.Sequence s : g.sequences()) {
