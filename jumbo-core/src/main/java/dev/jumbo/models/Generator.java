@@ -133,9 +133,7 @@ public final class Generator {
             for (int id : new java.util.TreeSet<>(Arrays.stream(seen).boxed().toList()))
                 x[id] = x[id] > 0 ? x[id] / c.repetitionPenalty() : x[id] * c.repetitionPenalty();
         if (c.greedy()) return argmax(x);
-        Integer[] order = new Integer[x.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Double.compare(x[b], x[a]));
+        int[] order = descending(x);
         int keep = c.topK() > 0 ? Math.min(c.topK(), x.length) : x.length;
         double max = x[order[0]] / c.temperature(), sum = 0;
         double[] p = new double[keep];
@@ -157,6 +155,26 @@ public final class Generator {
             if (u < 0) return order[r];
         }
         return order[keep - 1];
+    }
+
+    /**
+     * Indices by descending score, ties by ascending index: one primitive sort of (score, index)
+     * packed in a long, instead of sorting a boxed index array with a comparator (several times
+     * slower over a 50,000-token vocabulary, once per sampled token). Scores compare as floats.
+     */
+    static int[] descending(double[] x) {
+        long[] keys = new long[x.length];
+        for (int i = 0; i < x.length; i++) {
+            int bits = Float.floatToIntBits((float) x[i]);
+            int ascending = bits >= 0 ? bits ^ Integer.MIN_VALUE : ~bits; // unsigned order of the floats
+            keys[i] = ((long) ~ascending << 32) | i; // ~: largest score first; the index breaks ties
+        }
+        // the high word compares as unsigned: flip its sign bit so the signed sort agrees
+        for (int i = 0; i < keys.length; i++) keys[i] ^= Long.MIN_VALUE;
+        Arrays.sort(keys);
+        int[] order = new int[x.length];
+        for (int i = 0; i < order.length; i++) order[i] = (int) keys[i];
+        return order;
     }
 
     private static int argmax(double[] x) {

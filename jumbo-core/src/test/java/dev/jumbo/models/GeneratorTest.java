@@ -133,4 +133,24 @@ class GeneratorTest {
         assertThat(plain.sequences().getFirst().tokenIds()).containsExactly(prefixed.sequences().getFirst().tokenIds());
         assertThatThrownBy(() -> greedy.bosTokenId(-2)).hasMessageContaining("bos_token_id");
     }
+
+    @org.junit.jupiter.api.Test
+    void candidatesAreOrderedByDescendingScoreThenIndex() {
+        java.util.Random rnd = new java.util.Random(System.nanoTime());
+        for (int round = 0; round < 20; round++) {
+            double[] x = new double[1 + rnd.nextInt(3000)];
+            for (int i = 0; i < x.length; i++)
+                x[i] = switch (rnd.nextInt(6)) {
+                    case 0 -> -0.0;
+                    case 1 -> 0.0;
+                    case 2 -> rnd.nextInt(5) - 2; // ties
+                    case 3 -> Float.NEGATIVE_INFINITY;
+                    default -> (float) (rnd.nextGaussian() * 1e3);
+                };
+            Integer[] naive = new Integer[x.length];
+            for (int i = 0; i < naive.length; i++) naive[i] = i;
+            java.util.Arrays.sort(naive, (a, b) -> Float.compare((float) x[b], (float) x[a])); // stable: ties keep index order
+            org.assertj.core.api.Assertions.assertThat(Generator.descending(x)).containsExactly(java.util.Arrays.stream(naive).mapToInt(Integer::intValue).toArray());
+        }
+    }
 }
