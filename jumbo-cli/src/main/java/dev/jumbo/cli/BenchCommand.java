@@ -217,31 +217,44 @@ final class BenchCommand {
     }
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
-            description = {"GPT-2 prefill and decode tokens/s on a model of the given shape with random weights (default: GPT-2 small, 124M),",
-                    "or Llama's on a llama2.c checkpoint (--model FILE.bin): medians of --rounds runs after --warmup seconds of them."})
+            description = {"Prefill and decode tokens/s: a random-weight model of a known shape (--arch llama|gpt2 --shape NAME --dtype TYPE),",
+                    "a random GPT-2 of the given size (the default: GPT-2 small, 124M), or a llama2.c checkpoint or Llama GGUF (--model FILE);",
+                    "medians of --rounds runs after --warmup seconds of them."})
     static final class GenerateBench implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--model", paramLabel = "FILE", description = "A llama2.c checkpoint to run instead of a random GPT-2.")
+        @Option(names = "--model", paramLabel = "FILE", description = "A llama2.c checkpoint (.bin) or a Llama GGUF (.gguf) to run instead of random weights.")
         java.nio.file.Path model;
 
-        @Option(names = "--warmup", defaultValue = "3", description = "Seconds of runs before measuring, with --model (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--arch", description = "llama or gpt2 (default: that of --shape, else gpt2).")
+        String arch;
+
+        @Option(names = "--shape", description = "stories110M, tinyllama-1.1b (Llama) or gpt2-124m (default with --arch llama: stories110M).")
+        String shape;
+
+        @Option(names = "--dtype", description = "Weight type of a random Llama: f32, f16, q8_0 or q4_0 (default: f32; GPT-2 runs in f32 only).")
+        String dtype;
+
+        @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights and tokens (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--warmup", defaultValue = "3", description = "Seconds of runs before measuring (default: ${DEFAULT-VALUE}).")
         double warmup;
 
-        @Option(names = "--rounds", defaultValue = "5", description = "Measured runs, with --model; medians are reported (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--rounds", defaultValue = "5", description = "Measured runs; medians are reported (default: ${DEFAULT-VALUE}).")
         int rounds;
 
-        @Option(names = "--layers", defaultValue = "12", description = "Blocks (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--layers", defaultValue = "12", description = "GPT-2 blocks (default: ${DEFAULT-VALUE}).")
         int layers;
 
-        @Option(names = "--dim", defaultValue = "768", description = "Width (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--dim", defaultValue = "768", description = "GPT-2 width (default: ${DEFAULT-VALUE}).")
         int dim;
 
-        @Option(names = "--heads", defaultValue = "12", description = "Attention heads (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--heads", defaultValue = "12", description = "GPT-2 attention heads (default: ${DEFAULT-VALUE}).")
         int heads;
 
-        @Option(names = "--vocab", defaultValue = "50257", description = "Vocabulary (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--vocab", defaultValue = "50257", description = "GPT-2 vocabulary (default: ${DEFAULT-VALUE}).")
         int vocab;
 
         @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prompt length for prefill (default: ${DEFAULT-VALUE}).")
@@ -256,71 +269,98 @@ final class BenchCommand {
         @Override
         public Integer call() throws java.io.IOException {
             PrintWriter out = spec.commandLine().getOut();
+            if (rounds < 1) throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+            if (promptTokens < 1 || newTokens < 0)
+                throw new IllegalArgumentException("--prompt-tokens must be at least 1 and --new-tokens at least 0, got " + promptTokens + " and " + newTokens);
+            BenchModels.Shape named = shape != null ? BenchModels.shape(shape) : null;
+            String a = arch != null ? arch.toLowerCase(java.util.Locale.ROOT) : named != null ? named.arch() : model != null ? "llama" : "gpt2";
+            if (!a.equals("llama") && !a.equals("gpt2")) throw new IllegalArgumentException("--arch '" + arch + "' is not one of llama, gpt2");
+            if (named != null && !named.arch().equals(a))
+                throw new IllegalArgumentException("--shape " + named.name() + " is a " + named.arch() + " shape, not " + a);
+            if (model != null && (named != null || dtype != null || a.equals("gpt2")))
+                throw new IllegalArgumentException("--model runs a Llama file in its stored types; --shape, --dtype and --arch gpt2 are for random weights");
+            dev.jumbo.tensor.DType type = dtype != null ? BenchModels.dtype(dtype) : dev.jumbo.tensor.DType.F32;
+            if (a.equals("gpt2") && type != dev.jumbo.tensor.DType.F32)
+                throw new IllegalArgumentException("--arch gpt2 runs Jumbo's trainable GPT-2 in f32 only; --dtype " + dtype
+                        + " is for --arch llama (quantized weights are Llama's runtime)");
             Main.banner(spec.commandLine().getErr());
-            if (model != null) return llama(out);
-            Init.seed(1);
-            dev.jumbo.models.Gpt2 gpt2 = new dev.jumbo.models.Gpt2(
-                    new dev.jumbo.models.Gpt2Config(vocab, promptTokens + newTokens, dim, layers, heads, 1e-5));
-            Random rnd = new Random(1);
-            int[] prompt = rnd.ints(promptTokens, 0, vocab).toArray();
-            run(gpt2, java.util.Arrays.copyOf(prompt, Math.min(32, promptTokens)), Math.min(4, newTokens), rnd); // warm-up
-            double[] r = run(gpt2, prompt, newTokens, rnd);
-            out.printf("prefill %d tokens: %.1f tokens/s; decode %d tokens: %.1f tokens/s (%d layers, width %d, %d heads, vocab %d)%n",
-                    promptTokens, r[0], newTokens, r[1], layers, dim, heads, vocab);
-            if (json) {
-                Map<String, Object> row = new LinkedHashMap<>();
+            Map<String, Object> row = new LinkedHashMap<>();
+            long t0 = System.nanoTime();
+            if (a.equals("gpt2")) {
+                Init.seed(seed);
+                dev.jumbo.models.Gpt2 gpt2 = new dev.jumbo.models.Gpt2(
+                        new dev.jumbo.models.Gpt2Config(vocab, promptTokens + newTokens, dim, layers, heads, 1e-5));
+                long[] bytes = BenchModels.gpt2Bytes(gpt2);
+                row.put("arch", "gpt2");
+                if (named != null) row.put("shape", named.name());
+                row.put("dtype", "f32");
                 row.put("layers", layers);
                 row.put("dim", dim);
-                row.put("prompt_tokens", promptTokens);
-                row.put("new_tokens", newTokens);
-                row.put("threads", Parallel.threads());
-                row.put("prefill_tokens_per_second", Math.round(r[0] * 10) / 10.0);
-                row.put("decode_tokens_per_second", Math.round(r[1] * 10) / 10.0);
-                out.println(JsonOutput.line(row));
+                measure(gpt2, row, bytes[0], bytes[1], (System.nanoTime() - t0) / 1e9, out);
+                return 0;
+            }
+            dev.jumbo.models.Llama llama;
+            if (model != null) {
+                String file = model.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+                llama = file.endsWith(".gguf") ? dev.jumbo.models.LlamaGguf.load(model, 0) : dev.jumbo.models.Llama2c.load(model);
+                row.put("model", model.toString());
+            } else {
+                if (named == null) named = BenchModels.shape("stories110M");
+                llama = BenchModels.randomLlama(named.llama(), type, seed);
+                row.put("arch", "llama");
+                row.put("shape", named.name());
+                row.put("dtype", type.name().toLowerCase(java.util.Locale.ROOT));
+            }
+            try (llama) {
+                var c = llama.config();
+                row.put("layers", c.layers());
+                row.put("dim", c.dim());
+                row.put("heads", c.heads());
+                row.put("kv_heads", c.kvHeads());
+                row.put("vocab", c.vocabSize());
+                measure(llama, row, BenchModels.weightBytes(llama), BenchModels.streamedBytes(llama), (System.nanoTime() - t0) / 1e9, out);
             }
             return 0;
         }
 
-        /** A llama2.c checkpoint: random prompts of --prompt-tokens (within its context), then --new-tokens decoded. */
-        private int llama(PrintWriter out) throws java.io.IOException {
-            try (dev.jumbo.models.Llama llama = dev.jumbo.models.Llama2c.load(model)) {
-                int context = llama.contextLength();
-                if (promptTokens < 1 || newTokens < 0 || promptTokens + newTokens > context)
-                    throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " and --new-tokens " + newTokens
-                            + " must fit in the model's context of " + context);
-                if (rounds < 1) throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
-                Random rnd = new Random(1);
-                int[] prompt = rnd.ints(promptTokens, 0, llama.vocabSize()).toArray();
-                // the Vector API runs slowly until the JIT has compiled the kernels: warm up first
-                int warmups = 0;
-                for (long end = System.nanoTime() + (long) (warmup * 1e9); System.nanoTime() < end || warmups == 0; warmups++)
-                    run(llama, prompt, newTokens, rnd);
-                double[] prefill = new double[rounds], decode = new double[rounds];
-                for (int i = 0; i < rounds; i++) {
-                    double[] r = run(llama, prompt, newTokens, rnd);
-                    prefill[i] = r[0];
-                    decode[i] = r[1];
-                }
-                java.util.Arrays.sort(prefill);
-                java.util.Arrays.sort(decode);
-                double p = prefill[rounds / 2], d = decode[rounds / 2];
-                var c = llama.config();
-                out.printf("prefill %d tokens: %.1f tokens/s; decode %d tokens: %.1f tokens/s (%s: %d layers, width %d, %d/%d heads, vocab %d; medians of %d after %d warm-up runs)%n",
-                        promptTokens, p, newTokens, d, model.getFileName(), c.layers(), c.dim(), c.heads(), c.kvHeads(), c.vocabSize(), rounds, warmups);
-                if (json) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    row.put("model", model.toString());
-                    row.put("layers", c.layers());
-                    row.put("dim", c.dim());
-                    row.put("prompt_tokens", promptTokens);
-                    row.put("new_tokens", newTokens);
-                    row.put("threads", Parallel.threads());
-                    row.put("prefill_tokens_per_second", Math.round(p * 10) / 10.0);
-                    row.put("decode_tokens_per_second", Math.round(d * 10) / 10.0);
-                    out.println(JsonOutput.line(row));
-                }
-                return 0;
+        /** Random prompts of --prompt-tokens, then --new-tokens decoded: warm-up, then medians of --rounds; prints the figures. */
+        private void measure(dev.jumbo.models.CausalLm model, Map<String, Object> row, long weightBytes, long bytesPerToken, double buildSeconds, PrintWriter out) {
+            int context = model.contextLength();
+            if (promptTokens + newTokens > context)
+                throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " and --new-tokens " + newTokens
+                        + " must fit in the model's context of " + context);
+            Random rnd = new Random(seed);
+            int[] prompt = rnd.ints(promptTokens, 0, model.vocabSize()).toArray();
+            // the Vector API runs slowly until the JIT has compiled the kernels: warm up first
+            int warmups = 0;
+            for (long end = System.nanoTime() + (long) (warmup * 1e9); System.nanoTime() < end || warmups == 0; warmups++)
+                run(model, prompt, newTokens, rnd);
+            double[] prefill = new double[rounds], decode = new double[rounds];
+            for (int i = 0; i < rounds; i++) {
+                double[] r = run(model, prompt, newTokens, rnd);
+                prefill[i] = r[0];
+                decode[i] = r[1];
             }
+            java.util.Arrays.sort(prefill);
+            java.util.Arrays.sort(decode);
+            double p = prefill[rounds / 2], d = decode[rounds / 2], limit = BenchModels.BANDWIDTH / bytesPerToken, rss = peakRssMb();
+            out.printf("prefill %d tokens: %.1f tokens/s; decode %d tokens: %.1f tokens/s (bandwidth limit at 36 GB/s: %.1f); weights %.0f MB; peak RSS %s (%s; medians of %d after %d warm-up runs)%n",
+                    promptTokens, p, newTokens, d, limit, BenchModels.mb(weightBytes), rss < 0 ? "unknown" : String.format("%.0f MB", rss),
+                    row.getOrDefault("model", row.get("arch") + " " + row.getOrDefault("shape", "") + " " + row.get("dtype")).toString().strip(), rounds, warmups);
+            if (!json) return;
+            row.put("prompt_tokens", promptTokens);
+            row.put("new_tokens", newTokens);
+            row.put("threads", Parallel.threads());
+            row.put("rounds", rounds);
+            row.put("warmup_runs", warmups);
+            row.put("build_seconds", Math.round(buildSeconds * 10) / 10.0);
+            row.put("prefill_tokens_per_second", Math.round(p * 10) / 10.0);
+            row.put("decode_tokens_per_second", Math.round(d * 10) / 10.0);
+            if (rss >= 0) row.put("peak_rss_mb", Math.round(rss));
+            row.put("weights_mb", BenchModels.mb(weightBytes));
+            row.put("bytes_per_token", bytesPerToken);
+            row.put("bandwidth_limit_tokens_per_second", Math.round(limit * 10) / 10.0);
+            out.println(JsonOutput.line(row));
         }
 
         /** {prefill tokens/s, decode tokens/s}: the prompt fed at once, then one token at a time. */
