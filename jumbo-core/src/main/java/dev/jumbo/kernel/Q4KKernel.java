@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,18 +24,31 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code qs[32c .. 32c + 32)} hold sub-block 2c in their low nibbles and 2c + 1 in their high ones;
  * a value is {@code scale * q - minimum}.
  *
- * <p>As for Q4_0, a 16-entry table per sub-block ({@code scale * q - minimum} for q = 0..15) turns
- * nibbles into finished F32 weights with one permute per 16 values.
+ * <p>As for Q4_0, the default product multiplies activations quantized to 8 bits with 16-bit
+ * products; the alternative (F32 activations) looks nibbles up in a 16-entry table per sub-block
+ * ({@code scale * q - minimum} for q = 0..15), one permute per 16 values.
  */
 final class Q4KKernel extends WeightKernel {
     static final int BLOCK_BYTES = 144;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final VectorSpecies<Short> H16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final FloatVector LEVELS = FloatVector.fromArray(S, new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 0);
 
-    Q4KKernel() {
-        super("Q4_K", 256, BLOCK_BYTES);
+    private final boolean int8;
+
+    Q4KKernel(boolean int8Activations) {
+        super(int8Activations ? "Q4_K" : "Q4_K (F32 activations)", 256, BLOCK_BYTES);
+        this.int8 = int8Activations;
+    }
+
+    @Override
+    boolean int8Activations() {
+        return int8;
     }
 
     /** Sub-block j's 6-bit scale ({@code minimum = false}) or minimum, from the 12 packed bytes at {@code at}. */
@@ -46,13 +60,19 @@ final class Q4KKernel extends WeightKernel {
 
     /**
      * The block at {@code o}'s eight sub-block scales {@code d * sc[j]} into {@code out[j]} and minimums
-     * {@code dmin * m[j]} into {@code out[8 + j]}, computed as the dequantization computes them.
+     * {@code dmin * m[j]} into {@code out[8 + j]}, computed as the dequantization computes them (the
+     * twelve packed bytes read as a long and an int: this runs once per 256 values inside the loops).
      */
     private static void scalesAndMins(MemorySegment w, long o, float[] out) {
         float d = Float.float16ToFloat(w.get(U16, o)), dmin = Float.float16ToFloat(w.get(U16, o + 2));
-        for (int j = 0; j < 8; j++) {
-            out[j] = d * scaleOrMin(w, o + 4, j, false);
-            out[8 + j] = dmin * scaleOrMin(w, o + 4, j, true);
+        long s = w.get(U64, o + 4);   // scales[0..7]
+        int t = w.get(U32, o + 12);   // scales[8..11]
+        for (int j = 0; j < 4; j++) {
+            int sj = (int) (s >>> 8 * j) & 0xFF, sj4 = (int) (s >>> 8 * (j + 4)) & 0xFF, sj8 = t >>> 8 * j & 0xFF;
+            out[j] = d * (sj & 63);
+            out[8 + j] = dmin * (sj4 & 63);
+            out[4 + j] = d * ((sj8 & 0xF) | (sj >> 6) << 4);
+            out[12 + j] = dmin * ((sj8 >> 4) | (sj4 >> 6) << 4);
         }
     }
 
@@ -83,6 +103,51 @@ final class Q4KKernel extends WeightKernel {
 
     @Override
     float dot(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i) {
+        return int8 ? dotInt8(w, at, cols, q.q(), i * cols, q.d(), q.sums(), i * q.blocks()) : dotTable(w, at, cols, x, xOff);
+    }
+
+    @Override
+    void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
+        if (!int8) {
+            dot4Table(w, at, cols, x, xOff, y, yAt, yStride);
+            return;
+        }
+        for (int k = 0; k < 4; k++) y[yAt + k * yStride] = dotInt8(w, at, cols, q.q(), (i + k) * cols, q.d(), q.sums(), (i + k) * q.blocks());
+    }
+
+    /**
+     * Against 8-bit activations (the default): per sub-block, {@code scale * sum(q * xq) * dx - minimum
+     * * sum(xq) * dx}, the first in 256-bit 16-bit products as for Q4_0 ({@code q <= 15}, so a lane's
+     * two products stay below 2^12), the second from the activation block sums.
+     */
+    private static float dotInt8(MemorySegment w, long at, int cols, short[] xq, int xqOff, float[] xd, int[] xsum, int xdOff) {
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0;
+        float mins = 0;
+        float[] sm = new float[16];
+        for (int b = 0; b < cols / 256; b++) {
+            long o = at + (long) BLOCK_BYTES * b;
+            scalesAndMins(w, o, sm);
+            for (int c = 0; c < 4; c++) {
+                int xb = xqOff + 256 * b + 64 * c, db = xdOff + 8 * b + 2 * c;
+                ShortVector ta = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 16 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+                ShortVector tb = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 32 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+                IntVector p0 = ta.and((short) 0xF).mul(ShortVector.fromArray(H16, xq, xb))
+                        .add(tb.and((short) 0xF).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
+                IntVector p1 = ta.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(H16, xq, xb + 32))
+                        .add(tb.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(H16, xq, xb + 48))).reinterpretAsInts();
+                // pairs of 16-bit sums into int lanes, as in Q8_0Kernel
+                p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                float dx0 = xd[db], dx1 = xd[db + 1];
+                s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, sm[2 * c] * dx0), s0);
+                s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, sm[2 * c + 1] * dx1), s1);
+                mins += sm[8 + 2 * c] * dx0 * xsum[db] + sm[9 + 2 * c] * dx1 * xsum[db + 1];
+            }
+        }
+        return Q4_0Kernel.lanesSum8(s0.add(s1)) - mins;
+    }
+
+    private static float dotTable(MemorySegment w, long at, int cols, float[] x, int xOff) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         float[] sm = new float[16];
         for (int k = 0; k < cols / 64; k++) {
@@ -103,8 +168,7 @@ final class Q4KKernel extends WeightKernel {
         return VectorMath.lanesSum(s0.add(s1).add(s2.add(s3)));
     }
 
-    @Override
-    void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
+    private static void dot4Table(MemorySegment w, long at, int cols, float[] x, int xOff, float[] y, int yAt, int yStride) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         float[] sm = new float[16];
         for (int k = 0; k < cols / 64; k++) {

@@ -28,6 +28,16 @@ import jdk.incubator.vector.FloatVector;
  * {@link #dequantize} and an F32 dot product instead ({@link #vectorized()} says which).
  */
 public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Kernel, Q4_0Kernel, Q4KKernel, Q6KKernel {
+    // Declared before the kernels below, whose classes read them while this class initializes.
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * F16 scales are read with {@code Float.float16ToFloat(w.get(U16, at))} written out in the loops,
+     * not through a helper: C2 does not always inline a helper into a large vector loop, and the
+     * call then spills every vector register.
+     */
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
     /** 32-bit floats. */
     public static final WeightKernel F32 = new F32Kernel();
     /** IEEE half precision. */
@@ -39,7 +49,7 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     /** GGML {@code block_q4_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
     public static final WeightKernel Q4_0 = new Q4_0Kernel(true);
     /** GGML {@code block_q4_K}: 256 values in 8 sub-blocks with 6-bit scales and minimums. */
-    public static final WeightKernel Q4_K = new Q4KKernel();
+    public static final WeightKernel Q4_K = new Q4KKernel(true);
     /** GGML {@code block_q6_K}: 256 six-bit values in 16 sub-blocks with 8-bit scales. */
     public static final WeightKernel Q6_K = new Q6KKernel();
 
@@ -50,15 +60,8 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     public static final WeightKernel Q8_0_F32_ACTIVATIONS = new Q8_0Kernel(false);
     /** Q4_0 decoded to F32 by a 16-entry table lookup, against F32 activations: the path {@link #Q4_0} was measured against. */
     public static final WeightKernel Q4_0_F32_ACTIVATIONS = new Q4_0Kernel(false);
-
-    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /**
-     * F16 scales are read with {@code Float.float16ToFloat(w.get(U16, at))} written out in the loops,
-     * not through a helper: C2 does not always inline a helper into a large vector loop, and the
-     * call then spills every vector register.
-     */
-    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** Q4_K decoded to F32 by table lookups, against F32 activations: the path {@link #Q4_K} was measured against. */
+    public static final WeightKernel Q4_K_F32_ACTIVATIONS = new Q4KKernel(false);
 
     /** The block kernels need 16 float lanes (two vectors per 32-value block) run natively. */
     static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512;

@@ -29,7 +29,8 @@ class QuantKernelsTest {
             new Case(WeightKernel.Q8_0_F32_ACTIVATIONS, Format.Q8_0, false),
             new Case(WeightKernel.Q4_0, Format.Q4_0, true),
             new Case(WeightKernel.Q4_0_F32_ACTIVATIONS, Format.Q4_0, false),
-            new Case(WeightKernel.Q4_K, Format.Q4_K, false),
+            new Case(WeightKernel.Q4_K, Format.Q4_K, true),
+            new Case(WeightKernel.Q4_K_F32_ACTIVATIONS, Format.Q4_K, false),
             new Case(WeightKernel.Q6_K, Format.Q6_K, false));
 
     @Test
