@@ -23,8 +23,9 @@ import jdk.incubator.vector.FloatVector;
  * n activation rows and decodes each block once for up to four of them.
  *
  * <p>Each output is one row's dot product computed by one thread in a fixed order, so results do
- * not depend on the thread count and are the same bits on every run. The block kernels are written
- * for 512-bit vectors (two per 32-value block); on a CPU without them every format goes through
+ * not depend on the thread count and are the same bits on every run, compiled or interpreted. The
+ * block kernels are written for AVX-512 (16 float lanes, some loops in 256-bit halves, which Zen 4
+ * runs at twice the rate); on a CPU without 512-bit vectors every format but F32 goes through
  * {@link #dequantize} and an F32 dot product instead ({@link #vectorized()} says which).
  */
 public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Kernel, Q4_0Kernel, Q4KKernel, Q6KKernel {

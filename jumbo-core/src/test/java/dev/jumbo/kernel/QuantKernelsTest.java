@@ -103,6 +103,27 @@ class QuantKernelsTest {
     }
 
     @Test
+    void thePortablePathMatchesNaiveLoops() {
+        // What runs on CPUs without 512-bit vectors: rows dequantized, then F32 dot products.
+        for (Case c : CASES) {
+            int rows = 37, cols = c.format.block == 1 ? 70 : 512, n = 3;
+            float[] w = new float[rows * cols];
+            MemorySegment seg = QuantBlocks.matrix(fx.random, c.format, rows, cols, w);
+            float[] x = fx.floats(n * cols), y = fx.nans(n * rows);
+            c.kernel.dequantizingMultiply(seg, 0, rows, cols, x, 0, n, y, 0);
+            for (int r = 0; r < rows; r++)
+                for (int i = 0; i < n; i++) {
+                    double s = 0, abs = 0;
+                    for (int k = 0; k < cols; k++) {
+                        s += (double) w[r * cols + k] * x[i * cols + k];
+                        abs += Math.abs((double) w[r * cols + k] * x[i * cols + k]);
+                    }
+                    near(c.kernel + " portable y[" + i + ", " + r + "]", y[i * rows + r], s, 1e-5 * abs + 1e-30);
+                }
+        }
+    }
+
+    @Test
     void resultsDoNotDependOnTheThreadCount() {
         for (Case c : CASES) {
             int rows = 257, cols = 512, n = 3;
