@@ -13,7 +13,7 @@ import jdk.incubator.vector.FloatVector;
  * (a mapped model file or a heap array); activations and results are F32 arrays.
  *
  * <pre>{@code
- * byte[] q = Quantize.q8_0(w, 0, rows * cols);                 // GGML Q8_0 bytes
+ * byte[] q = Quantize.q8_0(w, 0, rows * cols);   // w: rows * cols floats; GGML Q8_0 bytes
  * WeightKernel.Q8_0.gemv(MemorySegment.ofArray(q), 0, rows, cols, x, 0, y, 0);
  * }</pre>
  *
