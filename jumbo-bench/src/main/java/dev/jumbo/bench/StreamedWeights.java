@@ -63,6 +63,7 @@ final class StreamedWeights implements AutoCloseable {
             case "Q8_0_F32" -> WeightKernel.Q8_0_F32_ACTIVATIONS;
             case "Q4_0" -> WeightKernel.Q4_0;
             case "Q4_0_F32" -> WeightKernel.Q4_0_F32_ACTIVATIONS;
+            case "Q4_K_F32" -> WeightKernel.Q4_K_F32_ACTIVATIONS;
             case "Q4_K" -> WeightKernel.Q4_K;
             case "Q6_K" -> WeightKernel.Q6_K;
             default -> throw new IllegalArgumentException("unknown weight type " + name);
@@ -81,7 +82,7 @@ final class StreamedWeights implements AutoCloseable {
             case "Q8_0", "Q8_0_F32" -> Quantize.q8_0(v, 0, v.length);
             case "Q4_0", "Q4_0_F32" -> Quantize.q4_0(v, 0, v.length);
             // no encoder yet: random quantized fields with sane F16 super-scales
-            case "Q4_K" -> kBlocks(random, v.length / 256, 144, new int[] {0, 2});
+            case "Q4_K", "Q4_K_F32" -> kBlocks(random, v.length / 256, 144, new int[] {0, 2});
             case "Q6_K" -> kBlocks(random, v.length / 256, 210, new int[] {208});
             default -> throw new IllegalArgumentException("unknown weight type " + name);
         };

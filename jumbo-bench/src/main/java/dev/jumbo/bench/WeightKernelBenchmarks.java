@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class WeightKernelBenchmarks {
-    @Param({"F32", "F16", "BF16", "Q8_0", "Q8_0_F32", "Q4_0", "Q4_0_F32", "Q4_K", "Q6_K"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q8_0_F32", "Q4_0", "Q4_0_F32", "Q4_K", "Q4_K_F32", "Q6_K"})
     public String type;
 
     @Param({"2048x5632", "768x768"})

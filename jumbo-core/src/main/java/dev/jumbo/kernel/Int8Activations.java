@@ -11,11 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
  * dot products: {@code d = amax / 127}, {@code q = round(x / d)}. The values are kept widened to
  * 16 bits (the products are 16-bit multiplies) and the scales in F32 (not rounded to F16).
  *
- * @param q     {@code n * cols} quantized values, block by block
- * @param d     one scale per block
+ * @param q      {@code n * cols} quantized values, block by block
+ * @param d      one scale per block
+ * @param sums   each block's sum of quantized values (for formats with a per-block minimum, Q4_K)
  * @param blocks blocks per activation row
  */
-record Int8Activations(short[] q, float[] d, int blocks) {
+record Int8Activations(short[] q, float[] d, int[] sums, int blocks) {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final VectorSpecies<Short> H = ShortVector.SPECIES_256;
@@ -27,6 +28,7 @@ record Int8Activations(short[] q, float[] d, int blocks) {
         int blocks = cols / 32;
         short[] q = new short[n * cols];
         float[] d = new float[n * blocks];
+        int[] sums = new int[n * blocks];
         for (int b = 0; b < n * blocks; b++) {
             int at = xOff + (b / blocks) * cols + (b % blocks) * 32;
             FloatVector v0 = FloatVector.fromArray(S, x, at), v1 = FloatVector.fromArray(S, x, at + 16);
@@ -37,7 +39,8 @@ record Int8Activations(short[] q, float[] d, int blocks) {
             IntVector q1 = (IntVector) v1.mul(inverse).add(ROUNDER).sub(ROUNDER).convert(VectorOperators.F2I, 0);
             q0.convertShape(VectorOperators.I2S, H, 0).reinterpretAsShorts().intoArray(q, 32 * b);
             q1.convertShape(VectorOperators.I2S, H, 0).reinterpretAsShorts().intoArray(q, 32 * b + 16);
+            sums[b] = q0.add(q1).reduceLanes(VectorOperators.ADD); // integer: exact in any order
         }
-        return new Int8Activations(q, d, blocks);
+        return new Int8Activations(q, d, sums, blocks);
     }
 }

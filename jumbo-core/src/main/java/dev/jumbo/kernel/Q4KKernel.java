@@ -5,6 +5,9 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -23,18 +26,33 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code qs[32c .. 32c + 32)} hold sub-block 2c in their low nibbles and 2c + 1 in their high ones;
  * a value is {@code scale * q - minimum}.
  *
- * <p>As for Q4_0, a 16-entry table per sub-block ({@code scale * q - minimum} for q = 0..15) turns
- * nibbles into finished F32 weights with one permute per 16 values.
+ * <p>As for Q4_0, the default product multiplies activations quantized to 8 bits with 16-bit
+ * products; the alternative (F32 activations) looks nibbles up in a 16-entry table per sub-block
+ * ({@code scale * q - minimum} for q = 0..15), one permute per 16 values.
  */
 final class Q4KKernel extends WeightKernel {
     static final int BLOCK_BYTES = 144;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+    private static final VectorSpecies<Short> H16 = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Long> L2 = LongVector.SPECIES_128;
+    private static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(FloatVector.SPECIES_512, 0xFF00L);
     private static final FloatVector LEVELS = FloatVector.fromArray(S, new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}, 0);
 
-    Q4KKernel() {
-        super("Q4_K", 256, BLOCK_BYTES);
+    private final boolean int8;
+
+    Q4KKernel(boolean int8Activations) {
+        super(int8Activations ? "Q4_K" : "Q4_K (F32 activations)", 256, BLOCK_BYTES);
+        this.int8 = int8Activations;
+    }
+
+    @Override
+    boolean int8Activations() {
+        return int8;
     }
 
     /** Sub-block j's 6-bit scale ({@code minimum = false}) or minimum, from the 12 packed bytes at {@code at}. */
@@ -46,14 +64,22 @@ final class Q4KKernel extends WeightKernel {
 
     /**
      * The block at {@code o}'s eight sub-block scales {@code d * sc[j]} into {@code out[j]} and minimums
-     * {@code dmin * m[j]} into {@code out[8 + j]}, computed as the dequantization computes them.
+     * {@code dmin * m[j]} into {@code out[8 + j]}, the products the dequantization computes. This runs
+     * once per 256 values inside the product loops, so the 6-bit fields are unpacked eight at a time
+     * in a long (as GGML's x86 code does) and converted and scaled as one vector.
      */
     private static void scalesAndMins(MemorySegment w, long o, float[] out) {
+        long s = w.get(U64, o + 4);                  // scales[0..7]
+        long t = w.get(U32, o + 12) & 0xFFFFFFFFL;   // scales[8..11]
+        long low6 = 0x3F3F3F3FL, low4 = 0x0F0F0F0FL, top2 = 0x03030303L;
+        // sub-blocks 0-3: low 6 bits of bytes 0-3 (scales) and 4-7 (minimums);
+        // 4-7: low 4 bits from the nibbles of bytes 8-11, top 2 from bits 6-7 of bytes 0-3 (scales) and 4-7 (minimums)
+        long scales = (s & low6) | ((t & low4) | ((s >>> 6) & top2) << 4) << 32;
+        long mins = ((s >>> 32) & low6) | (((t >>> 4) & low4) | ((s >>> 38) & top2) << 4) << 32;
+        FloatVector v = (FloatVector) LongVector.zero(L2).withLane(0, scales).withLane(1, mins).reinterpretAsBytes()
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0).convert(VectorOperators.I2F, 0);
         float d = Float.float16ToFloat(w.get(U16, o)), dmin = Float.float16ToFloat(w.get(U16, o + 2));
-        for (int j = 0; j < 8; j++) {
-            out[j] = d * scaleOrMin(w, o + 4, j, false);
-            out[8 + j] = dmin * scaleOrMin(w, o + 4, j, true);
-        }
+        v.mul(FloatVector.broadcast(S, d).blend(dmin, UPPER_HALF)).intoArray(out, 0);
     }
 
     private static int byteAt(MemorySegment w, long at) {
@@ -83,6 +109,51 @@ final class Q4KKernel extends WeightKernel {
 
     @Override
     float dot(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i) {
+        return int8 ? dotInt8(w, at, cols, q.q(), i * cols, q.d(), q.sums(), i * q.blocks()) : dotTable(w, at, cols, x, xOff);
+    }
+
+    @Override
+    void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
+        if (!int8) {
+            dot4Table(w, at, cols, x, xOff, y, yAt, yStride);
+            return;
+        }
+        for (int k = 0; k < 4; k++) y[yAt + k * yStride] = dotInt8(w, at, cols, q.q(), (i + k) * cols, q.d(), q.sums(), (i + k) * q.blocks());
+    }
+
+    /**
+     * Against 8-bit activations (the default): per sub-block, {@code scale * sum(q * xq) * dx - minimum
+     * * sum(xq) * dx}, the first in 256-bit 16-bit products as for Q4_0 ({@code q <= 15}, so a lane's
+     * two products stay below 2^12), the second from the activation block sums.
+     */
+    private static float dotInt8(MemorySegment w, long at, int cols, short[] xq, int xqOff, float[] xd, int[] xsum, int xdOff) {
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0;
+        float mins = 0;
+        float[] sm = new float[16];
+        for (int b = 0; b < cols / 256; b++) {
+            long o = at + (long) BLOCK_BYTES * b;
+            scalesAndMins(w, o, sm);
+            for (int c = 0; c < 4; c++) {
+                int xb = xqOff + 256 * b + 64 * c, db = xdOff + 8 * b + 2 * c;
+                ShortVector ta = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 16 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+                ShortVector tb = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 32 + 32 * c, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
+                IntVector p0 = ta.and((short) 0xF).mul(ShortVector.fromArray(H16, xq, xb))
+                        .add(tb.and((short) 0xF).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
+                IntVector p1 = ta.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(H16, xq, xb + 32))
+                        .add(tb.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(H16, xq, xb + 48))).reinterpretAsInts();
+                // pairs of 16-bit sums into int lanes, as in Q8_0Kernel
+                p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                float dx0 = xd[db], dx1 = xd[db + 1];
+                s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, sm[2 * c] * dx0), s0);
+                s1 = ((FloatVector) p1.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, sm[2 * c + 1] * dx1), s1);
+                mins += sm[8 + 2 * c] * dx0 * xsum[db] + sm[9 + 2 * c] * dx1 * xsum[db + 1];
+            }
+        }
+        return Q4_0Kernel.lanesSum8(s0.add(s1)) - mins;
+    }
+
+    private static float dotTable(MemorySegment w, long at, int cols, float[] x, int xOff) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         float[] sm = new float[16];
         for (int k = 0; k < cols / 64; k++) {
@@ -103,8 +174,7 @@ final class Q4KKernel extends WeightKernel {
         return VectorMath.lanesSum(s0.add(s1).add(s2.add(s3)));
     }
 
-    @Override
-    void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
+    private static void dot4Table(MemorySegment w, long at, int cols, float[] x, int xOff, float[] y, int yAt, int yStride) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
         float[] sm = new float[16];
         for (int k = 0; k < cols / 64; k++) {

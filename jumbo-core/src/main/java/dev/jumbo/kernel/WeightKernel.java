@@ -13,7 +13,7 @@ import jdk.incubator.vector.FloatVector;
  * (a mapped model file or a heap array); activations and results are F32 arrays.
  *
  * <pre>{@code
- * byte[] q = Quantize.q8_0(w, 0, rows * cols);                 // GGML Q8_0 bytes
+ * byte[] q = Quantize.q8_0(w, 0, rows * cols);   // w: rows * cols floats; GGML Q8_0 bytes
  * WeightKernel.Q8_0.gemv(MemorySegment.ofArray(q), 0, rows, cols, x, 0, y, 0);
  * }</pre>
  *
@@ -23,11 +23,22 @@ import jdk.incubator.vector.FloatVector;
  * n activation rows and decodes each block once for up to four of them.
  *
  * <p>Each output is one row's dot product computed by one thread in a fixed order, so results do
- * not depend on the thread count and are the same bits on every run. The block kernels are written
- * for 512-bit vectors (two per 32-value block); on a CPU without them every format goes through
+ * not depend on the thread count and are the same bits on every run, compiled or interpreted. The
+ * block kernels are written for AVX-512 (16 float lanes, some loops in 256-bit halves, which Zen 4
+ * runs at twice the rate); on a CPU without 512-bit vectors every format but F32 goes through
  * {@link #dequantize} and an F32 dot product instead ({@link #vectorized()} says which).
  */
 public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Kernel, Q4_0Kernel, Q4KKernel, Q6KKernel {
+    // Declared before the kernels below, whose classes read them while this class initializes.
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /**
+     * F16 scales are read with {@code Float.float16ToFloat(w.get(U16, at))} written out in the loops,
+     * not through a helper: C2 does not always inline a helper into a large vector loop, and the
+     * call then spills every vector register.
+     */
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
     /** 32-bit floats. */
     public static final WeightKernel F32 = new F32Kernel();
     /** IEEE half precision. */
@@ -39,7 +50,7 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     /** GGML {@code block_q4_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
     public static final WeightKernel Q4_0 = new Q4_0Kernel(true);
     /** GGML {@code block_q4_K}: 256 values in 8 sub-blocks with 6-bit scales and minimums. */
-    public static final WeightKernel Q4_K = new Q4KKernel();
+    public static final WeightKernel Q4_K = new Q4KKernel(true);
     /** GGML {@code block_q6_K}: 256 six-bit values in 16 sub-blocks with 8-bit scales. */
     public static final WeightKernel Q6_K = new Q6KKernel();
 
@@ -50,15 +61,8 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     public static final WeightKernel Q8_0_F32_ACTIVATIONS = new Q8_0Kernel(false);
     /** Q4_0 decoded to F32 by a 16-entry table lookup, against F32 activations: the path {@link #Q4_0} was measured against. */
     public static final WeightKernel Q4_0_F32_ACTIVATIONS = new Q4_0Kernel(false);
-
-    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /**
-     * F16 scales are read with {@code Float.float16ToFloat(w.get(U16, at))} written out in the loops,
-     * not through a helper: C2 does not always inline a helper into a large vector loop, and the
-     * call then spills every vector register.
-     */
-    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** Q4_K decoded to F32 by table lookups, against F32 activations: the path {@link #Q4_K} was measured against. */
+    public static final WeightKernel Q4_K_F32_ACTIVATIONS = new Q4KKernel(false);
 
     /** The block kernels need 16 float lanes (two vectors per 32-value block) run natively. */
     static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() == 512;

@@ -17,7 +17,7 @@ import java.util.Objects;
  * WeightMatrix w = WeightMatrix.of(new float[] {1, 2, 3, 4, 5, 6}, 2, 3);
  * float[] y = new float[2];
  * w.gemv(new float[] {1, 0, 1}, 0, y, 0);   // y = {4, 10}
- * WeightMatrix q = WeightMatrix.quantize(values, rows, cols, DType.Q8_0);   // GGML Q8_0 bytes on the heap
+ * WeightMatrix q = WeightMatrix.quantize(new float[64], 2, 32, DType.Q8_0); // GGML Q8_0 bytes on the heap
  * }</pre>
  *
  * <p>The kernels for each type are {@link WeightKernel}'s; the block layouts are GGML's, bit for bit.

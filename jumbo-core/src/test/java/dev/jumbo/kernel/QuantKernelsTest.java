@@ -29,7 +29,8 @@ class QuantKernelsTest {
             new Case(WeightKernel.Q8_0_F32_ACTIVATIONS, Format.Q8_0, false),
             new Case(WeightKernel.Q4_0, Format.Q4_0, true),
             new Case(WeightKernel.Q4_0_F32_ACTIVATIONS, Format.Q4_0, false),
-            new Case(WeightKernel.Q4_K, Format.Q4_K, false),
+            new Case(WeightKernel.Q4_K, Format.Q4_K, true),
+            new Case(WeightKernel.Q4_K_F32_ACTIVATIONS, Format.Q4_K, false),
             new Case(WeightKernel.Q6_K, Format.Q6_K, false));
 
     @Test
@@ -99,6 +100,27 @@ class QuantKernelsTest {
             for (int j = 0; j < 32; j++) out[32 * b + j] = (float) (Math.rint(x[32 * b + j] * inverse) * (double) d);
         }
         return out;
+    }
+
+    @Test
+    void thePortablePathMatchesNaiveLoops() {
+        // What runs on CPUs without 512-bit vectors: rows dequantized, then F32 dot products.
+        for (Case c : CASES) {
+            int rows = 37, cols = c.format.block == 1 ? 70 : 512, n = 3;
+            float[] w = new float[rows * cols];
+            MemorySegment seg = QuantBlocks.matrix(fx.random, c.format, rows, cols, w);
+            float[] x = fx.floats(n * cols), y = fx.nans(n * rows);
+            c.kernel.dequantizingMultiply(seg, 0, rows, cols, x, 0, n, y, 0);
+            for (int r = 0; r < rows; r++)
+                for (int i = 0; i < n; i++) {
+                    double s = 0, abs = 0;
+                    for (int k = 0; k < cols; k++) {
+                        s += (double) w[r * cols + k] * x[i * cols + k];
+                        abs += Math.abs((double) w[r * cols + k] * x[i * cols + k]);
+                    }
+                    near(c.kernel + " portable y[" + i + ", " + r + "]", y[i * rows + r], s, 1e-5 * abs + 1e-30);
+                }
+        }
     }
 
     @Test
