@@ -61,6 +61,7 @@ final class StreamedWeights implements AutoCloseable {
             case "BF16" -> WeightKernel.BF16;
             case "Q8_0" -> WeightKernel.Q8_0;
             case "Q8_0_F32" -> WeightKernel.Q8_0_F32_ACTIVATIONS;
+            case "Q8_0_INT8" -> WeightKernel.Q8_0_INT8_ACTIVATIONS;
             case "Q4_0" -> WeightKernel.Q4_0;
             case "Q4_0_F32" -> WeightKernel.Q4_0_F32_ACTIVATIONS;
             case "Q4_K_F32" -> WeightKernel.Q4_K_F32_ACTIVATIONS;
@@ -79,7 +80,7 @@ final class StreamedWeights implements AutoCloseable {
             }
             case "F16" -> Quantize.f16(v, 0, v.length);
             case "BF16" -> Quantize.bf16(v, 0, v.length);
-            case "Q8_0", "Q8_0_F32" -> Quantize.q8_0(v, 0, v.length);
+            case "Q8_0", "Q8_0_F32", "Q8_0_INT8" -> Quantize.q8_0(v, 0, v.length);
             case "Q4_0", "Q4_0_F32" -> Quantize.q4_0(v, 0, v.length);
             // no encoder yet: random quantized fields with sane F16 super-scales
             case "Q4_K", "Q4_K_F32" -> kBlocks(random, v.length / 256, 144, new int[] {0, 2});

@@ -23,7 +23,7 @@ public final class WeightBandwidth {
     public static void main(String[] args) {
         double peak = 36;
         int rounds = 5;
-        List<String> types = List.of("F32", "F16", "BF16", "Q8_0", "Q8_0_F32", "Q4_0", "Q4_0_F32", "Q4_K", "Q4_K_F32", "Q6_K");
+        List<String> types = List.of("F32", "F16", "BF16", "Q8_0", "Q8_0_F32", "Q8_0_INT8", "Q4_0", "Q4_0_F32", "Q4_K", "Q4_K_F32", "Q6_K");
         int[] threads = {1, 2};
         String[] shapes = {"2048x5632", "768x768"};
         for (int i = 0; i < args.length; i += 2) {

@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code 2048x5632}) and a GPT-2-small one ({@code 768x768}), on 1 and 2 threads, weights streamed
  * from off-heap copies larger than the L3 ({@link StreamedWeights}). The {@code bytes} counter is the
  * rate of weight bytes streamed: bytes/s, so 1.8e10 is 18 GB/s (compare with the machine's memory
- * bandwidth). {@code Q8_0_F32} and {@code Q4_0_F32} are the paths the default Q8_0 and Q4_0
+ * bandwidth). {@code Q8_0_F32}, {@code Q8_0_INT8}, {@code Q4_0_F32} and {@code Q4_K_F32} are the paths the default Q8_0, Q4_0 and Q4_K
  * kernels were chosen against. {@link WeightBandwidth} prints the same figures as a table.
  *
  * <pre>
@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
 public class WeightKernelBenchmarks {
-    @Param({"F32", "F16", "BF16", "Q8_0", "Q8_0_F32", "Q4_0", "Q4_0_F32", "Q4_K", "Q4_K_F32", "Q6_K"})
+    @Param({"F32", "F16", "BF16", "Q8_0", "Q8_0_F32", "Q8_0_INT8", "Q4_0", "Q4_0_F32", "Q4_K", "Q4_K_F32", "Q6_K"})
     public String type;
 
     @Param({"2048x5632", "768x768"})

@@ -51,7 +51,7 @@ final class Q4KKernel extends WeightKernel {
     }
 
     @Override
-    boolean int8Activations() {
+    boolean int8Activations(int cols) {
         return int8;
     }
 

@@ -40,7 +40,7 @@ final class Q4_0Kernel extends WeightKernel {
     }
 
     @Override
-    boolean int8Activations() {
+    boolean int8Activations(int cols) {
         return int8;
     }
 

@@ -18,9 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Two products: against 8-bit activations ({@link Int8Activations}), a block's dot product is 32
  * 16-bit multiplies summed into 8 int lanes, converted once and scaled by {@code d * dx}; against
- * F32 activations, the 32 bytes are converted to floats. On Zen 4 the integer path measured 1.4x
- * faster once x no longer fits in L1 (a float x is 4 bytes per weight byte, an 8-bit one 2) and as
- * fast below, so it is the default ({@link WeightKernel#Q8_0}).
+ * F32 activations, the 32 bytes are converted to floats. On Zen 4 (WeightBandwidth, one thread) the
+ * F32 path streams 18-19 GB/s, a core's share of DRAM, while x stays in L1 (up to 3072 columns: 12 KB),
+ * and drops to 9-13 GB/s beyond (a float x is 4 bytes per weight byte); the integer path streams
+ * 14 GB/s at every width. {@link WeightKernel#Q8_0} therefore takes F32 activations up to 3072
+ * columns and 8-bit ones above.
  */
 final class Q8_0Kernel extends WeightKernel {
     static final int BLOCK_BYTES = 34;
@@ -31,16 +33,20 @@ final class Q8_0Kernel extends WeightKernel {
     private static final VectorSpecies<Short> H16 = ShortVector.SPECIES_256;
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
 
-    private final boolean int8;
+    /** Widest rows multiplied against F32 activations by default: x (12 KB) still fits in L1 beside the weight stream. */
+    static final int F32_ACTIVATIONS_MAX_COLS = 3072;
 
-    Q8_0Kernel(boolean int8Activations) {
-        super(int8Activations ? "Q8_0" : "Q8_0 (F32 activations)", 32, BLOCK_BYTES);
-        this.int8 = int8Activations;
+    private final int f32MaxCols;
+
+    /** Multiplies 8-bit activations for rows wider than {@code f32MaxCols}, F32 ones up to it. */
+    Q8_0Kernel(int f32MaxCols) {
+        super(f32MaxCols == Integer.MAX_VALUE ? "Q8_0 (F32 activations)" : f32MaxCols == 0 ? "Q8_0 (8-bit activations)" : "Q8_0", 32, BLOCK_BYTES);
+        this.f32MaxCols = f32MaxCols;
     }
 
     @Override
-    boolean int8Activations() {
-        return int8;
+    boolean int8Activations(int cols) {
+        return cols > f32MaxCols;
     }
 
     @Override
@@ -54,12 +60,12 @@ final class Q8_0Kernel extends WeightKernel {
 
     @Override
     float dot(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i) {
-        return int8 ? dotInt8(w, at, cols / 32, q.q(), i * cols, q.d(), i * q.blocks()) : dotF32(w, at, cols / 32, x, xOff);
+        return q != null ? dotInt8(w, at, cols / 32, q.q(), i * cols, q.d(), i * q.blocks()) : dotF32(w, at, cols / 32, x, xOff);
     }
 
     @Override
     void dot4(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride) {
-        if (int8) dot4Int8(w, at, cols / 32, q.q(), i * cols, q.d(), i * q.blocks(), y, yAt, yStride);
+        if (q != null) dot4Int8(w, at, cols / 32, q.q(), i * cols, q.d(), i * q.blocks(), y, yAt, yStride);
         else dot4F32(w, at, cols / 32, x, xOff, cols, y, yAt, yStride);
     }
 

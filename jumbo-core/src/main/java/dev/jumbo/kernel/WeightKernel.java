@@ -45,8 +45,11 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     public static final WeightKernel F16 = new HalfKernel(false);
     /** bfloat16: the top half of an F32. */
     public static final WeightKernel BF16 = new HalfKernel(true);
-    /** GGML {@code block_q8_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
-    public static final WeightKernel Q8_0 = new Q8_0Kernel(true);
+    /**
+     * GGML {@code block_q8_0}: against F32 activations while they fit in L1 (up to 3072 columns),
+     * against activations quantized to 8 bits on the fly above that (see {@code Q8_0Kernel}).
+     */
+    public static final WeightKernel Q8_0 = new Q8_0Kernel(Q8_0Kernel.F32_ACTIVATIONS_MAX_COLS);
     /** GGML {@code block_q4_0}, multiplied against activations quantized to 8 bits on the fly (the faster path here). */
     public static final WeightKernel Q4_0 = new Q4_0Kernel(true);
     /** GGML {@code block_q4_K}: 256 values in 8 sub-blocks with 6-bit scales and minimums. */
@@ -55,10 +58,14 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     public static final WeightKernel Q6_K = new Q6KKernel();
 
     /**
-     * Q8_0 with the blocks converted to F32 and F32 activations: the path {@link #Q8_0} was measured
-     * against (jumbo-bench {@code WeightKernelBenchmarks}); kept so the comparison can be rerun.
+     * Q8_0 always against F32 activations, and {@link #Q8_0_INT8_ACTIVATIONS} always against 8-bit
+     * ones: the two paths {@link #Q8_0} chooses between by width, kept so that the comparison can be
+     * rerun (jumbo-bench {@code WeightBandwidth}). The other {@code *_F32_ACTIVATIONS} kernels are
+     * the paths their formats' defaults were measured against.
      */
-    public static final WeightKernel Q8_0_F32_ACTIVATIONS = new Q8_0Kernel(false);
+    public static final WeightKernel Q8_0_F32_ACTIVATIONS = new Q8_0Kernel(Integer.MAX_VALUE);
+    /** Q8_0 always against 8-bit activations; see {@link #Q8_0_F32_ACTIVATIONS}. */
+    public static final WeightKernel Q8_0_INT8_ACTIVATIONS = new Q8_0Kernel(0);
     /** Q4_0 decoded to F32 by a 16-entry table lookup, against F32 activations: the path {@link #Q4_0} was measured against. */
     public static final WeightKernel Q4_0_F32_ACTIVATIONS = new Q4_0Kernel(false);
     /** Q4_K decoded to F32 by table lookups, against F32 activations: the path {@link #Q4_K} was measured against. */
@@ -132,7 +139,7 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
             dequantizingMultiply(w, at, rows, cols, x, xOff, n, y, yOff);
             return;
         }
-        Int8Activations q = int8Activations() ? Int8Activations.of(x, xOff, cols, n) : null;
+        Int8Activations q = int8Activations(cols) ? Int8Activations.of(x, xOff, cols, n) : null;
         long rowBytes = rowBytes(cols);
         Parallel.forRange(rows, (long) cols * n, (from, to) -> {
             for (int r = from; r < to; r++) {
@@ -144,14 +151,14 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
         });
     }
 
-    /** True when the kernel multiplies 8-bit activations ({@link Int8Activations}) rather than F32 ones. */
-    boolean int8Activations() {
+    /** True when the kernel multiplies rows of {@code cols} 8-bit activations ({@link Int8Activations}) rather than F32 ones. */
+    boolean int8Activations(int cols) {
         return false;
     }
 
     /**
      * One weight row (from byte {@code rowAt}) times activation row {@code i}: {@code x[xOff .. xOff + cols)}
-     * in F32, or row i of {@code q} for a kernel that takes 8-bit activations.
+     * in F32, or row i of {@code q} when the kernel took 8-bit activations (q is null otherwise).
      */
     abstract float dot(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i);
 

@@ -25,7 +25,8 @@ class QuantKernelsTest {
             new Case(WeightKernel.F32, Format.F32, false),
             new Case(WeightKernel.F16, Format.F16, false),
             new Case(WeightKernel.BF16, Format.BF16, false),
-            new Case(WeightKernel.Q8_0, Format.Q8_0, true),
+            new Case(WeightKernel.Q8_0, Format.Q8_0, false), // F32 activations up to 3072 columns
+            new Case(WeightKernel.Q8_0_INT8_ACTIVATIONS, Format.Q8_0, true),
             new Case(WeightKernel.Q8_0_F32_ACTIVATIONS, Format.Q8_0, false),
             new Case(WeightKernel.Q4_0, Format.Q4_0, true),
             new Case(WeightKernel.Q4_0_F32_ACTIVATIONS, Format.Q4_0, false),
@@ -121,6 +122,17 @@ class QuantKernelsTest {
                     near(c.kernel + " portable y[" + i + ", " + r + "]", y[i * rows + r], s, 1e-5 * abs + 1e-30);
                 }
         }
+    }
+
+    @Test
+    void q8_0TakesEightBitActivationsPastL1() {
+        int rows = 5, cols = 4096;
+        float[] w = new float[rows * cols];
+        MemorySegment seg = QuantBlocks.matrix(fx.random, Format.Q8_0, rows, cols, w);
+        float[] x = fx.floats(cols), auto = new float[rows], int8 = new float[rows];
+        WeightKernel.Q8_0.gemv(seg, 0, rows, cols, x, 0, auto, 0);
+        WeightKernel.Q8_0_INT8_ACTIVATIONS.gemv(seg, 0, rows, cols, x, 0, int8, 0);
+        assertThat(auto).containsExactly(int8);
     }
 
     @Test
