@@ -51,6 +51,15 @@ final class Q8_0Kernel extends WeightKernel {
 
     @Override
     public void dequantize(MemorySegment w, long at, int count, float[] out, int off) {
+        if (WIDE) {
+            for (int b = 0; b < count / 32; b++) {
+                long o = at + (long) BLOCK_BYTES * b;
+                FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(U16, o)));
+                ((FloatVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(out, off + 32 * b);
+                ((FloatVector) ByteVector.fromMemorySegment(B16, w, o + 18, LE).convertShape(VectorOperators.B2F, S, 0)).mul(d).intoArray(out, off + 32 * b + 16);
+            }
+            return;
+        }
         for (int b = 0; b < count / 32; b++) {
             long o = at + (long) BLOCK_BYTES * b;
             float d = Float.float16ToFloat(w.get(U16, o));

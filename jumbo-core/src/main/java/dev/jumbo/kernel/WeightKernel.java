@@ -135,6 +135,10 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
      * from DRAM instead of one.)
      */
     void multiply(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, int n, float[] y, int yOff) {
+        if (n >= PANEL_MIN_N) {
+            panelMultiply(w, at, rows, cols, x, xOff, n, y, yOff, PANEL_ROWS);
+            return;
+        }
         if (!vectorized()) {
             dequantizingMultiply(w, at, rows, cols, x, xOff, n, y, yOff);
             return;
@@ -147,6 +151,39 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
                 int i = 0;
                 for (; i + 4 <= n; i += 4) dot4(w, rowAt, cols, x, xOff + i * cols, q, i, y, yOff + i * rows + r, rows);
                 for (; i < n; i++) y[yOff + i * rows + r] = dot(w, rowAt, cols, x, xOff + i * cols, q, i);
+            }
+        });
+    }
+
+    /**
+     * Activation rows from which {@link #multiply} turns into a matrix product proper: with many
+     * rows the product is compute-bound, and a weight panel decoded once to F32 serves all of them.
+     */
+    static final int PANEL_MIN_N = 8;
+    /** Weight rows decoded per panel: {@code PANEL_ROWS * cols} floats (256 KB at 1024 columns) stay in L2. */
+    static final int PANEL_ROWS = 64;
+
+    /**
+     * The prefill product for many activation rows: panels of {@code panelRows} weight rows are
+     * decoded to F32 ({@link #dequantize}) and multiplied by all n activation rows with the blocked
+     * sgemm ({@link Gemm}, {@code y[:, panel] = x * panel^T}), so each block is decoded once per
+     * call and the multiply-adds run in the sgemm's register tiles. The panels are tasks claimed
+     * by the threads; each is computed by one thread in an order fixed by its size alone, so the
+     * results do not depend on the thread count. The activations stay in F32 for every format.
+     */
+    final void panelMultiply(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, int n, float[] y, int yOff,
+                             int panelRows) {
+        long rowBytes = rowBytes(cols);
+        int panels = Math.ceilDiv(rows, panelRows);
+        Parallel.forTasks(panels, p -> {
+            int r0 = p * panelRows, pr = Math.min(panelRows, rows - r0);
+            Workspace ws = Workspace.acquire();
+            try {
+                float[] panel = ws.a(pr * cols);
+                dequantize(w, at + r0 * rowBytes, pr * cols, panel, 0);
+                Gemm.sgemm(false, true, n, pr, cols, 1f, x, xOff, cols, panel, 0, cols, 0f, y, yOff + r0, rows);
+            } finally {
+                Workspace.release(ws);
             }
         });
     }

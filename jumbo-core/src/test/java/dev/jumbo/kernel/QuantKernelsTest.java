@@ -53,12 +53,48 @@ class QuantKernelsTest {
         for (Case c : CASES) check(c, 301, c.format.block == 1 ? 515 : 512, 1 + fx.random.nextInt(5));
     }
 
+    @Test
+    void prefillPanelsMatchNaiveLoopsForAnyActivationCount() {
+        // gemm from PANEL_MIN_N activation rows: row counts that leave a short last panel, activation
+        // counts that are not multiples of the sgemm's tiles
+        for (Case c : CASES)
+            for (int n : new int[] {WeightKernel.PANEL_MIN_N, 17, 130})
+                check(c, WeightKernel.PANEL_ROWS + 3, c.format.block == 1 ? 97 : 256, n);
+    }
+
+    @Test
+    void panelsOfAnySizeMatchNaiveLoops() {
+        for (Case c : CASES) {
+            int rows = 23, cols = c.format.block == 1 ? 45 : 256;
+            float[] w = new float[rows * cols];
+            MemorySegment seg = QuantBlocks.matrix(fx.random, c.format, rows, cols, w);
+            for (int panelRows : new int[] {1, 5, 64})
+                for (int n : new int[] {1, 3, 17, 130}) {
+                    float[] x = fx.floats(n * cols + 2), y = fx.nans(n * rows + 1);
+                    c.kernel.panelMultiply(seg, 0, rows, cols, x, 2, n, y, 1, panelRows);
+                    assertThat(y[0]).isNaN();
+                    for (int r = 0; r < rows; r++)
+                        for (int i = 0; i < n; i++) {
+                            double s = 0, abs = 0;
+                            for (int k = 0; k < cols; k++) {
+                                s += (double) w[r * cols + k] * x[2 + i * cols + k];
+                                abs += Math.abs((double) w[r * cols + k] * x[2 + i * cols + k]);
+                            }
+                            near(c.kernel + " panels of " + panelRows + ", n " + n + " y[" + i + ", " + r + "]",
+                                    y[1 + i * rows + r], s, 1e-5 * abs + 1e-30);
+                        }
+                }
+        }
+    }
+
     private void check(Case c, int rows, int cols, int n) {
         String what = c.kernel + " [" + rows + ", " + cols + "] x " + n;
         float[] w = new float[rows * cols];
         MemorySegment seg = QuantBlocks.matrix(fx.random, c.format, rows, cols, w);
         float[] x = fx.floats(n * cols);
         float[] xRef = c.int8 ? referenceInt8(x, n, cols) : x;
+        // from PANEL_MIN_N rows, gemm decodes weight panels to F32 and keeps the activations in F32
+        boolean gemmInt8 = c.int8 && n < WeightKernel.PANEL_MIN_N;
 
         float[] yn = fx.nans(n * rows);
         c.kernel.gemm(seg, 0, rows, cols, x, n, yn);
@@ -70,7 +106,7 @@ class QuantKernelsTest {
 
         for (int r = 0; r < rows; r++) {
             for (int i = 0; i < n; i++) {
-                double s = 0, abs = 0, exact = 0;
+                double s = 0, abs = 0, exact = 0; // s: over x as the gemv sees it
                 for (int k = 0; k < cols; k++) {
                     s += (double) w[r * cols + k] * xRef[i * cols + k];
                     abs += Math.abs((double) w[r * cols + k] * x[i * cols + k]);
@@ -78,7 +114,7 @@ class QuantKernelsTest {
                 }
                 // float rounding of a dot product stays well within 1e-5 of the sum of |terms| at these lengths
                 double tol = 1e-5 * abs + 1e-30;
-                near(what + " gemm y[" + i + ", " + r + "]", yn[i * rows + r], s, tol);
+                near(what + " gemm y[" + i + ", " + r + "]", yn[i * rows + r], gemmInt8 ? s : exact, tol);
                 if (i == i1) near(what + " gemv y[" + r + "]", y1[3 + r], s, tol);
                 // 8-bit activations err by at most half a step (amax / 254) per value
                 if (c.int8) near(what + " vs F32 activations", yn[i * rows + r], exact, abs / 127 + 1e-30);
@@ -138,16 +174,18 @@ class QuantKernelsTest {
     @Test
     void resultsDoNotDependOnTheThreadCount() {
         for (Case c : CASES) {
-            int rows = 257, cols = 512, n = 3;
+            int rows = 257, cols = 512;
             float[] w = new float[rows * cols];
             MemorySegment seg = QuantBlocks.matrix(fx.random, c.format, rows, cols, w);
-            float[] x = fx.floats(n * cols), many = new float[n * rows], one = new float[n * rows];
-            c.kernel.gemm(seg, 0, rows, cols, x, n, many);
-            Parallel.withThreads(1, () -> {
-                c.kernel.gemm(seg, 0, rows, cols, x, n, one);
-                return null;
-            });
-            assertThat(one).as(c.kernel.toString()).containsExactly(many);
+            for (int n : new int[] {3, 17}) {
+                float[] x = fx.floats(n * cols), many = new float[n * rows], one = new float[n * rows];
+                c.kernel.gemm(seg, 0, rows, cols, x, n, many);
+                Parallel.withThreads(1, () -> {
+                    c.kernel.gemm(seg, 0, rows, cols, x, n, one);
+                    return null;
+                });
+                assertThat(one).as(c.kernel + " x " + n).containsExactly(many);
+            }
         }
     }
 
