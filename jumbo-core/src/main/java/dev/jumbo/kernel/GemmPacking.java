@@ -80,8 +80,14 @@ final class GemmPacking {
      */
     static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc,
                       int panelFrom, int panelTo, float[] dst) {
+        packB(transB, b, bOff, ldb, p0, kc, j0, nc, panelFrom, panelTo, dst, 0);
+    }
+
+    /** {@link #packB} with panel {@code q} at {@code dstOff + q * NR * kc}. */
+    static void packB(boolean transB, float[] b, int bOff, int ldb, int p0, int kc, int j0, int nc,
+                      int panelFrom, int panelTo, float[] dst, int dstOff) {
         for (int q = panelFrom; q < panelTo; q++) {
-            int jr = q * NR, cols = Math.min(NR, nc - jr), d = q * NR * kc;
+            int jr = q * NR, cols = Math.min(NR, nc - jr), d = dstOff + q * NR * kc;
             if (transB) {
                 // op(B) column j is row j of the stored n x k matrix: read V steps, scatter them NR apart.
                 for (int col = 0; col < cols; col++) {

@@ -3,6 +3,7 @@ package dev.jumbo.kernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Objects;
 import jdk.incubator.vector.FloatVector;
 
@@ -20,7 +21,9 @@ import jdk.incubator.vector.FloatVector;
  * <p>Decoding one token multiplies each weight matrix by one vector ({@link #gemv}): the rows are
  * split across the compute threads and every weight byte is read once, so the speed is the memory
  * bandwidth if decoding a block costs less than loading it. Prefill ({@link #gemm}) multiplies by
- * n activation rows and decodes each block once for up to four of them.
+ * n activation rows: up to {@link #PANEL_MIN_N} of them, each block is decoded once for four rows;
+ * from there the product is compute-bound, and panels of weight rows are decoded to F32 once and
+ * run through {@link Gemm}'s register-tiled micro-kernel against all n rows ({@link #panelMultiply}).
  *
  * <p>Each output is one row's dot product computed by one thread in a fixed order, so results do
  * not depend on the thread count and are the same bits on every run, compiled or interpreted. The
@@ -129,7 +132,7 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
 
     /**
      * {@code y[yOff + i * rows + r] = sum_c W[r, c] x[xOff + i * cols + c]}; arguments already checked.
-     * Each thread takes a range of rows; a row meets the activations four at a time ({@link #dot4}),
+     * From {@link #PANEL_MIN_N} activation rows, {@link #panelMultiply}. Below, each thread takes a range of rows; a row meets the activations four at a time ({@link #dot4}),
      * so its blocks are decoded once per four while the row sits in L1. (Decoding four weight rows
      * against one activation row to share the loads of x measured slower: four interleaved streams
      * from DRAM instead of one.)
@@ -164,28 +167,56 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
     static final int PANEL_ROWS = 64;
 
     /**
-     * The prefill product for many activation rows: panels of {@code panelRows} weight rows are
-     * decoded to F32 ({@link #dequantize}) and multiplied by all n activation rows with the blocked
-     * sgemm ({@link Gemm}, {@code y[:, panel] = x * panel^T}), so each block is decoded once per
-     * call and the multiply-adds run in the sgemm's register tiles. The panels are tasks claimed
-     * by the threads; each is computed by one thread in an order fixed by its size alone, so the
+     * The prefill product for many activation rows, {@code y^T = W x^T} in {@link Gemm}'s pieces:
+     * the activations are packed once as the sgemm's B operand ({@link GemmPacking#packB}, in depth
+     * passes of at most {@link GemmBlocked#KC}); then each panel of {@code panelRows} weight rows is a
+     * task that decodes the panel to F32 ({@link #dequantize}) and runs the register-tiled
+     * {@link GemmMicroKernel} with the panel as A, read in place, into a scratch {@code [panel rows, n]}
+     * that is transposed into y. A block is thus decoded once per call, whatever n, and no weight is
+     * packed. Each output is summed by one thread in an order fixed by {@code cols} alone, so the
      * results do not depend on the thread count. The activations stay in F32 for every format.
      */
     final void panelMultiply(MemorySegment w, long at, int rows, int cols, float[] x, int xOff, int n, float[] y, int yOff,
                              int panelRows) {
         long rowBytes = rowBytes(cols);
-        int panels = Math.ceilDiv(rows, panelRows);
-        Parallel.forTasks(panels, p -> {
-            int r0 = p * panelRows, pr = Math.min(panelRows, rows - r0);
-            Workspace ws = Workspace.acquire();
-            try {
-                float[] panel = ws.a(pr * cols);
-                dequantize(w, at + r0 * rowBytes, pr * cols, panel, 0);
-                Gemm.sgemm(false, true, n, pr, cols, 1f, x, xOff, cols, panel, 0, cols, 0f, y, yOff + r0, rows);
-            } finally {
-                Workspace.release(ws);
-            }
-        });
+        int nr = GemmMicroKernel.NR, mr = GemmMicroKernel.MR;
+        int xPanels = Math.ceilDiv(n, nr), nPad = xPanels * nr;
+        // equal depth passes (cols = 5632 as 6 x 939), as in GemmBlocked
+        int kc = Math.ceilDiv(cols, Math.ceilDiv(cols, GemmBlocked.KC));
+        Workspace shared = Workspace.acquire();
+        try {
+            // pass p0 of x at xp[p0 * nPad ..], its micro-panel q (NR activation rows) kc' * NR further per q
+            float[] xp = shared.b(nPad * cols);
+            Parallel.forRange(xPanels, (long) nr * cols, (q0, q1) -> {
+                for (int p0 = 0; p0 < cols; p0 += kc)
+                    GemmPacking.packB(true, x, xOff, cols, p0, Math.min(kc, cols - p0), 0, n, q0, q1, xp, p0 * nPad);
+            });
+            int panels = Math.ceilDiv(rows, panelRows);
+            Parallel.forTasks(panels, p -> {
+                int r0 = p * panelRows, pr = Math.min(panelRows, rows - r0), prPad = Math.ceilDiv(pr, mr) * mr;
+                Workspace ws = Workspace.acquire();
+                try {
+                    float[] panel = ws.a(prPad * cols), t = ws.c(prPad * nPad);
+                    dequantize(w, at + r0 * rowBytes, pr * cols, panel, 0);
+                    Arrays.fill(panel, pr * cols, prPad * cols, 0f);
+                    for (int p0 = 0; p0 < cols; p0 += kc) {
+                        int depth = Math.min(kc, cols - p0);
+                        for (int q = 0; q < xPanels; q++)
+                            for (int ir = 0; ir < prPad; ir += mr)
+                                GemmMicroKernel.tile(depth, panel, ir * cols + p0, cols, 1, xp, p0 * nPad + q * nr * depth,
+                                        p0 > 0, t, ir * nPad + q * nr, nPad);
+                    }
+                    for (int i = 0; i < n; i++) {
+                        int yo = yOff + i * rows + r0;
+                        for (int r = 0; r < pr; r++) y[yo + r] = t[r * nPad + i];
+                    }
+                } finally {
+                    Workspace.release(ws);
+                }
+            });
+        } finally {
+            Workspace.release(shared);
+        }
     }
 
     /** True when the kernel multiplies rows of {@code cols} 8-bit activations ({@link Int8Activations}) rather than F32 ones. */
