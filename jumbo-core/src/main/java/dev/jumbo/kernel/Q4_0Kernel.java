@@ -154,8 +154,8 @@ final class Q4_0Kernel extends WeightKernel {
 
     /**
      * Against 8-bit activations, in 256-bit vectors. A block's 16 bytes, their top bits flipped and
-     * sign-extended to 16 shorts, are {@code s = 16 h + l - 128} with {@code h = s >> 4} the high
-     * nibble less 8 and {@code l} the low one; so {@code (l - 8) x0 + h x1 = (s - 8) x0 + h (x1 - 16 x0)},
+     * sign-extended to 16 shorts, are {@code s = 16 h + l} with {@code h = s >> 4} the high
+     * nibble less 8 and {@code l} the low nibble; so {@code (l - 8) x0 + h x1 = (s - 8) x0 + h (x1 - 16 x0)},
      * where {@code x1 - 16 x0} comes ready in {@link Int8Activations#q4}. The 16-bit products may wrap,
      * their sums (|.| &lt;= 2 * 1016 per lane) do not; they are summed in pairs into 8 int lanes and
      * scaled once per block. Zen 4 runs two 256-bit operations for each 512-bit one, and this needs no
