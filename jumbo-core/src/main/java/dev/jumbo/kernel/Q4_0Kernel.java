@@ -70,7 +70,7 @@ final class Q4_0Kernel extends WeightKernel {
 
     @Override
     float dot(MemorySegment w, long at, int cols, float[] x, int xOff, Int8Activations q, int i) {
-        return int8 ? dotInt8(w, at, cols / 32, q.q(), i * cols, q.d(), i * q.blocks()) : dotTable(w, at, cols / 32, x, xOff);
+        return int8 ? dotInt8(w, at, cols / 32, q.q4(), i * cols, q.d(), i * q.blocks()) : dotTable(w, at, cols / 32, x, xOff);
     }
 
     @Override
@@ -164,10 +164,13 @@ final class Q4_0Kernel extends WeightKernel {
     }
 
     /**
-     * Against 8-bit activations, in 256-bit vectors: a block's 16 bytes widen to 16 shorts whose low
-     * and high nibbles are values 0-15 and 16-31; their products with x (|(q - 8) x| &lt;= 1016) are
-     * added in 16 bits, summed in pairs into 8 int lanes and scaled once per block. Zen 4 runs two
-     * 256-bit operations for each 512-bit one, and this needs no lane shuffling.
+     * Against 8-bit activations, in 256-bit vectors. A block's 16 bytes, their top bits flipped and
+     * sign-extended to 16 shorts, are {@code s = 16 h + l} with {@code h = s >> 4} the high
+     * nibble less 8 and {@code l} the low nibble; so {@code (l - 8) x0 + h x1 = (s - 8) x0 + h (x1 - 16 x0)},
+     * where {@code x1 - 16 x0} comes ready in {@link Int8Activations#q4}. The 16-bit products may wrap,
+     * their sums (|.| &lt;= 2 * 1016 per lane) do not; they are summed in pairs into 8 int lanes and
+     * scaled once per block. Zen 4 runs two 256-bit operations for each 512-bit one, and this needs no
+     * lane shuffling.
      */
     private static float dotInt8(MemorySegment w, long at, int blocks, short[] xq, int xqOff, float[] xd, int xdOff) {
         FloatVector s0 = FloatVector.zero(F8), s1 = s0;
@@ -175,12 +178,14 @@ final class Q4_0Kernel extends WeightKernel {
         for (; b + 2 <= blocks; b += 2) {
             long o = at + (long) BLOCK_BYTES * b;
             int xb = xqOff + 32 * b;
-            ShortVector t0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
-            ShortVector t1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + BLOCK_BYTES + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
-            IntVector p0 = t0.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb))
-                    .add(t0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
-            IntVector p1 = t1.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 32))
-                    .add(t1.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 48))).reinterpretAsInts();
+            ShortVector t0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).lanewise(VectorOperators.XOR, (byte) 0x80)
+                    .convertShape(VectorOperators.B2S, H16, 0);
+            ShortVector t1 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + BLOCK_BYTES + 2, LE).lanewise(VectorOperators.XOR, (byte) 0x80)
+                    .convertShape(VectorOperators.B2S, H16, 0);
+            IntVector p0 = t0.sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb))
+                    .add(t0.lanewise(VectorOperators.ASHR, 4).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
+            IntVector p1 = t1.sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 32))
+                    .add(t1.lanewise(VectorOperators.ASHR, 4).mul(ShortVector.fromArray(H16, xq, xb + 48))).reinterpretAsInts();
             // pairs of 16-bit sums into int lanes, as in Q8_0Kernel (|sum| <= 4 * 1016 fits in 16 bits)
             p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
@@ -192,9 +197,10 @@ final class Q4_0Kernel extends WeightKernel {
         if (b < blocks) {
             long o = at + (long) BLOCK_BYTES * b;
             int xb = xqOff + 32 * b;
-            ShortVector t0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, H16, 0);
-            IntVector p0 = t0.and((short) 0xF).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb))
-                    .add(t0.lanewise(VectorOperators.LSHR, 4).sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
+            ShortVector t0 = (ShortVector) ByteVector.fromMemorySegment(B16, w, o + 2, LE).lanewise(VectorOperators.XOR, (byte) 0x80)
+                    .convertShape(VectorOperators.B2S, H16, 0);
+            IntVector p0 = t0.sub((short) 8).mul(ShortVector.fromArray(H16, xq, xb))
+                    .add(t0.lanewise(VectorOperators.ASHR, 4).mul(ShortVector.fromArray(H16, xq, xb + 16))).reinterpretAsInts();
             p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             s0 = ((FloatVector) p0.convert(VectorOperators.I2F, 0))
                     .fma(FloatVector.broadcast(F8, Float.float16ToFloat(w.get(U16, o)) * xd[xdOff + b]), s0);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.jumbo.kernel.QuantBlocks.Format;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -157,6 +158,38 @@ class QuantKernelsTest {
                     }
                     near(c.kernel + " portable y[" + i + ", " + r + "]", y[i * rows + r], s, 1e-5 * abs + 1e-30);
                 }
+        }
+    }
+
+    @Test
+    void q4_0ExtremeNibblesAndActivationsDoNotOverflow() {
+        // Nibbles 0 and 15 against activations quantized to +-127: the largest 16-bit products and sums.
+        byte[] patterns = {0x00, (byte) 0xFF, 0x0F, (byte) 0xF0, (byte) 0x8F, 0x78};
+        for (int cols : new int[] {32, 64, 96, 160}) {
+            int rows = patterns.length, blocks = cols / 32;
+            MemorySegment seg = Arena.ofAuto().allocate((long) rows * blocks * Q4_0Kernel.BLOCK_BYTES);
+            float[] w = new float[rows * cols];
+            for (int r = 0; r < rows; r++)
+                for (int b = 0; b < blocks; b++) {
+                    long o = (long) (r * blocks + b) * Q4_0Kernel.BLOCK_BYTES;
+                    seg.set(ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), o, Float.floatToFloat16(0.5f));
+                    for (int j = 0; j < 16; j++) seg.set(ValueLayout.JAVA_BYTE, o + 2 + j, patterns[r]);
+                }
+            for (int r = 0; r < rows; r++) WeightKernel.Q4_0.dequantize(seg, (long) r * blocks * Q4_0Kernel.BLOCK_BYTES, cols, w, r * cols);
+            for (int signs = 0; signs < 4; signs++) { // each half block all +1 or all -1: every q is +-127
+                float[] x = new float[cols];
+                for (int k = 0; k < cols; k++) x[k] = ((k % 32 < 16 ? signs : signs >> 1) & 1) == 0 ? 1 : -1;
+                float[] xRef = referenceInt8(x, 1, cols), y = fx.nans(rows);
+                WeightKernel.Q4_0.gemv(seg, 0, rows, cols, x, 0, y, 0);
+                for (int r = 0; r < rows; r++) {
+                    double e = 0, abs = 0;
+                    for (int k = 0; k < cols; k++) {
+                        e += (double) w[r * cols + k] * xRef[k];
+                        abs += Math.abs((double) w[r * cols + k] * xRef[k]);
+                    }
+                    near("Q4_0 extremes [" + r + "] of " + cols, y[r], e, 1e-5 * abs + 1e-30);
+                }
+            }
         }
     }
 
