@@ -65,6 +65,31 @@ public final class Json {
     }
 
     /**
+     * A UTF-8 JSON file's value.
+     *
+     * @throws FormatException naming the file if it is not valid UTF-8 or not valid JSON
+     */
+    public static Object read(java.nio.file.Path file) throws java.io.IOException {
+        try {
+            return parse(java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8));
+        } catch (ParseException e) {
+            throw new FormatException(file, "not valid JSON: " + e.getMessage(), e);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new FormatException(file, "not valid UTF-8", e);
+        }
+    }
+
+    /**
+     * A UTF-8 JSON file holding an object (a config.json, an index): {@link #read}, then its members.
+     *
+     * @throws FormatException naming the file if it is not valid JSON or its value is not an object
+     */
+    public static java.util.Map<?, ?> readObject(java.nio.file.Path file) throws java.io.IOException {
+        if (!(read(file) instanceof java.util.Map<?, ?> object)) throw new FormatException(file, "not a JSON object");
+        return object;
+    }
+
+    /**
      * Parses one JSON value, surrounded by optional whitespace.
      *
      * @throws ParseException (an {@link IllegalArgumentException}) naming the position of the first problem

@@ -2,7 +2,6 @@ package dev.jumbo.io;
 
 import dev.jumbo.tensor.Tensor;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -35,12 +34,7 @@ public final class SafetensorsFolder {
             if (!Files.exists(single)) throw new FormatException(single, "no such file (nor " + INDEX + ")");
             return Safetensors.read(single);
         }
-        Object parsed;
-        try {
-            parsed = Json.parse(Files.readString(index, StandardCharsets.UTF_8));
-        } catch (Json.ParseException e) {
-            throw new FormatException(index, "not valid JSON: " + e.getMessage(), e);
-        }
+        Object parsed = Json.read(index);
         if (!(parsed instanceof Map<?, ?> root) || !(root.get("weight_map") instanceof Map<?, ?> map) || map.isEmpty())
             throw new FormatException(index, "no \"weight_map\" object naming each tensor's shard");
         Map<String, String> shardOf = new LinkedHashMap<>();

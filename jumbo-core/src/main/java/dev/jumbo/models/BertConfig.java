@@ -3,8 +3,6 @@ package dev.jumbo.models;
 import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -37,13 +35,7 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
 
     /** Reads {@code config.json}; missing {@code type_vocab_size} and {@code layer_norm_eps} take BERT's 2 and 1e-12. */
     public static BertConfig read(Path configJson) throws IOException {
-        Object parsed;
-        try {
-            parsed = Json.parse(Files.readString(configJson, StandardCharsets.UTF_8));
-        } catch (Json.ParseException e) {
-            throw new FormatException(configJson, "not valid JSON: " + e.getMessage(), e);
-        }
-        if (!(parsed instanceof Map<?, ?> c)) throw new FormatException(configJson, "not a JSON object");
+        Map<?, ?> c = Json.readObject(configJson);
         if (c.get("hidden_act") instanceof String act && !act.equals("gelu"))
             throw new FormatException(configJson, "hidden_act '" + act + "' is not supported (only gelu)");
         try {

@@ -3,8 +3,6 @@ package dev.jumbo.models;
 import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -49,13 +47,7 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
      * @throws FormatException naming the file and the key that is missing, mistyped or out of range
      */
     public static Gpt2Config read(Path configJson) throws IOException {
-        Object parsed;
-        try {
-            parsed = Json.parse(Files.readString(configJson, StandardCharsets.UTF_8));
-        } catch (Json.ParseException e) {
-            throw new FormatException(configJson, "not valid JSON: " + e.getMessage(), e);
-        }
-        if (!(parsed instanceof Map<?, ?> c)) throw new FormatException(configJson, "not a JSON object");
+        Map<?, ?> c = Json.readObject(configJson);
         try {
             double eps = c.get("layer_norm_epsilon") instanceof Number n ? n.doubleValue() : 1e-5;
             return new Gpt2Config(integer(configJson, c, "vocab_size"), integer(configJson, c, "n_positions"),

@@ -3,8 +3,6 @@ package dev.jumbo.models;
 import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -93,13 +91,7 @@ public record LlamaConfig(int dim, int hiddenDim, int layers, int heads, int kvH
      *     or asks for something this runtime does not do (rope scaling, biases, another activation)
      */
     public static LlamaConfig read(Path configJson) throws IOException {
-        Object parsed;
-        try {
-            parsed = Json.parse(Files.readString(configJson, StandardCharsets.UTF_8));
-        } catch (Json.ParseException e) {
-            throw new FormatException(configJson, "not valid JSON: " + e.getMessage(), e);
-        }
-        if (!(parsed instanceof Map<?, ?> c)) throw new FormatException(configJson, "not a JSON object");
+        Map<?, ?> c = Json.readObject(configJson);
         if (c.get("model_type") instanceof String type && !type.equals("llama"))
             throw new FormatException(configJson, "model_type is '" + type + "', not 'llama'");
         if (c.get("rope_scaling") != null)

@@ -327,13 +327,7 @@ public final class ByteLevelBpe implements Tokenizer {
     }
 
     private static Object parse(Path file) throws IOException {
-        try {
-            return Json.parse(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (Json.ParseException e) {
-            throw new FormatException(file, "not valid JSON: " + e.getMessage(), e);
-        } catch (java.nio.charset.MalformedInputException e) {
-            throw new FormatException(file, "not valid UTF-8", e);
-        }
+        return Json.read(file);
     }
 
     private static Map<?, ?> asObject(Object o, Path file, String what) throws FormatException {

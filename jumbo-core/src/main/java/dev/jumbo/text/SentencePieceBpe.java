@@ -240,11 +240,7 @@ public final class SentencePieceBpe implements Tokenizer {
     }
 
     private static Object parse(Path file) throws IOException {
-        try {
-            return Json.parse(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (Json.ParseException e) {
-            throw new FormatException(file, "not valid JSON: " + e.getMessage(), e);
-        }
+        return Json.read(file);
     }
 
     private static Map<?, ?> object(Object o, Path file, String what) throws FormatException {

@@ -4,7 +4,6 @@ import dev.jumbo.io.FormatException;
 import dev.jumbo.io.GgufFile;
 import dev.jumbo.io.Json;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,12 +50,7 @@ public final class Tokenizers {
     public static Tokenizer load(Path dir) throws IOException {
         Path json = dir.resolve("tokenizer.json");
         if (Files.exists(json)) {
-            Object parsed;
-            try {
-                parsed = Json.parse(Files.readString(json, StandardCharsets.UTF_8));
-            } catch (Json.ParseException e) {
-                throw new FormatException(json, "not valid JSON: " + e.getMessage(), e);
-            }
+            Object parsed = Json.read(json);
             if (!(parsed instanceof Map<?, ?> root) || !(root.get("model") instanceof Map<?, ?> model))
                 throw new FormatException(json, "no \"model\" object");
             return switch (String.valueOf(model.get("type"))) {

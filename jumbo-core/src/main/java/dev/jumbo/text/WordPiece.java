@@ -140,12 +140,7 @@ public final class WordPiece implements Tokenizer {
 
     /** From a HuggingFace {@code tokenizer.json} with a WordPiece model and a BertNormalizer (or none). */
     public static WordPiece fromTokenizerJson(Path file) throws IOException {
-        Object parsed;
-        try {
-            parsed = Json.parse(Files.readString(file, StandardCharsets.UTF_8));
-        } catch (Json.ParseException e) {
-            throw new FormatException(file, "not valid JSON: " + e.getMessage(), e);
-        }
+        Object parsed = Json.read(file);
         if (!(parsed instanceof Map<?, ?> root) || !(root.get("model") instanceof Map<?, ?> model))
             throw new FormatException(file, "no \"model\" object");
         if (!"WordPiece".equals(model.get("type")))
