@@ -88,22 +88,26 @@ class TransformerLayersTest {
 
     @Test
     void aCachedBlockFedInPiecesEqualsOneFullPass() {
+        // two sequences, 40 positions in pieces that make the cache's buffers grow twice (16, 32, 64)
         TransformerBlock block = new TransformerBlock(2, 8, Activation.GELU_TANH, TransformerBlock.Norm.PRE, true, 1e-5);
-        Tensor x = Tensor.randn(rnd, 1, 7, 4);
-        float[] full = block.forward(x).toFloatArray();
+        int b = 2, t = 40, d = 4;
+        Tensor x = Tensor.randn(rnd, b, t, d);
+        Tensor full = block.forward(x);
         KeyValueCache cache = new KeyValueCache();
-        StringBuilder pieces = new StringBuilder();
+        StringBuilder lengths = new StringBuilder();
         try (var scope = GradMode.noGrad()) {
             int at = 0;
-            for (int len : new int[] {4, 1, 2}) {
-                float[] part = block.forward(x.slice(1, at, at + len), null, cache).toFloatArray();
-                for (int i = 0; i < part.length; i++)
-                    assertThat((double) part[i]).as("position %d", at + i / 4).isCloseTo(full[at * 4 + i], within(1e-5));
+            for (int len : new int[] {4, 1, 12, 1, 9, 13}) {
+                Tensor part = block.forward(x.slice(1, at, at + len), null, cache);
+                for (int n = 0; n < b; n++)
+                    for (int i = 0; i < len; i++)
+                        for (int k = 0; k < d; k++)
+                            assertThat((double) part.get(n, i, k)).as("sequence %d, position %d", n, at + i).isCloseTo(full.get(n, at + i, k), within(1e-5));
                 at += len;
-                pieces.append(cache.length()).append(' ');
+                lengths.append(cache.length()).append(' ');
             }
         }
-        assertThat(pieces.toString()).isEqualTo("4 5 7 ");
+        assertThat(lengths.toString()).isEqualTo("4 5 17 18 27 40 ");
     }
 
     @Test
