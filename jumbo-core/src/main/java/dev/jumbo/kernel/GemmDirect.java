@@ -29,6 +29,10 @@ final class GemmDirect {
     static void run(boolean transA, boolean transB, int m, int n, int k, float alpha,
                     float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                     float beta, float[] c, int cOff, int ldc) {
+        if (m == 1 && !transB && n >= ROW_FORM_MIN_N && k > 0) {
+            vectorTimesMatrix(k, n, alpha, a, aOff, transA ? lda : 1, b, bOff, ldb, beta, c, cOff);
+            return;
+        }
         boolean dotForm = transB || n < ROW_FORM_MIN_N;
         if (m >= n)
             Parallel.forRange(m, (long) n * k, (i0, i1) -> body(dotForm, transA, transB, i0, i1, 0, n, k, alpha,
@@ -46,6 +50,68 @@ final class GemmDirect {
             int i = i0;
             for (; i + 4 <= i1; i += 4) rowForm4(transA, i, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
             for (; i < i1; i++) rowForm(transA, i, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc);
+        }
+    }
+
+    /** Rows of B per task of {@link #vectorTimesMatrix}: a whole number of its four-row steps. */
+    static final int VXM_ROWS = 64;
+
+    /**
+     * {@code c[0..n) = alpha * a B + beta * c} for one row {@code a} (k values, {@code aStep} apart)
+     * and B {@code [k, n]}: a layer's forward for a batch of one, as in decoding a token, where the
+     * product is bound by reading B from memory. B is read as it lies, in contiguous bands of
+     * {@link #VXM_ROWS} whole rows, one task each, and each task sums its band into its own partial
+     * row; the partials are then added in band order. (Splitting the columns instead, as the row
+     * form does, reads every row of B in short strided pieces and ran at half the bandwidth.) The
+     * bands are fixed by k alone, so the result does not depend on the thread count.
+     */
+    private static void vectorTimesMatrix(int k, int n, float alpha, float[] a, int aOff, int aStep,
+                                          float[] b, int bOff, int ldb, float beta, float[] c, int cOff) {
+        int bands = Math.ceilDiv(k, VXM_ROWS);
+        Workspace ws = Workspace.acquire();
+        try {
+            float[] partial = ws.c(Math.multiplyExact(bands, n));
+            Parallel.forRange(bands, (long) VXM_ROWS * n, (t0, t1) -> {
+                for (int t = t0; t < t1; t++) band(t * VXM_ROWS, Math.min(k, (t + 1) * VXM_ROWS), n, a, aOff, aStep, b, bOff, ldb, partial, t * n);
+            });
+            FloatVector va = FloatVector.broadcast(SPECIES, alpha), vb = FloatVector.broadcast(SPECIES, beta);
+            for (int j = 0; j < n; j += V) {
+                VectorMask<Float> mask = SPECIES.indexInRange(j, n);
+                FloatVector s = FloatVector.fromArray(SPECIES, partial, j, mask);
+                for (int t = 1; t < bands; t++) s = s.add(FloatVector.fromArray(SPECIES, partial, t * n + j, mask));
+                s = s.mul(va);
+                if (beta != 0) s = FloatVector.fromArray(SPECIES, c, cOff + j, mask).fma(vb, s);
+                s.intoArray(c, cOff + j, mask);
+            }
+        } finally {
+            Workspace.release(ws);
+        }
+    }
+
+    /** {@code y[yOff .. yOff + n) = sum over p in [p0, p1) of a_p B[p, :]}, four rows of B per pass over y. */
+    private static void band(int p0, int p1, int n, float[] a, int aOff, int aStep, float[] b, int bOff, int ldb, float[] y, int yOff) {
+        java.util.Arrays.fill(y, yOff, yOff + n, 0f);
+        int p = p0;
+        for (; p + 4 <= p1; p += 4) {
+            float x0 = a[aOff + p * aStep], x1 = a[aOff + (p + 1) * aStep], x2 = a[aOff + (p + 2) * aStep], x3 = a[aOff + (p + 3) * aStep];
+            FloatVector a0 = FloatVector.broadcast(SPECIES, x0), a1 = FloatVector.broadcast(SPECIES, x1);
+            FloatVector a2 = FloatVector.broadcast(SPECIES, x2), a3 = FloatVector.broadcast(SPECIES, x3);
+            int r0 = bOff + p * ldb, r1 = r0 + ldb, r2 = r1 + ldb, r3 = r2 + ldb;
+            int j = 0;
+            for (int bound = SPECIES.loopBound(n); j < bound; j += V) {
+                FloatVector s = FloatVector.fromArray(SPECIES, y, yOff + j);
+                s = a0.fma(FloatVector.fromArray(SPECIES, b, r0 + j), s);
+                s = a1.fma(FloatVector.fromArray(SPECIES, b, r1 + j), s);
+                s = a2.fma(FloatVector.fromArray(SPECIES, b, r2 + j), s);
+                s = a3.fma(FloatVector.fromArray(SPECIES, b, r3 + j), s);
+                s.intoArray(y, yOff + j);
+            }
+            for (; j < n; j++) y[yOff + j] += x0 * b[r0 + j] + x1 * b[r1 + j] + x2 * b[r2 + j] + x3 * b[r3 + j];
+        }
+        for (; p < p1; p++) {
+            float x = a[aOff + p * aStep];
+            int r = bOff + p * ldb;
+            for (int j = 0; j < n; j++) y[yOff + j] += x * b[r + j];
         }
     }
 

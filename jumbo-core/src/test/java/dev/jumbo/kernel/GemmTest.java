@@ -15,7 +15,7 @@ class GemmTest {
     /** {m, n, k}: tiny, odd, few rows (single and 4-row groups), few columns, edges in every dimension, k > KC, n > NC. */
     private static final int[][] SIZES = {
         {1, 1, 1}, {2, 3, 4}, {7, 33, 65}, {65, 7, 33}, {33, 65, 7}, {1, 1023, 17}, {3, 300, 200}, {5, 300, 200},
-        {300, 5, 200}, {6, 32, 256}, {61, 67, 300}, {130, 150, 257}, {7, 4100, 9}, {1023, 33, 65},
+        {300, 5, 200}, {6, 32, 256}, {61, 67, 300}, {130, 150, 257}, {7, 4100, 9}, {1023, 33, 65}, {1, 37, 3 * GemmDirect.VXM_ROWS + 3}, {1, 8, 1000},
         {13, 70, GemmBlocked.KC + 77}, {40, 2 * GemmMicroKernel.NR + 3, 2 * GemmBlocked.KC + 1},
     };
 
@@ -50,6 +50,22 @@ class GemmTest {
         int[][] sizes = {{300, 300, 300}, {700, 20, 64}, {8, 2000, 300}, {250, 1100, 70}};
         for (int[] s : sizes)
             for (int t = 0; t < 4; t++) check(new Fixture(), t >= 2, (t & 1) == 1, s[0], s[1], s[2], 1f, 0.5f, true);
+    }
+
+    @Test
+    void oneRowTimesAMatrixGivesTheSameBitsOnAnyThreadCount() {
+        // decoding a token: bands of B's rows summed in a fixed order, however many threads ran them
+        Fixture f = new Fixture();
+        int k = 768 + 5, n = 2304 + 3;
+        float[] a = f.floats(k), b = f.floats(k * n), one = new float[n], two = new float[n], expected = new float[n];
+        Reference.sgemm(false, false, 1, n, k, 1f, a, 0, k, b, 0, n, 0f, expected, 0, n);
+        Parallel.withThreads(1, () -> {
+            Gemm.sgemm(false, false, 1, n, k, 1f, a, 0, k, b, 0, n, 0f, one, 0, n);
+            return null;
+        });
+        Gemm.sgemm(false, false, 1, n, k, 1f, a, 0, k, b, 0, n, 0f, two, 0, n);
+        f.assertClose(expected, two, tolerance(k), "1 x " + n + " x " + k);
+        assertThat(two).containsExactly(one);
     }
 
     @Test
