@@ -1,16 +1,21 @@
 package dev.jumbo.models;
 
 import dev.jumbo.io.FormatException;
+import dev.jumbo.kernel.Gemm;
+import dev.jumbo.kernel.LayerNormKernel;
+import dev.jumbo.kernel.VectorMath;
 import dev.jumbo.nn.Activation;
+import dev.jumbo.nn.Dense;
 import dev.jumbo.nn.Embedding;
-import dev.jumbo.nn.KeyValueCache;
 import dev.jumbo.nn.LayerNorm;
 import dev.jumbo.nn.Module;
+import dev.jumbo.nn.MultiHeadAttention;
 import dev.jumbo.nn.PositionEmbedding;
 import dev.jumbo.nn.TransformerBlock;
 import dev.jumbo.tensor.GradMode;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
+import dev.jumbo.tensor.WeightMatrix;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -114,19 +119,43 @@ public final class Gpt2 extends Module implements CausalLm {
     }
 
     /**
-     * One sequence being generated: the keys and values of its tokens so far, per layer. Each
-     * {@link #feed} computes only the new tokens (all of a prompt at once, then one at a time) and
-     * returns the logits of the token that follows them. Records no gradients.
+     * One sequence being generated: the keys and values of its tokens so far ({@link AttentionCache}),
+     * and the buffers a forward pass runs in. Each {@link #feed} computes only the new tokens (all
+     * of a prompt at once, in batches of at most {@value #PREFILL_BATCH}, then one at a time) and
+     * returns the logits of the token that follows them.
+     *
+     * <p>The session runs the model's own weights as they are when a token is fed (so it sees
+     * training's updates), on float arrays rather than {@link Tensor}s: no graph is built, and
+     * once the buffers and the cache have grown to the sequence, decoding a token allocates
+     * nothing of its own (the array returned is the session's, overwritten by the next call).
+     * Weights are multiplied as they are stored, {@code [in, out]}, through {@link Gemm}; the
+     * logits come from the token embedding {@code [vocab, d]} as a {@link WeightMatrix}. Not
+     * thread-safe: one thread feeds a session.
      */
     public static final class Session implements CausalLm.Session {
+        /** Tokens run through the layers together, at most. */
+        static final int PREFILL_BATCH = 128;
+
         private final Gpt2 model;
-        private final KeyValueCache[] caches;
+        private final int d, ff;
+        private final AttentionCache cache;
+        private final float[] logits;
         private int length;
+        /** Rows the batch buffers hold. */
+        private int rows;
+        private float[] x, xb, qkv, q, att, hidden, mean, rstd;
+        /** The classifier over the embedding array it was made for (rebuilt if the parameter is replaced). */
+        private WeightMatrix classifier;
+        private float[] classifierSource;
 
         Session(Gpt2 model) {
             this.model = model;
-            caches = new KeyValueCache[model.h.length];
-            for (int l = 0; l < caches.length; l++) caches[l] = new KeyValueCache();
+            Gpt2Config c = model.config;
+            d = c.nEmbd();
+            ff = 4 * d;
+            cache = new AttentionCache(c.nLayer(), c.nPositions(), c.nHead(), c.nHead(), d / c.nHead());
+            logits = new float[c.vocabSize()];
+            ensureRows(1);
         }
 
         /** @throws IllegalArgumentException if the sequence would outgrow the context or an id is outside the vocabulary */
@@ -134,22 +163,93 @@ public final class Gpt2 extends Module implements CausalLm {
         public float[] feed(int[] ids) {
             Gpt2Config config = model.config;
             if (ids.length == 0) throw new IllegalArgumentException("no tokens to feed");
-            if (length + ids.length > config.nPositions())
-                throw new IllegalArgumentException("sequence of " + (length + ids.length) + " tokens is longer than the model's context of " + config.nPositions());
+            if (ids.length > config.nPositions() - length)
+                throw new IllegalArgumentException("sequence of " + ((long) length + ids.length) + " tokens is longer than the model's context of " + config.nPositions());
             for (int id : ids)
                 if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
-            try (var scope = GradMode.noGrad()) {
-                Tensor x = model.embed(ids, 1, ids.length, length);
-                for (int l = 0; l < caches.length; l++) x = model.h[l].forward(x, null, caches[l]);
-                length += ids.length;
-                Tensor last = model.lnF.forward(x.slice(1, ids.length - 1, ids.length));
-                return last.matmul(model.wte.embeddings().value().transpose(0, 1)).toFloatArray();
-            }
+            for (int from = 0; from < ids.length; from += PREFILL_BATCH)
+                forward(ids, from, Math.min(PREFILL_BATCH, ids.length - from), from + PREFILL_BATCH >= ids.length);
+            return logits;
         }
 
         @Override
         public int length() {
             return length;
+        }
+
+        /** Key/value positions allocated so far. */
+        int cacheCapacity() {
+            return cache.capacity();
+        }
+
+        /** Runs {@code n} tokens {@code ids[from ..]} through every block; the logits of the last one if asked. */
+        private void forward(int[] ids, int from, int n, boolean wantLogits) {
+            ensureRows(n);
+            cache.reserve(length + n);
+            int start = length;
+            float[] tokens = model.wte.embeddings().value().buffer(), positions = model.wpe.table().buffer();
+            for (int i = 0; i < n; i++) VectorMath.add(tokens, ids[from + i] * d, positions, (start + i) * d, x, i * d, d);
+            for (int l = 0; l < model.h.length; l++) {
+                TransformerBlock block = model.h[l];
+                MultiHeadAttention attention = block.attention();
+                normalize(block.norm1(), x, xb, n);
+                linear(attention.qkv(), xb, n, qkv);
+                for (int i = 0; i < n; i++) {
+                    System.arraycopy(qkv, i * 3 * d, q, i * d, d);
+                    cache.put(l, start + i, qkv, i * 3 * d + d, qkv, i * 3 * d + 2 * d);
+                }
+                cache.attend(l, q, n, start, att);
+                linear(attention.output(), att, n, xb);
+                VectorMath.add(x, 0, xb, 0, x, 0, n * d);
+                normalize(block.norm2(), x, xb, n);
+                linear(block.fc(), xb, n, hidden);
+                VectorMath.geluTanh(hidden, 0, hidden, 0, n * ff);
+                linear(block.proj(), hidden, n, xb);
+                VectorMath.add(x, 0, xb, 0, x, 0, n * d);
+            }
+            length += n;
+            if (wantLogits) {
+                System.arraycopy(x, (n - 1) * d, att, 0, d);
+                normalize(model.lnF, att, xb, 1);
+                classifier(tokens).gemv(xb, 0, logits, 0);
+            }
+        }
+
+        /** Layer norm of rows {@code 0 .. n-1} of {@code in} into {@code out}. */
+        private void normalize(LayerNorm norm, float[] in, float[] out, int n) {
+            LayerNormKernel.forward(in, norm.gamma().value().buffer(), norm.beta().value().buffer(), (float) norm.epsilon(),
+                    out, mean, rstd, n, d);
+        }
+
+        /** {@code out [n, units] = in [n, inputs] kernel + bias}: the dense layer without its activation. */
+        private static void linear(Dense dense, float[] in, int n, float[] out) {
+            float[] kernel = dense.kernel().value().buffer();
+            int units = dense.units(), inputs = kernel.length / units;
+            Gemm.sgemm(false, false, n, units, inputs, 1f, in, 0, inputs, kernel, 0, units, 0f, out, 0, units);
+            float[] bias = dense.bias().value().buffer();
+            for (int i = 0; i < n; i++) VectorMath.add(out, i * units, bias, 0, out, i * units, units);
+        }
+
+        private WeightMatrix classifier(float[] embedding) {
+            if (embedding != classifierSource) {
+                classifier = WeightMatrix.of(embedding, model.config.vocabSize(), d);
+                classifierSource = embedding;
+            }
+            return classifier;
+        }
+
+        /** Batch buffers for at least {@code n} rows; they grow by doubling, up to {@value #PREFILL_BATCH}. */
+        private void ensureRows(int n) {
+            if (n <= rows) return;
+            rows = Math.min(PREFILL_BATCH, Math.max(n, 2 * rows));
+            x = new float[rows * d];
+            xb = new float[rows * d];
+            q = new float[rows * d];
+            att = new float[rows * d];
+            qkv = new float[rows * 3 * d];
+            hidden = new float[rows * ff];
+            mean = new float[rows];
+            rstd = new float[rows];
         }
     }
 

@@ -2,14 +2,12 @@ package dev.jumbo.models;
 
 import dev.jumbo.io.FormatException;
 import dev.jumbo.io.SafetensorsFolder;
-import dev.jumbo.kernel.Parallel;
 import dev.jumbo.kernel.VectorMath;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -179,7 +177,7 @@ public final class Llama implements CausalLm, AutoCloseable {
      * cache), in batches of at most {@value #PREFILL_BATCH} tokens so a long prompt does not need
      * buffers of its whole length. One token goes through {@link WeightMatrix#gemv}.
      *
-     * <p>The key/value cache grows in blocks of {@value #BLOCK} positions as the sequence does (up
+     * <p>The key/value cache ({@link AttentionCache}) grows in blocks of 64 positions as the sequence does (up
      * to the context length), never copied: a session holds memory for the tokens it has read,
      * not for the model's whole context. Buffers are allocated when a batch or the cache first
      * needs them; afterwards decoding a token allocates nothing of its own, on this thread or in
@@ -189,27 +187,18 @@ public final class Llama implements CausalLm, AutoCloseable {
      * thread feeds a session.
      */
     public static final class Session implements CausalLm.Session {
-        /** Positions per key/value cache block. */
-        static final int BLOCK = 64;
         /** Tokens run through the layers together, at most. */
         static final int PREFILL_BATCH = 128;
 
         private final Llama model;
         private final LlamaConfig c;
-        private final int dim, kvDim, hidden, headSize, group;
-        /** {@code keys[layer][block]}: {@code BLOCK} positions of {@code kvDim} values, allocated as the sequence reaches them. */
-        private final float[][][] keys, values;
+        private final int dim, kvDim, hidden, headSize;
+        private final AttentionCache cache;
         private final float[] logits;
-        private final Parallel.RangeBody attendHeads = this::attend;
-        private int capacity, length;
+        private int length;
         /** Rows the batch buffers hold. */
         private int rows;
         private float[] x, xb, q, k, v, att, gate, up, cos, sin;
-        /** Attention weights, {@code [heads, capacity]}. */
-        private float[] scores = new float[0];
-        // the batch being run, read by the attention tasks
-        private int batch, start;
-        private float[][] layerKeys, layerValues;
 
         Session(Llama model) {
             this.model = model;
@@ -218,10 +207,7 @@ public final class Llama implements CausalLm, AutoCloseable {
             kvDim = c.kvDim();
             hidden = c.hiddenDim();
             headSize = c.headSize();
-            group = c.heads() / c.kvHeads();
-            int blocks = Math.ceilDiv(c.contextLength(), BLOCK);
-            keys = new float[c.layers()][blocks][];
-            values = new float[c.layers()][blocks][];
+            cache = new AttentionCache(c.layers(), c.contextLength(), c.heads(), c.kvHeads(), headSize);
             logits = new float[c.vocabSize()];
             ensureRows(1);
         }
@@ -250,18 +236,16 @@ public final class Llama implements CausalLm, AutoCloseable {
             return length;
         }
 
-        /** Key/value positions allocated so far (a multiple of {@value #BLOCK}, or the context length). */
+        /** Key/value positions allocated so far (a multiple of {@value AttentionCache#BLOCK}, or the context length). */
         int cacheCapacity() {
-            return capacity;
+            return cache.capacity();
         }
 
         /** Runs {@code n} tokens {@code ids[from ..]} through every layer; the logits of the last one if asked. */
         private void forward(int[] ids, int from, int n, boolean wantLogits) {
             ensureRows(n);
-            ensureCapacity(length + n);
-            batch = n;
-            start = length;
-            int half = headSize / 2;
+            cache.reserve(length + n);
+            int start = length, half = headSize / 2;
             for (int i = 0; i < n; i++) {
                 model.embedding.row(ids[from + i], x, i * dim);
                 for (int j = 0; j < half; j++) {
@@ -281,13 +265,9 @@ public final class Llama implements CausalLm, AutoCloseable {
                 for (int i = 0; i < n; i++) {
                     rope(q, i * dim, c.heads(), headSize, cos, sin, i * half, c.ropeStyle());
                     rope(k, i * kvDim, c.kvHeads(), headSize, cos, sin, i * half, c.ropeStyle());
-                    int t = start + i, block = t / BLOCK, at = (t % BLOCK) * kvDim;
-                    System.arraycopy(k, i * kvDim, keys[l][block], at, kvDim);
-                    System.arraycopy(v, i * kvDim, values[l][block], at, kvDim);
+                    cache.put(l, start + i, k, i * kvDim, v, i * kvDim);
                 }
-                layerKeys = keys[l];
-                layerValues = values[l];
-                Parallel.forRange(c.heads(), 2L * n * (start + n) * headSize, attendHeads);
+                cache.attend(l, q, n, start, att);
                 multiply(w.wo(), att, xb, n);
                 VectorMath.add(x, 0, xb, 0, x, 0, n * dim);
                 // feed-forward
@@ -311,49 +291,6 @@ public final class Llama implements CausalLm, AutoCloseable {
             else w.gemm(in, n, out);
         }
 
-        /**
-         * Causal attention of query heads {@code [from, to)} for every token of the batch: token i
-         * (position {@code start + i}) attends to positions {@code 0 .. start + i} of the cache,
-         * through the key/value head its group shares. Runs on the compute threads; allocates nothing.
-         */
-        private void attend(int from, int to) {
-            float scale = (float) (1 / Math.sqrt(headSize));
-            float[][] ks = layerKeys, vs = layerValues;
-            for (int h = from; h < to; h++) {
-                int kvOff = (h / group) * headSize, so = h * capacity;
-                for (int i = 0; i < batch; i++) {
-                    int positions = start + i + 1, qo = i * dim + h * headSize;
-                    for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
-                        float[] block = ks[b];
-                        for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
-                            scores[so + t] = dot(q, qo, block, (t - t0) * kvDim + kvOff, headSize) * scale;
-                    }
-                    VectorMath.softmax(scores, so, positions);
-                    Arrays.fill(att, qo, qo + headSize, 0f);
-                    for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
-                        float[] block = vs[b];
-                        for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
-                            axpy(scores[so + t], block, (t - t0) * kvDim + kvOff, att, qo, headSize);
-                    }
-                }
-            }
-        }
-
-        /** Below this head size, attention's products are plain loops: a vector call would be mostly overhead. */
-        private static final int SHORT_HEAD = 16;
-
-        private static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-            if (n >= SHORT_HEAD) return VectorMath.dot(a, aOff, b, bOff, n);
-            float s = 0;
-            for (int i = 0; i < n; i++) s += a[aOff + i] * b[bOff + i];
-            return s;
-        }
-
-        private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-            if (n >= SHORT_HEAD) VectorMath.axpy(alpha, x, xOff, y, yOff, n);
-            else for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
-        }
-
         /** Batch buffers for at least {@code n} rows; they grow by doubling, up to {@value #PREFILL_BATCH}. */
         private void ensureRows(int n) {
             if (n <= rows) return;
@@ -368,20 +305,6 @@ public final class Llama implements CausalLm, AutoCloseable {
             up = new float[rows * hidden];
             cos = new float[rows * headSize / 2];
             sin = new float[rows * headSize / 2];
-        }
-
-        /** Cache blocks (and attention rows) for {@code positions} positions. */
-        private void ensureCapacity(int positions) {
-            if (positions <= capacity) return;
-            while (capacity < positions) {
-                int b = capacity / BLOCK, size = Math.min(BLOCK, c.contextLength() - capacity);
-                for (int l = 0; l < keys.length; l++) {
-                    keys[l][b] = new float[size * kvDim];
-                    values[l][b] = new float[size * kvDim];
-                }
-                capacity += size;
-            }
-            scores = new float[c.heads() * capacity];
         }
     }
 

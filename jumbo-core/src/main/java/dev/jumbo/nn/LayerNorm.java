@@ -28,6 +28,21 @@ public final class LayerNorm extends Layer {
         this.epsilon = Check.positive("LayerNorm", "epsilon", epsilon);
     }
 
+    /** The epsilon added to the variance. */
+    public double epsilon() {
+        return epsilon;
+    }
+
+    /** The scale {@code [d]}; null until built. */
+    public Parameter gamma() {
+        return gamma;
+    }
+
+    /** The shift {@code [d]}; null until built. */
+    public Parameter beta() {
+        return beta;
+    }
+
     @Override
     protected void onBuild(Shape inputShape) {
         int d = inputShape.dim(-1);

@@ -47,6 +47,16 @@ public final class MultiHeadAttention extends Layer {
         return causal;
     }
 
+    /** The projection to queries, keys and values ({@code [d, 3d]}, in that order along the output); null until built. */
+    public Dense qkv() {
+        return qkv;
+    }
+
+    /** The projection of the joined heads back to d; null until built. */
+    public Dense output() {
+        return output;
+    }
+
     @Override
     protected void onBuild(Shape inputShape) {
         int d = inputShape.dim(-1);

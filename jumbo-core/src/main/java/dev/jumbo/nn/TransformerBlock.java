@@ -55,6 +55,36 @@ public final class TransformerBlock extends Layer {
         this.epsilon = Check.positive("TransformerBlock", "epsilon", epsilon);
     }
 
+    /** The norm before attention (pre-LN) or after its sum (post-LN); null until built. */
+    public LayerNorm norm1() {
+        return norm1;
+    }
+
+    /** The self-attention; null until built. */
+    public MultiHeadAttention attention() {
+        return attention;
+    }
+
+    /** The norm before the MLP (pre-LN) or after its sum (post-LN); null until built. */
+    public LayerNorm norm2() {
+        return norm2;
+    }
+
+    /** The MLP's first layer, with the activation; null until built. */
+    public Dense fc() {
+        return fc;
+    }
+
+    /** The MLP's second layer, back to the model's width; null until built. */
+    public Dense proj() {
+        return proj;
+    }
+
+    /** The norms' placement. */
+    public Norm norm() {
+        return norm;
+    }
+
     @Override
     protected void onBuild(Shape inputShape) {
         Shape width = Shape.of(inputShape.dim(-1));

@@ -150,6 +150,68 @@ class Gpt2Test {
         assertThatThrownBy(() -> Gpt2.load(tmp)).isInstanceOf(FormatException.class).hasMessageContaining("no such file");
     }
 
+    /** A random GPT-2 with a context longer than a prefill batch, so a long prompt runs in two. */
+    private static Gpt2 randomModel() {
+        dev.jumbo.nn.Init.seed(7);
+        Gpt2 gpt2 = new Gpt2(new Gpt2Config(61, Gpt2.Session.PREFILL_BATCH + 40, 32, 2, 4, 1e-5));
+        // the default initialisation gives near-uniform logits; larger weights make differences visible
+        for (Parameter p : gpt2.parameters()) {
+            float[] w = p.value().buffer();
+            for (int i = 0; i < w.length; i++) w[i] *= 4;
+        }
+        return gpt2;
+    }
+
+    private static void assertCloseTo(float[] want, float[] got, String what) {
+        double maxDiff = 0, maxRef = 0;
+        for (int v = 0; v < want.length; v++) {
+            maxDiff = Math.max(maxDiff, Math.abs(got[v] - want[v]));
+            maxRef = Math.max(maxRef, Math.abs(want[v]));
+        }
+        assertThat(maxDiff / maxRef).as(what + ": max |session - forward| / max |forward|").isLessThanOrEqualTo(1e-5);
+    }
+
+    @Test
+    void aSessionGivesTheFullForwardsLogitsWhetherFedAtOnceOrTokenByToken() {
+        Gpt2 gpt2 = randomModel();
+        int[] ids = LlamaTest.randomIds(Gpt2.Session.PREFILL_BATCH + 30, 61, 3);
+        Gpt2.Session all = gpt2.start(), one = gpt2.start(), mixed = gpt2.start();
+        assertCloseTo(gpt2.logits(ids), all.feed(ids), "a prompt longer than a prefill batch");
+        mixed.feed(java.util.Arrays.copyOf(ids, 5));
+        for (int t = 0; t < ids.length; t++) {
+            float[] step = one.feed(new int[] {ids[t]});
+            if (t % 37 == 36 || t == ids.length - 1) assertCloseTo(gpt2.logits(java.util.Arrays.copyOf(ids, t + 1)), step, "token " + t);
+        }
+        float[] rest = mixed.feed(java.util.Arrays.copyOfRange(ids, 5, ids.length));
+        assertCloseTo(all.feed(new int[] {9}).clone(), mixed.feed(new int[] {9}), "prefill in two parts, then a token");
+        assertThat(rest).isNotNull();
+        assertThat(all.length()).isEqualTo(ids.length + 1);
+        assertThat(all.cacheCapacity()).isEqualTo(gpt2.contextLength());
+        assertThatThrownBy(() -> all.feed(new int[gpt2.contextLength()])).hasMessageContaining("context of " + gpt2.contextLength());
+        assertThatThrownBy(() -> one.feed(new int[] {61})).hasMessageContaining("61");
+        assertThatThrownBy(() -> one.feed(new int[0])).hasMessageContaining("no tokens");
+    }
+
+    @Test
+    void aSessionRunsTheWeightsAsTheyAreWhenATokenIsFed() {
+        Gpt2 gpt2 = randomModel();
+        int[] ids = {3, 1, 4, 1, 5};
+        Gpt2.Session s = gpt2.start();
+        s.feed(java.util.Arrays.copyOf(ids, 4));
+        // training updates weights in place, and Parameter.set replaces them (tied or shared weights)
+        float[] fc = ((dev.jumbo.nn.TransformerBlock) gpt2.children().get("h").children().get("1")).fc().kernel().value().buffer();
+        for (int i = 0; i < fc.length; i++) fc[i] = -fc[i];
+        Parameter wte = gpt2.parameters().getFirst();
+        float[] halved = wte.value().toFloatArray();
+        for (int i = 0; i < halved.length; i++) halved[i] *= 0.5f;
+        wte.set(Tensor.of(halved, wte.value().shape()));
+        float[] fresh = gpt2.start().feed(ids).clone(), continued = s.feed(new int[] {ids[4]});
+        assertCloseTo(gpt2.logits(ids), fresh, "a session started after the change");
+        assertThat(continued).as("the cache holds keys of the old weights; the new token runs the new ones").isNotEqualTo(fresh);
+        float[] again = gpt2.start().feed(ids);
+        assertThat(again).containsExactly(fresh);
+    }
+
     @Test
     void rejectsTooLongSequencesAndUnknownIds() throws IOException, URISyntaxException {
         Gpt2 gpt2 = Gpt2.load(fixture());

@@ -8,7 +8,6 @@ import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Safetensors;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -181,7 +180,7 @@ class LlamaTest {
                 fail("%s: logit %d is %s, the float64 reference %s", what, i, got[i], want[i]);
     }
 
-    private static LlamaConfig tiny(int heads, int kvHeads, LlamaConfig.RopeStyle rope, boolean shared) {
+    static LlamaConfig tiny(int heads, int kvHeads, LlamaConfig.RopeStyle rope, boolean shared) {
         return new LlamaConfig(32, 48, 2, heads, kvHeads, 41, 200, 1e-5f, 10000, rope, shared);
     }
 
@@ -255,9 +254,9 @@ class LlamaTest {
         Llama.Session s = llama.start();
         assertThat(s.cacheCapacity()).isZero();
         s.feed(new int[] {1});
-        assertThat(s.cacheCapacity()).isEqualTo(Llama.Session.BLOCK);
-        s.feed(randomIds(Llama.Session.BLOCK, 10, 1));
-        assertThat(s.cacheCapacity()).isEqualTo(2 * Llama.Session.BLOCK);
+        assertThat(s.cacheCapacity()).isEqualTo(AttentionCache.BLOCK);
+        s.feed(randomIds(AttentionCache.BLOCK, 10, 1));
+        assertThat(s.cacheCapacity()).isEqualTo(2 * AttentionCache.BLOCK);
         s.feed(randomIds(150 - s.length(), 10, 2));
         assertThat(s.cacheCapacity()).isEqualTo(150);
         assertThatThrownBy(() -> s.feed(new int[] {1})).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("context of 150");
@@ -281,132 +280,6 @@ class LlamaTest {
                 .hasMessageContaining("1 layers given, the config has 2");
         assertThatThrownBy(() -> new Llama(c, good.embedding(), good.layers(), new float[3], good.output(), null))
                 .hasMessageContaining("final norm has 3 weights, the config needs 32");
-    }
-
-    // ---------------------------------------------------------------- allocation
-
-    /**
-     * Decoding allocates nothing once a session's buffers and cache blocks exist: Flight Recorder
-     * samples no allocation in Llama's own code, and the bytes per token counted on the decoding
-     * thread and the compute threads stay within what the kernels allocate per call; for a tiny
-     * model and one big enough that the products are split, by {@link AllocationProbe} in a JVM of
-     * its own (what the JIT inlines, and so where the Vector API still allocates, depends on
-     * everything else a JVM has run).
-     */
-    @Test
-    void decodingATokenAllocatesNothing() throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
-                "-Xmx1g", "-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as(out).isZero();
-        System.out.print(out);
-        List<String> lines = out.lines().filter(l -> l.startsWith("dim ") && l.contains("bytes per token")).toList();
-        assertThat(lines).as(out).hasSize(2);
-        assertThat(out.lines().filter(l -> l.contains("allocations sampled in Llama's own code")))
-                .as(out).hasSize(2).allMatch(l -> l.contains(": 0 allocations"));
-        java.util.regex.Pattern numbers = java.util.regex.Pattern.compile(
-                "dim \\d+: (\\d+) bytes per token on the decoding thread, (\\d+) on the compute threads, after \\d+ sessions \\(allowed (\\d+)\\)");
-        for (String line : lines) {
-            java.util.regex.Matcher m = numbers.matcher(line);
-            assertThat(m.matches()).as(line).isTrue();
-            long caller = Long.parseLong(m.group(1)), pool = Long.parseLong(m.group(2)), allowed = Long.parseLong(m.group(3));
-            assertThat(pool).as(line).isLessThanOrEqualTo(allowed);
-            assertThat(caller).as(line).isLessThanOrEqualTo(allowed);
-        }
-    }
-
-    /** Measures bytes allocated per decoded token after the JIT has settled; run by {@link #decodingATokenAllocatesNothing}. */
-    static final class AllocationProbe {
-        /**
-         * Bytes allowed per matrix product of a token (7 per layer and the classifier) for what the
-         * kernels under Llama allocate: a capturing lambda per WeightMatrix.gemv, Parallel's job
-         * record when it splits a call, and vector boxes where the JIT did not inline a Vector API
-         * helper. Independent of the widths, unlike any buffer (the larger model's activations
-         * alone are 4 KB a token, its key/value row 2 KB a layer).
-         */
-        static final long RESIDUE_PER_PRODUCT = 1024;
-
-        public static void main(String[] args) {
-            var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            for (LlamaConfig c : List.of(tiny(4, 2, LlamaConfig.RopeStyle.NORM, true),
-                    new LlamaConfig(256, 768, 2, 8, 4, 1000, 128, 1e-5f, 10000, LlamaConfig.RopeStyle.NEOX, false))) {
-                Llama llama = Weights.random(c, 3).llama();
-                int[] ids = randomIds(127, c.vocabSize(), 4);
-                int[][] one = new int[ids.length][];
-                for (int t = 0; t < ids.length; t++) one[t] = new int[] {ids[t]};
-                int tokens = ids.length - 70;
-                long allowed = RESIDUE_PER_PRODUCT * (7L * c.layers() + 1);
-                long caller = Long.MAX_VALUE, pool = Long.MAX_VALUE;
-                long deadline = System.nanoTime() + 15_000_000_000L;
-                int rounds = 0;
-                // the Vector API allocates until the JIT has compiled its callers: decode sessions until
-                // the count settles well below the allowance (or time is up), keeping the best session
-                while ((caller > allowed / 4 || pool > allowed / 4) && System.nanoTime() < deadline) {
-                    Llama.Session s = llama.start();
-                    s.feed(Arrays.copyOf(ids, 70)); // buffers and both cache blocks exist from here
-                    long[] workers = computeThreads();
-                    long workersBefore = sum(threads.getThreadAllocatedBytes(workers));
-                    long before = threads.getCurrentThreadAllocatedBytes();
-                    for (int t = 70; t < ids.length; t++) s.feed(one[t]);
-                    long c0 = (threads.getCurrentThreadAllocatedBytes() - before) / tokens;
-                    long p0 = (sum(threads.getThreadAllocatedBytes(workers)) - workersBefore) / tokens;
-                    if (Math.max(c0, p0) < Math.max(caller, pool)) {
-                        caller = c0;
-                        pool = p0;
-                    }
-                    rounds++;
-                }
-                System.out.printf("dim %d: %d bytes per token on the decoding thread, %d on the compute threads, after %d sessions (allowed %d)%n",
-                        c.dim(), caller, pool, rounds, allowed);
-                System.out.printf("dim %d: %d allocations sampled in Llama's own code%n", c.dim(), llamaAllocations(llama, ids));
-            }
-        }
-
-        /**
-         * Allocations whose allocating method is Llama's own, sampled by Flight Recorder while
-         * sessions prepared beforehand decode tokens: unlike the byte counts, blind to the kernels.
-         */
-        static long llamaAllocations(Llama llama, int[] ids) {
-            List<Llama.Session> sessions = new java.util.ArrayList<>();
-            for (int i = 0; i < 100; i++) {
-                Llama.Session s = llama.start();
-                s.feed(Arrays.copyOf(ids, 70));
-                sessions.add(s);
-            }
-            int[][] one = new int[ids.length][];
-            for (int t = 0; t < ids.length; t++) one[t] = new int[] {ids[t]};
-            try (jdk.jfr.Recording r = new jdk.jfr.Recording()) {
-                r.enable("jdk.ObjectAllocationSample").with("throttle", "100000/s").withStackTrace();
-                r.start();
-                for (Llama.Session s : sessions) for (int t = 70; t < ids.length; t++) s.feed(one[t]);
-                r.stop();
-                Path file = Files.createTempFile("llama-alloc", ".jfr");
-                r.dump(file);
-                long ours = 0;
-                for (jdk.jfr.consumer.RecordedEvent e : jdk.jfr.consumer.RecordingFile.readAllEvents(file)) {
-                    var frames = e.getStackTrace() == null ? List.<jdk.jfr.consumer.RecordedFrame>of() : e.getStackTrace().getFrames();
-                    if (!frames.isEmpty() && frames.getFirst().getMethod().getType().getName().startsWith("dev.jumbo.models.Llama")) {
-                        ours++;
-                        System.out.println("  allocated in " + frames.getFirst().getMethod().getType().getName() + "." + frames.getFirst().getMethod().getName()
-                                + ": " + e.getClass("objectClass").getName());
-                    }
-                }
-                Files.delete(file);
-                return ours;
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-    }
-
-    private static long[] computeThreads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("jumbo-compute-")).mapToLong(Thread::threadId).toArray();
-    }
-
-    private static long sum(long[] xs) {
-        long s = 0;
-        for (long x : xs) s += Math.max(0, x);
-        return s;
     }
 
     // ---------------------------------------------------------------- llama2.c files
