@@ -29,8 +29,8 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>The weights are {@link WeightMatrix} views, kept in their stored type (a memory-mapped
- * checkpoint is multiplied in place) and the norms plain arrays. Unlike {@link Gpt2}, nothing here is
- * a {@link Tensor}: a {@link Session} runs on float arrays it allocates once, so decoding a token
+ * checkpoint is multiplied in place) and the norms plain arrays. Nothing here is a {@link Tensor}
+ * (there are no gradients): a {@link Session} runs on float arrays it allocates once, so decoding a token
  * allocates nothing (see {@link Session}). Loaders: {@link Llama2c#load} (llama2.c checkpoints) and
  * {@link #load} (HuggingFace folders). Close the model to unmap its file.
  */
