@@ -10,6 +10,7 @@ import dev.jumbo.models.Gpt2;
 import dev.jumbo.models.Llama;
 import dev.jumbo.models.Llama2c;
 import dev.jumbo.models.LlamaGguf;
+import dev.jumbo.models.LlamaSafetensors;
 import dev.jumbo.text.SentencePieceBpe;
 import dev.jumbo.text.Tokenizer;
 import dev.jumbo.text.Tokenizers;
@@ -61,11 +62,16 @@ record LanguageModel(CausalLm model, Tokenizer tokenizer, int bos, int eos, Stri
             throw new IllegalArgumentException("--tokenizer is for llama2.c checkpoints; a model folder's tokenizer is read from the folder");
         String template = chatTemplate(model.resolve("tokenizer_config.json"));
         if ("llama".equals(modelType(model.resolve("config.json")))) {
-            Llama llama = Llama.load(model);
-            Tokenizer tokenizer = Tokenizers.load(model);
-            if (!(tokenizer instanceof SentencePieceBpe spm))
-                throw new FormatException(model, "a Llama folder needs a SentencePiece tokenizer, found " + tokenizer.getClass().getSimpleName());
-            return new LanguageModel(llama, spm, spm.bosId(), spm.eosId(), template, llama);
+            Llama llama = LlamaSafetensors.load(model);
+            try {
+                Tokenizer tokenizer = Tokenizers.load(model);
+                if (!(tokenizer instanceof SentencePieceBpe spm))
+                    throw new FormatException(model, "a Llama folder needs a SentencePiece tokenizer, found " + tokenizer.getClass().getSimpleName());
+                return new LanguageModel(llama, spm, spm.bosId(), spm.eosId(), template, llama);
+            } catch (IOException | RuntimeException e) {
+                llama.close(); // the weights are mapped: unmap them now, not when the process ends
+                throw e;
+            }
         }
         Gpt2 gpt2 = Gpt2.load(model);
         Tokenizer tokenizer = Tokenizers.load(model);

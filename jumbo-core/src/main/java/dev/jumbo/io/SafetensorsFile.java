@@ -1,6 +1,8 @@
 package dev.jumbo.io;
 
+import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Tensor;
+import dev.jumbo.tensor.WeightMatrix;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,8 +12,9 @@ import java.util.SequencedSet;
 
 /**
  * An open safetensors file: mapped, its header validated (see {@link Safetensors}), its tensors
- * converted to F32 one at a time on request. Offsets are 64-bit, so files over 2 GB read like
- * small ones, and only the tensors asked for are ever paged in.
+ * converted to F32 one at a time on request ({@link #tensor}), or used in place as weight matrices
+ * ({@link #matrix}). Offsets are 64-bit, so files over 2 GB read like small ones, and only the
+ * tensors asked for are ever paged in.
  *
  * <p>One view may be read from several threads at once: the mapping is read-only and shared.
  * Close it once they are done: closing unmaps the file. The JDK never lets a read touch unmapped
@@ -94,7 +97,35 @@ public final class SafetensorsFile implements AutoCloseable {
         return Tensor.of(Safetensors.convert(mapped, header.dataStart() + e.begin(), e.dtype(), (int) e.elements()), dims);
     }
 
-    /** Unmaps the file; tensors already read stay valid (they are copies). Closing twice does nothing. */
+    /**
+     * Tensor {@code name}, two-dimensional {@code [rows, cols]}, as a weight matrix. F32, F16 and
+     * BF16 (what checkpoints store weights in) stay in the mapping as stored: nothing is copied,
+     * and the matrix is readable until the view closes. Other dtypes are converted to F32 on the
+     * heap, because {@link WeightMatrix} has no kernels for them.
+     *
+     * @throws FormatException if the tensor is not two-dimensional, or a side is over 2^31-1
+     * @throws IllegalArgumentException if the file has no such tensor
+     * @throws IllegalStateException if the view is closed
+     */
+    public WeightMatrix matrix(String name) throws FormatException {
+        if (!arena.scope().isAlive()) throw new IllegalStateException(file + " is closed");
+        Safetensors.Entry e = entry(name);
+        long[] d = e.shape();
+        if (d.length != 2) throw new FormatException(file, "tensor " + Safetensors.quote(name) + " has shape " + java.util.Arrays.toString(d) + ", not a matrix");
+        if (d[0] > Integer.MAX_VALUE || d[1] > Integer.MAX_VALUE)
+            throw new FormatException(file, "tensor " + Safetensors.quote(name) + " is a [" + d[0] + ", " + d[1] + "] matrix; sides over 2^31-1 are not supported");
+        DType type = switch (e.dtype()) {
+            case F32 -> DType.F32;
+            case F16 -> DType.F16;
+            case BF16 -> DType.BF16;
+            default -> null;
+        };
+        if (type == null) return WeightMatrix.of(tensor(name).buffer(), (int) d[0], (int) d[1]); // a fresh array: no second copy
+        // safetensors stores little-endian, as WeightMatrix's kernels read
+        return new WeightMatrix(type, mapped.asSlice(header.dataStart() + e.begin(), e.end() - e.begin()), (int) d[0], (int) d[1]);
+    }
+
+    /** Unmaps the file; tensors already read stay valid (they are copies), matrices over the mapping do not. Closing twice does nothing. */
     @Override
     public void close() {
         if (arena.scope().isAlive()) arena.close();

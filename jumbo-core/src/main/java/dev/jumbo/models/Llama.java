@@ -1,16 +1,9 @@
 package dev.jumbo.models;
 
-import dev.jumbo.io.FormatException;
-import dev.jumbo.io.SafetensorsFolder;
 import dev.jumbo.kernel.VectorMath;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -31,8 +24,9 @@ import java.util.Objects;
  * <p>The weights are {@link WeightMatrix} views, kept in their stored type (a memory-mapped
  * checkpoint is multiplied in place) and the norms plain arrays. Nothing here is a {@link Tensor}
  * (there are no gradients): a {@link Session} runs on float arrays it allocates once, so decoding a token
- * allocates nothing (see {@link Session}). Loaders: {@link Llama2c#load} (llama2.c checkpoints) and
- * {@link #load} (HuggingFace folders). Close the model to unmap its file.
+ * allocates nothing (see {@link Session}). Loaders, each mapping its file: {@link Llama2c#load}
+ * (llama2.c checkpoints), {@link LlamaGguf#load} (GGUF) and {@link LlamaSafetensors#load}
+ * (HuggingFace folders). Close the model to unmap its file.
  */
 public final class Llama implements CausalLm, AutoCloseable {
     /**
@@ -326,68 +320,5 @@ public final class Llama implements CausalLm, AutoCloseable {
                 x[ib] = a * sj + b * cj;
             }
         }
-    }
-
-    // ---------------------------------------------------------------- HuggingFace folders
-
-    /**
-     * Loads a HuggingFace {@code LlamaForCausalLM} folder: {@code config.json} (see
-     * {@link LlamaConfig#read}) and {@code model.safetensors} or its shards, with HuggingFace's
-     * names ({@code model.embed_tokens.weight}, {@code model.layers.N.self_attn.q_proj.weight},
-     * {@code mlp.gate_proj} ...). The weights are converted to F32 on the heap.
-     *
-     * @throws FormatException naming the file and the tensor that is missing, misshapen or unexpected
-     */
-    public static Llama load(Path dir) throws IOException {
-        LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
-        Path file = Files.exists(dir.resolve(SafetensorsFolder.INDEX)) ? dir.resolve(SafetensorsFolder.INDEX) : dir.resolve(SafetensorsFolder.SINGLE);
-        Map<String, Tensor> hf = new HashMap<>(SafetensorsFolder.read(dir));
-        // older checkpoints store the rotary frequencies as buffers; they are recomputed from rope_theta
-        hf.keySet().removeIf(name -> name.endsWith(".self_attn.rotary_emb.inv_freq"));
-        int d = config.dim(), kv = config.kvDim(), h = config.hiddenDim();
-        WeightMatrix embedding = matrix(file, hf, "model.embed_tokens.weight", config.vocabSize(), d);
-        Layer[] layers = new Layer[config.layers()];
-        for (int l = 0; l < layers.length; l++) {
-            String p = "model.layers." + l + ".";
-            layers[l] = new Layer(vector(file, hf, p + "input_layernorm.weight", d),
-                    matrix(file, hf, p + "self_attn.q_proj.weight", d, d),
-                    matrix(file, hf, p + "self_attn.k_proj.weight", kv, d),
-                    matrix(file, hf, p + "self_attn.v_proj.weight", kv, d),
-                    matrix(file, hf, p + "self_attn.o_proj.weight", d, d),
-                    vector(file, hf, p + "post_attention_layernorm.weight", d),
-                    matrix(file, hf, p + "mlp.gate_proj.weight", h, d),
-                    matrix(file, hf, p + "mlp.down_proj.weight", d, h),
-                    matrix(file, hf, p + "mlp.up_proj.weight", h, d));
-        }
-        float[] norm = vector(file, hf, "model.norm.weight", d);
-        WeightMatrix output;
-        if (config.sharedClassifier()) {
-            hf.remove("lm_head.weight"); // some tied checkpoints store the copy anyway
-            output = embedding;
-        } else {
-            output = matrix(file, hf, "lm_head.weight", config.vocabSize(), d);
-        }
-        if (!hf.isEmpty()) throw new FormatException(file, "unexpected tensors for a Llama: " + new java.util.TreeSet<>(hf.keySet()));
-        return new Llama(config, embedding, List.of(layers), norm, output, null);
-    }
-
-    private static WeightMatrix matrix(Path file, Map<String, Tensor> hf, String name, int rows, int cols) throws FormatException {
-        Tensor t = take(file, hf, name);
-        if (t.rank() != 2 || t.dim(0) != rows || t.dim(1) != cols)
-            throw new FormatException(file, "tensor '" + name + "' has shape " + t.shape() + ", the config needs [" + rows + ", " + cols + "]");
-        return WeightMatrix.of(t.toFloatArray(), rows, cols);
-    }
-
-    private static float[] vector(Path file, Map<String, Tensor> hf, String name, int n) throws FormatException {
-        Tensor t = take(file, hf, name);
-        if (t.rank() != 1 || t.dim(0) != n)
-            throw new FormatException(file, "tensor '" + name + "' has shape " + t.shape() + ", the config needs [" + n + "]");
-        return t.toFloatArray();
-    }
-
-    private static Tensor take(Path file, Map<String, Tensor> hf, String name) throws FormatException {
-        Tensor t = hf.remove(name);
-        if (t == null) throw new FormatException(file, "no tensor '" + name + "'");
-        return t;
     }
 }

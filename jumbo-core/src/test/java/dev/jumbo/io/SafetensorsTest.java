@@ -10,8 +10,10 @@ import static dev.jumbo.io.SafetensorsFiles.u8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
+import dev.jumbo.tensor.WeightMatrix;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -147,6 +149,46 @@ class SafetensorsTest {
         assertThat(t.get("e5m2").toFloatArray()).containsExactly(1f, -2f);
         assertThat(t.get("e4m3").toFloatArray()).containsExactly(1f, 448f, Float.NaN, 0.001953125f, -1f);
         assertThat(t.get("bool").toFloatArray()).containsExactly(1, 0);
+    }
+
+    @Test
+    void matricesOfF32F16AndBf16AreViewsOfTheMappingOthersAreConverted() throws IOException {
+        byte[] bytes = new SafetensorsFiles()
+                .add("f32", "F32", shape(2, 2), f32(1, 2, 3, 4))
+                .add("f16", "F16", shape(1, 2), u16(0x3C00, 0xC000))
+                .add("bf16", "BF16", shape(2, 1), u16(0x3F80, 0xC040))
+                .add("f64", "F64", shape(1, 2), f64(1.5, -2))
+                .add("vector", "F32", shape(2), f32(1, 2))
+                .build();
+        Path p = file(bytes);
+        try (SafetensorsFile f = Safetensors.open(p)) {
+            for (String name : List.of("f32", "f16", "bf16")) {
+                WeightMatrix m = f.matrix(name);
+                assertThat(m.type().name()).isEqualTo(name.toUpperCase(java.util.Locale.ROOT));
+                assertThat(m.data().isMapped()).as(name + " is not copied").isTrue();
+                assertThat(m.data().heapBase()).isEmpty();
+            }
+            float[] row = new float[2];
+            f.matrix("f32").row(1, row, 0);
+            assertThat(row).containsExactly(3, 4);
+            f.matrix("f16").row(0, row, 0);
+            assertThat(row).containsExactly(1, -2);
+            WeightMatrix bf16 = f.matrix("bf16");
+            assertThat(new int[] {bf16.rows(), bf16.cols()}).containsExactly(2, 1);
+            bf16.row(1, row, 0);
+            assertThat(row[0]).isEqualTo(-3f);
+            // WeightMatrix has no F64 kernels: converted to F32 on the heap
+            WeightMatrix f64 = f.matrix("f64");
+            assertThat(f64.type()).isEqualTo(DType.F32);
+            assertThat(f64.data().heapBase()).isPresent();
+            f64.row(0, row, 0);
+            assertThat(row).containsExactly(1.5f, -2f);
+            assertThatThrownBy(() -> f.matrix("vector")).isInstanceOf(FormatException.class).hasMessage(p + ": tensor \"vector\" has shape [2], not a matrix");
+            WeightMatrix kept = f.matrix("f32");
+            f.close();
+            assertThatThrownBy(() -> kept.row(0, row, 0)).as("closing unmaps").isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> f.matrix("f32")).isInstanceOf(IllegalStateException.class).hasMessageContaining("is closed");
+        }
     }
 
     @Test

@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.jumbo.io.FormatException;
-import dev.jumbo.io.Safetensors;
-import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -322,79 +317,5 @@ class LlamaTest {
                 for (int t = 0; t < ids.length; t++) assertClose(want[t], s.feed(new int[] {ids[t]}), "llama2.c shared=" + shared + " position " + t);
             }
         }
-    }
-
-    // ---------------------------------------------------------------- HuggingFace folders
-
-    private Path saveHuggingFace(Weights w, boolean storeTiedHead) throws Exception {
-        LlamaConfig c = w.c();
-        Path dir = Files.createDirectories(tmp.resolve("hf-" + c.sharedClassifier() + storeTiedHead));
-        Map<String, Tensor> t = new LinkedHashMap<>();
-        t.put("model.embed_tokens.weight", tensor(w.embedding()));
-        for (int l = 0; l < c.layers(); l++) {
-            String p = "model.layers." + l + ".";
-            t.put(p + "input_layernorm.weight", Tensor.of(w.attentionNorm()[l].clone(), c.dim()));
-            t.put(p + "self_attn.q_proj.weight", tensor(w.wq()[l]));
-            t.put(p + "self_attn.k_proj.weight", tensor(w.wk()[l]));
-            t.put(p + "self_attn.v_proj.weight", tensor(w.wv()[l]));
-            t.put(p + "self_attn.o_proj.weight", tensor(w.wo()[l]));
-            t.put(p + "self_attn.rotary_emb.inv_freq", Tensor.of(new float[c.headSize() / 2], c.headSize() / 2));
-            t.put(p + "post_attention_layernorm.weight", Tensor.of(w.ffnNorm()[l].clone(), c.dim()));
-            t.put(p + "mlp.gate_proj.weight", tensor(w.w1()[l]));
-            t.put(p + "mlp.up_proj.weight", tensor(w.w3()[l]));
-            t.put(p + "mlp.down_proj.weight", tensor(w.w2()[l]));
-        }
-        t.put("model.norm.weight", Tensor.of(w.finalNorm().clone(), c.dim()));
-        if (!c.sharedClassifier() || storeTiedHead) t.put("lm_head.weight", tensor(w.output()));
-        Safetensors.write(dir.resolve("model.safetensors"), t, Map.of("format", "pt"));
-        Files.writeString(dir.resolve("config.json"), """
-                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": %d, "intermediate_size": %d,
-                 "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d, "vocab_size": %d,
-                 "max_position_embeddings": %d, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "tie_word_embeddings": %s,
-                 "hidden_act": "silu", "attention_bias": false, "rope_scaling": null, "torch_dtype": "float32"}
-                """.formatted(c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(), c.contextLength(), c.sharedClassifier()));
-        return dir;
-    }
-
-    private static Tensor tensor(float[][] m) {
-        return Tensor.of(Weights.wm(m).data().toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT), m.length, m[0].length);
-    }
-
-    @Test
-    void aHuggingFaceFolderLoadsWithRotateHalfRope() throws Exception {
-        for (boolean tied : new boolean[] {false, true}) {
-            Weights w = Weights.random(tiny(4, 2, LlamaConfig.RopeStyle.NEOX, tied), 21);
-            Path dir = saveHuggingFace(w, tied);
-            try (Llama llama = Llama.load(dir)) {
-                assertThat(llama.config()).isEqualTo(w.c());
-                int[] ids = randomIds(70, w.c().vocabSize(), 9);
-                double[][] want = w.reference(ids);
-                Llama.Session s = llama.start();
-                for (int t = 0; t < ids.length; t++) assertClose(want[t], s.feed(new int[] {ids[t]}), "HF tied=" + tied + " position " + t);
-                assertClose(want[ids.length - 1], llama.logits(ids), "HF prefill");
-            }
-        }
-    }
-
-    @Test
-    void badHuggingFaceFoldersAreNamed() throws Exception {
-        Weights w = Weights.random(tiny(4, 2, LlamaConfig.RopeStyle.NEOX, false), 21);
-        Path dir = saveHuggingFace(w, false);
-        Map<String, Tensor> t = new LinkedHashMap<>(Safetensors.read(dir.resolve("model.safetensors")));
-        t.remove("model.layers.1.mlp.up_proj.weight");
-        Safetensors.write(dir.resolve("model.safetensors"), t, Map.of());
-        assertThatThrownBy(() -> Llama.load(dir)).isInstanceOf(FormatException.class).hasMessageContaining("no tensor 'model.layers.1.mlp.up_proj.weight'");
-        t.put("model.layers.1.mlp.up_proj.weight", Tensor.of(new float[48 * 31], 48, 31));
-        Safetensors.write(dir.resolve("model.safetensors"), t, Map.of());
-        assertThatThrownBy(() -> Llama.load(dir)).hasMessageContaining("'model.layers.1.mlp.up_proj.weight' has shape [48, 31], the config needs [48, 32]");
-        t.put("model.layers.1.mlp.up_proj.weight", Tensor.of(new float[48 * 32], 48, 32));
-        t.put("model.layers.0.self_attn.q_proj.bias", Tensor.of(new float[32], 32));
-        Safetensors.write(dir.resolve("model.safetensors"), t, Map.of());
-        assertThatThrownBy(() -> Llama.load(dir)).hasMessageContaining("unexpected tensors for a Llama: [model.layers.0.self_attn.q_proj.bias]");
-        String config = Files.readString(dir.resolve("config.json"));
-        Files.writeString(dir.resolve("config.json"), config.replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\"}"));
-        assertThatThrownBy(() -> Llama.load(dir)).hasMessageContaining("config.json").hasMessageContaining("rope_scaling");
-        Files.writeString(dir.resolve("config.json"), config.replace("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3"));
-        assertThatThrownBy(() -> Llama.load(dir)).hasMessageContaining("heads 4 is not a multiple of kv_heads 3");
     }
 }
