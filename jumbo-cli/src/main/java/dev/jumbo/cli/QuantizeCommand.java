@@ -56,11 +56,10 @@ final class QuantizeCommand implements Callable<Integer> {
         boolean gguf = model.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
         List<String> keptF32 = new ArrayList<>();
         long start = System.nanoTime();
-        GgufWriter writer;
         Llama llama = gguf ? LlamaGguf.load(model, 0) : Llama2c.load(model);
         try (llama) {
             String name = model.getFileName().toString().replaceFirst("\\.[^.]*$", "");
-            writer = LlamaGguf.writer(llama, target, name, keptF32::add);
+            GgufWriter writer = LlamaGguf.writer(llama, target, name, keptF32::add);
             if (gguf) {
                 try (GgufFile source = Gguf.open(model)) {
                     copyTokenizer(source, writer);
@@ -70,9 +69,10 @@ final class QuantizeCommand implements Callable<Integer> {
                 err.println("tokenizer: " + tokenizer);
                 LlamaGguf.putTokenizer(writer, Llama2c.loadTokenizer(tokenizer, llama.vocabSize()));
             }
+            for (String m : keptF32) err.println("kept F32: " + m);
+            // the matrices are read from the mapped source and encoded as they are written: a band in memory at a time
+            writer.write(out);
         }
-        for (String m : keptF32) err.println("kept F32: " + m);
-        writer.write(out);
         spec.commandLine().getOut().printf("%s -> %s: %s, %d bytes (%.1f s)%n", model, out, target, Files.size(out), (System.nanoTime() - start) / 1e9);
         return 0;
     }

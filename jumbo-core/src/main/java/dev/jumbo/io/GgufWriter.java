@@ -1,7 +1,9 @@
 package dev.jumbo.io;
 
 import java.io.ByteArrayOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -18,10 +20,11 @@ import java.util.SequencedMap;
 
 /**
  * Builds a GGUF v3 file (layout in {@link Gguf}): metadata of every value type, arrays included,
- * and tensors given as raw bytes in any {@link GgmlType}. Each value is checked when it is put (a
- * u8 must fit in a byte, a string must be valid Unicode), so {@link #write} only writes. Tensor data
- * is padded to the alignment (32, or {@code general.alignment} if it is put), as llama.cpp pads it.
- * The file is replaced atomically ({@link AtomicFiles}): a failure leaves any previous file whole.
+ * and tensors in any {@link GgmlType}, given as raw bytes or as a {@link TensorBytes} that writes
+ * them when the file is written. Each value is checked when it is put (a u8 must fit in a byte, a
+ * string must be valid Unicode), so {@link #write} only writes. Tensor data is padded to the
+ * alignment (32, or {@code general.alignment} if it is put), as llama.cpp pads it. The file is
+ * replaced atomically ({@link AtomicFiles}): a failure leaves any previous file whole.
  *
  * <p>Tensor names are limited to 63 bytes, one less than the spec allows, because llama.cpp keeps
  * them in a 64-byte C string; nested arrays are not written, because llama.cpp does not read them.
@@ -36,13 +39,25 @@ import java.util.SequencedMap;
  * }</pre>
  *
  * <p>A tensor's {@link MemorySegment} is not copied: it must stay readable until {@link #write}
- * returns (it may be a mapping of the very file being replaced).
+ * returns (it may be a mapping of the very file being replaced). A {@link TensorBytes} is called
+ * once per {@link #write}, in tensor order, so a model's tensors can be encoded one at a time
+ * straight into the file (see {@code LlamaGguf.writer}) and a writer holds only the metadata.
  */
 public final class GgufWriter {
     /** Longest tensor name written: llama.cpp needs {@code strlen(name) < GGML_MAX_NAME} (64). */
     public static final int MAX_NAME_BYTES = 63;
 
-    private record Tensor(String name, GgmlType type, long[] dims, MemorySegment bytes) {}
+    /**
+     * A tensor's data, written when the file is: exactly the tensor's byte count, in ggml's layout,
+     * to the stream given (which {@link #writeTo} need not flush or close).
+     */
+    @FunctionalInterface
+    public interface TensorBytes {
+        /** Writes the tensor's bytes to {@code out}. */
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    private record Tensor(String name, GgmlType type, long[] dims, long size, TensorBytes data) {}
 
     private final SequencedMap<String, byte[]> fields = new LinkedHashMap<>(); // key -> encoded entry
     private final SequencedMap<String, Tensor> tensors = new LinkedHashMap<>();
@@ -109,13 +124,40 @@ public final class GgufWriter {
      *     byte count is not the tensor's size
      */
     public GgufWriter addTensor(String name, GgmlType type, long[] dims, MemorySegment bytes) {
-        Objects.requireNonNull(type, "type");
         Objects.requireNonNull(bytes, "bytes");
+        long size = checkTensor(name, type, dims);
+        if (bytes.byteSize() != size)
+            throw new IllegalArgumentException("tensor " + Safetensors.quote(name) + ": " + type + " " + Arrays.toString(dims) + " takes " + size + " bytes, not " + bytes.byteSize());
+        tensors.put(name, new Tensor(name, type, dims.clone(), size, out -> copy(bytes, out)));
+        return this;
+    }
+
+    /** Adds a tensor whose bytes are in an array (not copied). @throws IllegalArgumentException as the other {@code addTensor} */
+    public GgufWriter addTensor(String name, GgmlType type, long[] dims, byte[] bytes) {
+        return addTensor(name, type, dims, MemorySegment.ofArray(bytes));
+    }
+
+    /**
+     * Adds a tensor whose bytes {@code data} writes when the file is written ({@code dims} as in the
+     * other {@code addTensor}). If it writes more or fewer bytes than the tensor's size, {@link #write}
+     * fails naming the tensor, and the previous file stays.
+     *
+     * @throws IllegalArgumentException as the other {@code addTensor}, but for the byte count
+     */
+    public GgufWriter addTensor(String name, GgmlType type, long[] dims, TensorBytes data) {
+        Objects.requireNonNull(data, "data");
+        long size = checkTensor(name, type, dims);
+        tensors.put(name, new Tensor(name, type, dims.clone(), size, data));
+        return this;
+    }
+
+    /** Checks a new tensor's name and dimensions; its size in bytes. */
+    private long checkTensor(String name, GgmlType type, long[] dims) {
+        Objects.requireNonNull(type, "type");
         String tensor = "tensor " + Safetensors.quote(name);
         if (utf8(tensor, name).length > MAX_NAME_BYTES)
             throw new IllegalArgumentException(tensor + ": names are at most " + MAX_NAME_BYTES + " bytes of UTF-8");
         if (tensors.containsKey(name)) throw new IllegalArgumentException(tensor + " was already added");
-        dims = dims.clone();
         if (dims.length > Gguf.MAX_DIMS) throw new IllegalArgumentException(tensor + ": " + dims.length + " dimensions; at most " + Gguf.MAX_DIMS);
         long elements = 1;
         for (long d : dims) {
@@ -125,16 +167,7 @@ public final class GgufWriter {
         long rowLength = dims.length > 0 ? dims[0] : 1; // ggml reads a missing dimension as 1
         if (rowLength % type.blockSize() != 0)
             throw new IllegalArgumentException(tensor + ": " + type + " rows of " + rowLength + " values are not a whole number of blocks of " + type.blockSize());
-        long size = type.byteSize(elements);
-        if (bytes.byteSize() != size)
-            throw new IllegalArgumentException(tensor + ": " + type + " " + Arrays.toString(dims) + " takes " + size + " bytes, not " + bytes.byteSize());
-        tensors.put(name, new Tensor(name, type, dims, bytes));
-        return this;
-    }
-
-    /** Adds a tensor whose bytes are in an array (not copied). @throws IllegalArgumentException as the other {@code addTensor} */
-    public GgufWriter addTensor(String name, GgmlType type, long[] dims, byte[] bytes) {
-        return addTensor(name, type, dims, MemorySegment.ofArray(bytes));
+        return type.byteSize(elements);
     }
 
     /**
@@ -157,23 +190,58 @@ public final class GgufWriter {
             for (long d : t.dims) header.u64(d);
             header.u32(t.type.id());
             header.u64(offset);
-            offset = Gguf.padded(offset + t.bytes.byteSize(), alignment);
+            offset = Gguf.padded(offset + t.size, alignment);
         }
         header.pad(alignment);
         AtomicFiles.write(file, out -> {
             header.writeTo(out);
-            byte[] buffer = new byte[1 << 16];
             for (Tensor t : tensors.values()) {
-                long n = t.bytes.byteSize();
-                for (long at = 0; at < n; ) {
-                    int k = (int) Math.min(buffer.length, n - at);
-                    MemorySegment.copy(t.bytes, ValueLayout.JAVA_BYTE, at, buffer, 0, k);
-                    out.write(buffer, 0, k);
-                    at += k;
-                }
-                out.write(new byte[(int) (Gguf.padded(n, alignment) - n)]);
+                Counted counted = new Counted(out);
+                t.data.writeTo(counted);
+                // the header already promised this size: any other count would shift every later tensor
+                if (counted.count != t.size)
+                    throw new IllegalStateException("tensor " + Safetensors.quote(t.name) + ": " + t.type + " " + Arrays.toString(t.dims)
+                            + " takes " + t.size + " bytes; its TensorBytes wrote " + counted.count);
+                out.write(new byte[(int) (Gguf.padded(t.size, alignment) - t.size)]);
             }
         });
+    }
+
+    /** Writes {@code bytes} to {@code out} through a small buffer (a segment may be off-heap or mapped). */
+    private static void copy(MemorySegment bytes, OutputStream out) throws IOException {
+        byte[] buffer = new byte[(int) Math.min(1 << 16, bytes.byteSize())];
+        for (long at = 0, n = bytes.byteSize(); at < n; ) {
+            int k = (int) Math.min(buffer.length, n - at);
+            MemorySegment.copy(bytes, ValueLayout.JAVA_BYTE, at, buffer, 0, k);
+            out.write(buffer, 0, k);
+            at += k;
+        }
+    }
+
+    /** The file's stream, counting what one tensor writes; closing it closes nothing. */
+    private static final class Counted extends FilterOutputStream {
+        long count;
+
+        Counted(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len); // FilterOutputStream would write byte by byte
+            count += len;
+        }
+
+        @Override
+        public void close() throws IOException {
+            flush(); // the file's stream stays open for the next tensor
+        }
     }
 
     /** A new entry's bytes, its key and type written; the caller appends the value. */

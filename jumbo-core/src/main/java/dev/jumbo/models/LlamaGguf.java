@@ -10,12 +10,11 @@ import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.WeightMatrix;
 import dev.jumbo.text.SentencePieceBpe;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -33,7 +32,8 @@ import java.util.function.Consumer;
  * }</pre>
  *
  * <p>{@link #writer} goes the other way: a model's weights re-encoded in one type (what
- * {@code jumbo quantize} writes), with {@link #putTokenizer} for its vocabulary.
+ * {@code jumbo quantize} writes), with {@link #putTokenizer} for its vocabulary. The matrices are
+ * encoded a band at a time as the file is written, from a {@link Llama} or any {@link WeightSource}.
  */
 public final class LlamaGguf {
     private LlamaGguf() {}
@@ -119,18 +119,69 @@ public final class LlamaGguf {
     }
 
     /**
-     * A GGUF writer holding {@code llama} in llama.cpp's layout: {@code general.architecture} "llama",
-     * the {@code llama.*} hyper-parameters, {@code general.file_type}, and the tensors
-     * ({@code token_embd}, {@code blk.N.attn_q/k/v/output}, {@code blk.N.ffn_gate/down/up}, the norms
-     * in F32, {@code output} unless the classifier is the embedding). Each matrix is read as F32 and
-     * encoded in {@code type} ({@link WeightMatrix#quantize}); one whose rows are not whole blocks of
-     * the type stays F32, and {@code keptF32} is told its name and row length. The tokenizer keys
-     * are the caller's ({@link #putTokenizer}); then {@link GgufWriter#write}.
+     * A model's weights as {@link #writer} reads them while the file is written, by llama.cpp's
+     * tensor names ({@code token_embd.weight}, {@code blk.N.attn_q.weight} ...): a matrix a band of
+     * rows at a time, as F32, a norm whole. A model file is then written without the model ever
+     * being in memory in F32, or at all (random weights can be drawn row by row).
+     */
+    public interface WeightSource {
+        /**
+         * Rows {@code [from, from + n)} of matrix {@code tensor} ({@code [rows, cols]}, rows the
+         * outputs, as {@link Llama} holds it) as F32 into {@code out[0 .. n cols)}.
+         */
+        void rows(String tensor, int from, int n, float[] out);
+
+        /** The weights of norm {@code tensor}. */
+        float[] norm(String tensor);
+    }
+
+    /**
+     * A GGUF writer holding {@code llama} in llama.cpp's layout (see the other {@code writer}). Its
+     * matrices are read and encoded when the file is written: the model must stay open until then.
      *
      * @throws IllegalArgumentException if the model's rotary pairing is not GGUF's ({@link LlamaConfig.RopeStyle#NORM})
      */
     public static GgufWriter writer(Llama llama, DType type, String name, Consumer<String> keptF32) {
-        LlamaConfig c = llama.config();
+        Map<String, WeightMatrix> matrices = new HashMap<>();
+        Map<String, float[]> norms = new HashMap<>();
+        matrices.put("token_embd.weight", llama.embedding());
+        matrices.put("output.weight", llama.output());
+        norms.put("output_norm.weight", llama.finalNorm());
+        for (int i = 0; i < llama.config().layers(); i++) {
+            Llama.Layer l = llama.layers().get(i);
+            String b = "blk." + i + ".";
+            norms.put(b + "attn_norm.weight", l.attentionNorm());
+            norms.put(b + "ffn_norm.weight", l.ffnNorm());
+            matrices.putAll(Map.of(b + "attn_q.weight", l.wq(), b + "attn_k.weight", l.wk(), b + "attn_v.weight", l.wv(),
+                    b + "attn_output.weight", l.wo(), b + "ffn_gate.weight", l.w1(), b + "ffn_down.weight", l.w2(), b + "ffn_up.weight", l.w3()));
+        }
+        return writer(llama.config(), new WeightSource() {
+            @Override
+            public void rows(String tensor, int from, int n, float[] out) {
+                WeightMatrix m = matrices.get(tensor);
+                for (int r = 0; r < n; r++) m.row(from + r, out, r * m.cols());
+            }
+
+            @Override
+            public float[] norm(String tensor) {
+                return norms.get(tensor);
+            }
+        }, type, name, keptF32);
+    }
+
+    /**
+     * A GGUF writer holding a model of shape {@code c} in llama.cpp's layout: {@code general.architecture}
+     * "llama", the {@code llama.*} hyper-parameters, {@code general.file_type}, and the tensors
+     * ({@code token_embd}, {@code blk.N.attn_q/k/v/output}, {@code blk.N.ffn_gate/down/up}, the norms
+     * in F32, {@code output} unless the classifier is the embedding). Each matrix is encoded in
+     * {@code type} ({@link WeightMatrix#encode}) when {@link GgufWriter#write} runs, a band of rows
+     * at a time, so writing holds about {@value #BAND_VALUES} values of it at once; one whose rows
+     * are not whole blocks of the type stays F32, and {@code keptF32} is told its name and row
+     * length now. The tokenizer keys are the caller's ({@link #putTokenizer}); then {@link GgufWriter#write}.
+     *
+     * @throws IllegalArgumentException if the model's rotary pairing is not GGUF's ({@link LlamaConfig.RopeStyle#NORM})
+     */
+    public static GgufWriter writer(LlamaConfig c, WeightSource weights, DType type, String name, Consumer<String> keptF32) {
         if (c.ropeStyle() != LlamaConfig.RopeStyle.NORM)
             throw new IllegalArgumentException("the model's q and k are arranged for " + c.ropeStyle() + " rotary embeddings; GGUF's Llama layout needs NORM");
         GgufWriter w = new GgufWriter()
@@ -146,22 +197,23 @@ public final class LlamaGguf {
                 .put("llama.rope.dimension_count", GgufValueType.UINT32, c.headSize())
                 .put("llama.attention.layer_norm_rms_epsilon", GgufValueType.FLOAT32, c.rmsNormEps())
                 .put("llama.rope.freq_base", GgufValueType.FLOAT32, (float) c.ropeTheta());
-        matrix(w, "token_embd.weight", llama.embedding(), type, keptF32);
+        int d = c.dim(), kv = c.kvDim(), h = c.hiddenDim();
+        Matrices m = new Matrices(w, weights, type, keptF32);
+        m.add("token_embd.weight", c.vocabSize(), d);
         for (int i = 0; i < c.layers(); i++) {
-            Llama.Layer l = llama.layers().get(i);
             String b = "blk." + i + ".";
-            norm(w, b + "attn_norm.weight", l.attentionNorm());
-            matrix(w, b + "attn_q.weight", l.wq(), type, keptF32);
-            matrix(w, b + "attn_k.weight", l.wk(), type, keptF32);
-            matrix(w, b + "attn_v.weight", l.wv(), type, keptF32);
-            matrix(w, b + "attn_output.weight", l.wo(), type, keptF32);
-            norm(w, b + "ffn_norm.weight", l.ffnNorm());
-            matrix(w, b + "ffn_gate.weight", l.w1(), type, keptF32);
-            matrix(w, b + "ffn_down.weight", l.w2(), type, keptF32);
-            matrix(w, b + "ffn_up.weight", l.w3(), type, keptF32);
+            norm(w, b + "attn_norm.weight", weights.norm(b + "attn_norm.weight"));
+            m.add(b + "attn_q.weight", d, d);
+            m.add(b + "attn_k.weight", kv, d);
+            m.add(b + "attn_v.weight", kv, d);
+            m.add(b + "attn_output.weight", d, d);
+            norm(w, b + "ffn_norm.weight", weights.norm(b + "ffn_norm.weight"));
+            m.add(b + "ffn_gate.weight", h, d);
+            m.add(b + "ffn_down.weight", d, h);
+            m.add(b + "ffn_up.weight", h, d);
         }
-        norm(w, "output_norm.weight", llama.finalNorm());
-        if (!c.sharedClassifier()) matrix(w, "output.weight", llama.output(), type, keptF32);
+        norm(w, "output_norm.weight", weights.norm("output_norm.weight"));
+        if (!c.sharedClassifier()) m.add("output.weight", c.vocabSize(), d);
         return w;
     }
 
@@ -188,25 +240,33 @@ public final class LlamaGguf {
         if (tok.unkId() >= 0) w.put("tokenizer.ggml.unknown_token_id", GgufValueType.UINT32, tok.unkId());
     }
 
-    /** {@code m} as F32, encoded in {@code type}, or kept F32 when its rows are not whole blocks. */
-    private static void matrix(GgufWriter w, String name, WeightMatrix m, DType type, Consumer<String> keptF32) {
-        float[] values = new float[Math.multiplyExact(m.rows(), m.cols())];
-        for (int r = 0; r < m.rows(); r++) m.row(r, values, r * m.cols());
-        DType stored = type;
-        if (m.cols() % type.blockSize() != 0) {
-            stored = DType.F32;
-            keptF32.accept(name + " (rows of " + m.cols() + " values, not whole blocks of " + type.blockSize() + ")");
+    /** Values of a matrix encoded at once while writing, at most (a band of whole rows; 4 MB of F32). */
+    private static final int BAND_VALUES = 1 << 20;
+
+    /** Adds matrices to a writer as tensors encoded from the source when the file is written. */
+    private record Matrices(GgufWriter w, WeightSource weights, DType type, Consumer<String> keptF32) {
+        /** Matrix {@code tensor [rows, cols]} in the type, or in F32 when its rows are not whole blocks. */
+        void add(String tensor, int rows, int cols) {
+            DType stored = type;
+            if (cols % type.blockSize() != 0) {
+                stored = DType.F32;
+                keptF32.accept(tensor + " (rows of " + cols + " values, not whole blocks of " + type.blockSize() + ")");
+            }
+            DType encoding = stored;
+            int band = Math.clamp(BAND_VALUES / Math.max(cols, 1), 1, Math.max(rows, 1));
+            // ggml's dims: ne[0] is the row length
+            w.addTensor(tensor, GgmlType.valueOf(stored.name()), new long[] {cols, rows}, out -> {
+                float[] values = new float[band * cols];
+                for (int from = 0; from < rows; from += band) {
+                    int n = Math.min(band, rows - from);
+                    weights.rows(tensor, from, n, values);
+                    out.write(WeightMatrix.encode(values, 0, n * cols, encoding));
+                }
+            });
         }
-        WeightMatrix q = WeightMatrix.quantize(values, m.rows(), m.cols(), stored);
-        // ggml's dims: ne[0] is the row length
-        w.addTensor(name, GgmlType.valueOf(stored.name()), new long[] {m.cols(), m.rows()}, q.data());
     }
 
-    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     private static void norm(GgufWriter w, String name, float[] weights) {
-        MemorySegment bytes = MemorySegment.ofArray(new byte[4 * weights.length]);
-        MemorySegment.copy(weights, 0, bytes, F32_LE, 0, weights.length);
-        w.addTensor(name, GgmlType.F32, new long[] {weights.length}, bytes);
+        w.addTensor(name, GgmlType.F32, new long[] {weights.length}, WeightMatrix.encode(weights, 0, weights.length, DType.F32));
     }
 }

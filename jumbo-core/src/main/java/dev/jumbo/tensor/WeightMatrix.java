@@ -3,6 +3,8 @@ package dev.jumbo.tensor;
 import dev.jumbo.kernel.Quantize;
 import dev.jumbo.kernel.WeightKernel;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 /**
@@ -63,16 +65,35 @@ public record WeightMatrix(DType type, MemorySegment data, int rows, int cols) {
             throw new IllegalArgumentException(values.length + " values do not make a [" + rows + ", " + cols + "] matrix");
         if (cols % type.blockSize() != 0)
             throw new IllegalArgumentException(type + " rows of " + cols + " values are not a whole number of blocks of " + type.blockSize());
-        byte[] bytes = switch (type) {
-            case F32 -> null;
-            case F16 -> Quantize.f16(values, 0, values.length);
-            case BF16 -> Quantize.bf16(values, 0, values.length);
-            case Q8_0 -> Quantize.q8_0(values, 0, values.length);
-            case Q4_0 -> Quantize.q4_0(values, 0, values.length);
+        if (type == DType.F32) return of(values.clone(), rows, cols);
+        return new WeightMatrix(type, MemorySegment.ofArray(encode(values, 0, values.length, type)), rows, cols);
+    }
+
+    /**
+     * {@code values[off .. off + n)} encoded in {@code type} with GGML's reference rounding: the bytes
+     * a model file stores (F32 little-endian). {@code n} must be whole blocks of the type.
+     *
+     * @throws UnsupportedOperationException for a type with no encoder (Q4_K, Q6_K, integer types)
+     */
+    public static byte[] encode(float[] values, int off, int n, DType type) {
+        Objects.checkFromIndexSize(off, n, values.length);
+        if (n % type.blockSize() != 0)
+            throw new IllegalArgumentException(n + " values are not a whole number of " + type + " blocks of " + type.blockSize());
+        return switch (type) {
+            case F32 -> {
+                byte[] bytes = new byte[Math.multiplyExact(4, n)];
+                MemorySegment.copy(values, off, MemorySegment.ofArray(bytes), F32_LE, 0, n);
+                yield bytes;
+            }
+            case F16 -> Quantize.f16(values, off, n);
+            case BF16 -> Quantize.bf16(values, off, n);
+            case Q8_0 -> Quantize.q8_0(values, off, n);
+            case Q4_0 -> Quantize.q4_0(values, off, n);
             default -> throw new UnsupportedOperationException("no encoder for " + type + " weights");
         };
-        return bytes == null ? of(values.clone(), rows, cols) : new WeightMatrix(type, MemorySegment.ofArray(bytes), rows, cols);
     }
+
+    private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** {@code y[yOff + r] = sum_c W[r, c] x[xOff + c]}, rows split across the threads. */
     public void gemv(float[] x, int xOff, float[] y, int yOff) {

@@ -176,6 +176,56 @@ class GgufWriterTest {
     }
 
     @Test
+    void streamedTensorsAreWrittenWhenTheFileIsAndGiveTheSameBytes() throws IOException {
+        byte[] q8 = new byte[4 * 34], f32 = new byte[4 * 3];
+        new Random(3).nextBytes(q8);
+        new Random(4).nextBytes(f32);
+        Path fromArrays = dir.resolve("arrays.gguf"), streamed = dir.resolve("streamed.gguf");
+        new GgufWriter().put("k", "v").addTensor("q", GgmlType.Q8_0, new long[] {64, 2}, q8).addTensor("f", GgmlType.F32, new long[] {3}, f32)
+                .write(fromArrays);
+        int[] calls = new int[1];
+        GgufWriter w = new GgufWriter().put("k", "v")
+                .addTensor("q", GgmlType.Q8_0, new long[] {64, 2}, out -> {
+                    calls[0]++;
+                    for (int at = 0; at < q8.length; at += 34) out.write(q8, at, 34); // a block at a time
+                })
+                .addTensor("f", GgmlType.F32, new long[] {3}, out -> {
+                    for (byte b : f32) out.write(b);
+                    out.close(); // harmless: the file's stream stays open
+                });
+        assertThat(calls[0]).as("nothing is asked for before write").isZero();
+        w.write(streamed);
+        assertThat(calls[0]).isEqualTo(1);
+        assertThat(Files.readAllBytes(streamed)).isEqualTo(Files.readAllBytes(fromArrays));
+        w.write(streamed); // a writer may write the file again: each write asks again
+        assertThat(calls[0]).isEqualTo(2);
+    }
+
+    @Test
+    void aStreamedTensorThatFailsOrWritesTheWrongSizeLeavesThePreviousFile() throws IOException {
+        Path p = dir.resolve("model.gguf");
+        new GgufWriter().put("version", "old").write(p);
+        byte[] before = Files.readAllBytes(p);
+        GgufWriter failing = new GgufWriter().put("version", "new")
+                .addTensor("a", GgmlType.F32, new long[] {1024}, out -> out.write(new byte[4096]))
+                .addTensor("b", GgmlType.F32, new long[] {1024}, out -> {
+                    out.write(new byte[2048]);
+                    throw new IOException("disk gone half-way through b");
+                });
+        assertThatThrownBy(() -> failing.write(p)).isInstanceOf(IOException.class).hasMessage("disk gone half-way through b");
+        assertThat(Files.readAllBytes(p)).isEqualTo(before);
+        GgufWriter tooShort = new GgufWriter().put("version", "new").addTensor("short", GgmlType.F16, new long[] {3, 2}, out -> out.write(new byte[10]));
+        assertThatThrownBy(() -> tooShort.write(p)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("tensor \"short\": F16 [3, 2] takes 12 bytes; its TensorBytes wrote 10");
+        GgufWriter tooLong = new GgufWriter().addTensor("long", GgmlType.F32, new long[] {1}, out -> out.write(new byte[8]));
+        assertThatThrownBy(() -> tooLong.write(p)).hasMessageContaining("takes 4 bytes; its TensorBytes wrote 8");
+        assertThat(Files.readAllBytes(p)).isEqualTo(before);
+        try (var files = Files.list(dir)) {
+            assertThat(files.toList()).containsExactly(p); // no temporary file left behind
+        }
+    }
+
+    @Test
     void rewritesAFileFromItsOwnMapping() throws IOException {
         // the tensors' segments map the file being replaced: the new file goes to a temporary name first
         Path p = dir.resolve("model.gguf");

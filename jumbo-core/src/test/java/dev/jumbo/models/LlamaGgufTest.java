@@ -11,6 +11,7 @@ import dev.jumbo.io.GgufTensor;
 import dev.jumbo.io.GgufValueType;
 import dev.jumbo.io.GgufWriter;
 import dev.jumbo.io.Json;
+import dev.jumbo.tensor.WeightMatrix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,6 +64,56 @@ class LlamaGgufTest {
         try (Llama small = LlamaGguf.load(MODEL, 0)) {
             assertThat(small.contextLength()).isEqualTo(128);
         }
+    }
+
+    @Test
+    void theWriterEncodesEachMatrixAsTheFileIsWrittenAndTheFileRunsAsTheModel() throws Exception {
+        for (boolean shared : new boolean[] {true, false}) {
+            // dims of whole Q8_0 blocks, but a hidden width of 48: ffn_down stays F32
+            LlamaTest.Weights w = LlamaTest.Weights.random(LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NORM, shared), 31);
+            Llama model = w.llama();
+            Path f32 = tmp.resolve("f32-" + shared + ".gguf"), q8 = tmp.resolve("q8-" + shared + ".gguf");
+            LlamaGguf.writer(model, dev.jumbo.tensor.DType.F32, "tiny", kept -> {}).write(f32);
+            List<String> kept = new java.util.ArrayList<>();
+            LlamaGguf.writer(model, dev.jumbo.tensor.DType.Q8_0, "tiny", kept::add).write(q8);
+            assertThat(kept).containsExactly("blk.0.ffn_down.weight (rows of 48 values, not whole blocks of 32)",
+                    "blk.1.ffn_down.weight (rows of 48 values, not whole blocks of 32)");
+            int[] ids = LlamaTest.randomIds(30, w.c().vocabSize(), 2);
+            try (Llama a = LlamaGguf.load(f32, 0); Llama b = LlamaGguf.load(q8, 0)) {
+                assertThat(a.config()).isEqualTo(w.c());
+                assertThat(a.logits(ids)).containsExactly(model.logits(ids)); // F32 is written as it was
+                WeightMatrix wq = b.layers().get(1).wq();
+                assertThat(wq.type()).isEqualTo(dev.jumbo.tensor.DType.Q8_0);
+                float[] flat = new float[wq.rows() * wq.cols()];
+                for (int r = 0; r < wq.rows(); r++) System.arraycopy(w.wq()[1][r], 0, flat, r * wq.cols(), wq.cols());
+                assertThat(wq.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                        .isEqualTo(WeightMatrix.quantize(flat, wq.rows(), wq.cols(), dev.jumbo.tensor.DType.Q8_0).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                assertThat(b.layers().getFirst().w2().type()).isEqualTo(dev.jumbo.tensor.DType.F32);
+                assertThat(b.output() == b.embedding()).isEqualTo(shared);
+            }
+        }
+    }
+
+    @Test
+    void aSourceThatFailsWhileTheFileIsWrittenLeavesThePreviousOne() throws Exception {
+        LlamaConfig c = LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NORM, true);
+        Path out = tmp.resolve("model.gguf");
+        Files.writeString(out, "previous");
+        LlamaGguf.WeightSource failing = new LlamaGguf.WeightSource() {
+            @Override
+            public void rows(String tensor, int from, int n, float[] values) {
+                if (tensor.startsWith("blk.1.")) throw new IllegalStateException("no rows for " + tensor);
+                java.util.Arrays.fill(values, 0, n * c.dim(), 0.5f);
+            }
+
+            @Override
+            public float[] norm(String tensor) {
+                return new float[c.dim()];
+            }
+        };
+        GgufWriter w = LlamaGguf.writer(c, failing, dev.jumbo.tensor.DType.Q8_0, "failing", kept -> {});
+        assertThatThrownBy(() -> w.write(out)).hasMessage("no rows for blk.1.attn_q.weight");
+        assertThat(Files.readString(out)).isEqualTo("previous");
     }
 
     /** stories260K.gguf rewritten without {@code dropKeys} and {@code dropTensors}, then with {@code extra} keys (strings or u32). */

@@ -75,6 +75,20 @@ class WeightMatrixTest {
     }
 
     @Test
+    void encodeGivesTheBytesOfAQuantizedMatrixFromAnyOffset() {
+        float[] v = Tensor.randn(rnd, 1, 100).toFloatArray();
+        for (DType type : new DType[] {DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0}) {
+            byte[] want = WeightMatrix.quantize(java.util.Arrays.copyOfRange(v, 4, 68), 2, 32, type).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            assertThat(WeightMatrix.encode(v, 4, 64, type)).as(type.name()).isEqualTo(want);
+        }
+        byte[] f32 = WeightMatrix.encode(new float[] {9, 1.5f, -2}, 1, 2, DType.F32);
+        assertThat(java.nio.ByteBuffer.wrap(f32).order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(4)).isEqualTo(-2f);
+        assertThat(f32).hasSize(8).startsWith(0, 0, (byte) 0xC0, 0x3F); // 1.5f little-endian
+        assertThatThrownBy(() -> WeightMatrix.encode(v, 0, 40, DType.Q8_0)).hasMessage("40 values are not a whole number of Q8_0 blocks of 32");
+        assertThatThrownBy(() -> WeightMatrix.encode(v, 90, 32, DType.Q8_0)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void aSegmentTooSmallIsRefused() {
         assertThatThrownBy(() -> new WeightMatrix(DType.F32, java.lang.foreign.MemorySegment.ofArray(new float[5]), 2, 3))
                 .hasMessageContaining("needs 24 bytes, the segment has 20");
