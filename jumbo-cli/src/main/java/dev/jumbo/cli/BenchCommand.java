@@ -218,14 +218,22 @@ final class BenchCommand {
 
     @Command(name = "generate", mixinStandardHelpOptions = true,
             description = {"Prefill and decode tokens/s: a random-weight model of a known shape (--arch llama|gpt2 --shape NAME --dtype TYPE),",
-                    "a random GPT-2 of the given size (the default: GPT-2 small, 124M), or a llama2.c checkpoint or Llama GGUF (--model FILE);",
-                    "medians of --rounds runs after --warmup seconds of them."})
+                    "a random GPT-2 of the given size (the default: GPT-2 small, 124M), or a Llama from a file (--model FILE), mapped;",
+                    "medians of --rounds runs after --warmup seconds of them. For a file, peak RSS is checked against its size",
+                    "plus the KV cache plus 300 MB. --save-model FILE writes a random Llama to a GGUF file instead of timing it."})
     static final class GenerateBench implements Callable<Integer> {
+        /** What a process may hold beyond a mapped model file and its KV cache: the JVM, the code, buffers. */
+        static final double RSS_ALLOWANCE_MB = 300;
+
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--model", paramLabel = "FILE", description = "A llama2.c checkpoint (.bin) or a Llama GGUF (.gguf) to run instead of random weights.")
+        @Option(names = "--model", paramLabel = "FILE", description = "A llama2.c checkpoint (.bin), a Llama GGUF (.gguf) or a HuggingFace Llama folder to run instead of random weights.")
         java.nio.file.Path model;
+
+        @Option(names = "--save-model", paramLabel = "FILE.gguf",
+                description = "Write the random Llama of --shape, --dtype and --seed to this GGUF file (a band of rows at a time; replaced atomically) instead of timing it; --model FILE then runs it.")
+        java.nio.file.Path saveModel;
 
         @Option(names = "--arch", description = "llama or gpt2 (default: that of --shape, else gpt2).")
         String arch;
@@ -277,8 +285,10 @@ final class BenchCommand {
             if (!a.equals("llama") && !a.equals("gpt2")) throw new IllegalArgumentException("--arch '" + arch + "' is not one of llama, gpt2");
             if (named != null && !named.arch().equals(a))
                 throw new IllegalArgumentException("--shape " + named.name() + " is a " + named.arch() + " shape, not " + a);
-            if (model != null && (named != null || dtype != null || a.equals("gpt2")))
-                throw new IllegalArgumentException("--model runs a Llama file in its stored types; --shape, --dtype and --arch gpt2 are for random weights");
+            if (model != null && (named != null || dtype != null || a.equals("gpt2") || saveModel != null))
+                throw new IllegalArgumentException("--model runs a Llama file in its stored types; --shape, --dtype, --arch gpt2 and --save-model are for random weights");
+            if (saveModel != null && a.equals("gpt2"))
+                throw new IllegalArgumentException("--save-model writes a random Llama (--arch llama, a Llama --shape); GPT-2 is not written as GGUF here");
             dev.jumbo.tensor.DType type = dtype != null ? BenchModels.dtype(dtype) : dev.jumbo.tensor.DType.F32;
             if (a.equals("gpt2") && type != dev.jumbo.tensor.DType.F32)
                 throw new IllegalArgumentException("--arch gpt2 runs Jumbo's trainable GPT-2 in f32 only; --dtype " + dtype
@@ -296,16 +306,21 @@ final class BenchCommand {
                 row.put("dtype", "f32");
                 row.put("layers", layers);
                 row.put("dim", dim);
-                measure(gpt2, row, bytes[0], bytes[1], (System.nanoTime() - t0) / 1e9, out);
+                measure(gpt2, row, bytes[0], bytes[1], -1, (System.nanoTime() - t0) / 1e9, out);
                 return 0;
             }
             dev.jumbo.models.Llama llama;
+            long fileBytes = -1;
+            if (named == null && model == null) named = BenchModels.shape("stories110M");
+            if (saveModel != null) {
+                saveRandom(named, type, out);
+                return 0;
+            }
             if (model != null) {
-                String file = model.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-                llama = file.endsWith(".gguf") ? dev.jumbo.models.LlamaGguf.load(model, 0) : dev.jumbo.models.Llama2c.load(model);
+                fileBytes = BenchModels.fileBytes(model);
+                llama = BenchModels.loadLlama(model);
                 row.put("model", model.toString());
             } else {
-                if (named == null) named = BenchModels.shape("stories110M");
                 llama = BenchModels.randomLlama(named.llama(), type, seed);
                 row.put("arch", "llama");
                 row.put("shape", named.name());
@@ -318,13 +333,37 @@ final class BenchCommand {
                 row.put("heads", c.heads());
                 row.put("kv_heads", c.kvHeads());
                 row.put("vocab", c.vocabSize());
-                measure(llama, row, BenchModels.weightBytes(llama), BenchModels.streamedBytes(llama), (System.nanoTime() - t0) / 1e9, out);
+                measure(llama, row, BenchModels.weightBytes(llama), BenchModels.streamedBytes(llama), fileBytes, (System.nanoTime() - t0) / 1e9, out);
             }
             return 0;
         }
 
-        /** Random prompts of --prompt-tokens, then --new-tokens decoded: warm-up, then medians of --rounds; prints the figures. */
-        private void measure(dev.jumbo.models.CausalLm model, Map<String, Object> row, long weightBytes, long bytesPerToken, double buildSeconds, PrintWriter out) {
+        /** --save-model: the random Llama written to a GGUF file; prints its size, the time and the writer's peak RSS. */
+        private void saveRandom(BenchModels.Shape named, dev.jumbo.tensor.DType type, PrintWriter out) throws java.io.IOException {
+            PrintWriter err = spec.commandLine().getErr();
+            long t0 = System.nanoTime();
+            String name = named.name() + "-random-" + type.name().toLowerCase(java.util.Locale.ROOT);
+            BenchModels.saveRandomLlama(named.llama(), type, seed, name, saveModel, kept -> err.println("kept F32: " + kept));
+            double seconds = (System.nanoTime() - t0) / 1e9, fileMb = BenchModels.mb(java.nio.file.Files.size(saveModel)), rss = peakRssMb();
+            out.printf("wrote %s: %s %s, seed %d, %.1f MB in %.1f s; peak RSS while writing %s%n", saveModel, named.name(), type.name().toLowerCase(java.util.Locale.ROOT),
+                    seed, fileMb, seconds, rss < 0 ? "unknown" : String.format("%.0f MB", rss));
+            if (!json) return;
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("saved_model", saveModel.toString());
+            row.put("shape", named.name());
+            row.put("dtype", type.name().toLowerCase(java.util.Locale.ROOT));
+            row.put("seed", seed);
+            row.put("file_mb", fileMb);
+            row.put("seconds", Math.round(seconds * 10) / 10.0);
+            if (rss >= 0) row.put("peak_rss_mb", Math.round(rss));
+            out.println(JsonOutput.line(row));
+        }
+
+        /**
+         * Random prompts of --prompt-tokens, then --new-tokens decoded: warm-up, then medians of --rounds; prints the figures,
+         * and for a model file ({@code fileBytes >= 0}) whether peak RSS stayed within the file, the KV cache and {@value #RSS_ALLOWANCE_MB} MB.
+         */
+        private void measure(dev.jumbo.models.CausalLm model, Map<String, Object> row, long weightBytes, long bytesPerToken, long fileBytes, double buildSeconds, PrintWriter out) {
             int context = model.contextLength();
             if (promptTokens + newTokens > context)
                 throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " and --new-tokens " + newTokens
@@ -336,10 +375,12 @@ final class BenchCommand {
             for (long end = System.nanoTime() + (long) (warmup * 1e9); System.nanoTime() < end || warmups == 0; warmups++)
                 run(model, prompt, newTokens, rnd);
             double[] prefill = new double[rounds], decode = new double[rounds];
+            long kvBytes = -1;
             for (int i = 0; i < rounds; i++) {
-                double[] r = run(model, prompt, newTokens, rnd);
-                prefill[i] = r[0];
-                decode[i] = r[1];
+                Run r = run(model, prompt, newTokens, rnd);
+                prefill[i] = r.prefill();
+                decode[i] = r.decode();
+                kvBytes = BenchModels.kvCacheBytes(r.session());
             }
             java.util.Arrays.sort(prefill);
             java.util.Arrays.sort(decode);
@@ -347,6 +388,13 @@ final class BenchCommand {
             out.printf("prefill %d tokens: %.1f tokens/s; decode %d tokens: %.1f tokens/s (bandwidth limit at 36 GB/s: %.1f); weights %.0f MB; peak RSS %s (%s; medians of %d after %d warm-up runs)%n",
                     promptTokens, p, newTokens, d, limit, BenchModels.mb(weightBytes), rss < 0 ? "unknown" : String.format("%.0f MB", rss),
                     row.getOrDefault("model", row.get("arch") + " " + row.getOrDefault("shape", "") + " " + row.get("dtype")).toString().strip(), rounds, warmups);
+            double rssLimit = -1;
+            if (fileBytes >= 0 && kvBytes >= 0) {
+                // the must-show of a mapped file: nothing beyond its pages, the cache and the JVM's own
+                rssLimit = Math.round((BenchModels.mb(fileBytes) + BenchModels.mb(kvBytes) + RSS_ALLOWANCE_MB) * 10) / 10.0;
+                out.printf("memory: file %.1f MB + KV cache %.1f MB + %.0f MB = limit %.1f MB; peak RSS %s%n", BenchModels.mb(fileBytes), BenchModels.mb(kvBytes),
+                        RSS_ALLOWANCE_MB, rssLimit, rss < 0 ? "unknown" : String.format("%.0f MB, %s", rss, rss <= rssLimit ? "within the limit" : "OVER the limit"));
+            }
             if (!json) return;
             row.put("prompt_tokens", promptTokens);
             row.put("new_tokens", newTokens);
@@ -358,20 +406,29 @@ final class BenchCommand {
             row.put("decode_tokens_per_second", Math.round(d * 10) / 10.0);
             if (rss >= 0) row.put("peak_rss_mb", Math.round(rss));
             row.put("weights_mb", BenchModels.mb(weightBytes));
+            if (kvBytes >= 0) row.put("kv_cache_mb", BenchModels.mb(kvBytes));
+            if (rssLimit >= 0) {
+                row.put("file_mb", BenchModels.mb(fileBytes));
+                row.put("rss_limit_mb", rssLimit);
+                if (rss >= 0) row.put("within_rss_limit", rss <= rssLimit);
+            }
             row.put("bytes_per_token", bytesPerToken);
             row.put("bandwidth_limit_tokens_per_second", Math.round(limit * 10) / 10.0);
             out.println(JsonOutput.line(row));
         }
 
-        /** {prefill tokens/s, decode tokens/s}: the prompt fed at once, then one token at a time. */
-        private static double[] run(dev.jumbo.models.CausalLm model, int[] prompt, int newTokens, Random rnd) {
+        /** One run: prefill and decode tokens/s, and the session that ran (its KV cache as the run left it). */
+        private record Run(double prefill, double decode, dev.jumbo.models.CausalLm.Session session) {}
+
+        /** The prompt fed at once, then one token at a time. */
+        private static Run run(dev.jumbo.models.CausalLm model, int[] prompt, int newTokens, Random rnd) {
             dev.jumbo.models.CausalLm.Session s = model.start();
             long t0 = System.nanoTime();
             s.feed(prompt);
             long t1 = System.nanoTime();
             for (int i = 0; i < newTokens; i++) s.feed(new int[] {rnd.nextInt(model.vocabSize())});
             long t2 = System.nanoTime();
-            return new double[] {prompt.length / ((t1 - t0) / 1e9), newTokens / Math.max((t2 - t1) / 1e9, 1e-9)};
+            return new Run(prompt.length / ((t1 - t0) / 1e9), newTokens / Math.max((t2 - t1) / 1e9, 1e-9), s);
         }
     }
 }

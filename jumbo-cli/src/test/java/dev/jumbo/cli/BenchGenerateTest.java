@@ -1,16 +1,27 @@
 package dev.jumbo.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Offset.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jumbo.io.Gguf;
+import dev.jumbo.io.GgufFile;
+import dev.jumbo.io.Safetensors;
 import dev.jumbo.models.Llama;
 import dev.jumbo.models.LlamaConfig;
+import dev.jumbo.models.LlamaGguf;
 import dev.jumbo.tensor.DType;
+import dev.jumbo.tensor.Tensor;
+import dev.jumbo.text.SentencePieceBpe;
+import dev.jumbo.text.Tokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** {@code jumbo bench generate} on random models of known shapes and on Llama files. */
+/** {@code jumbo bench generate} on random models of known shapes and on Llama files, and {@code --save-model}. */
 class BenchGenerateTest {
     private static final String[] QUICK = {"--prompt-tokens", "4", "--new-tokens", "2", "--warmup", "0", "--rounds", "1", "--json"};
 
@@ -71,14 +82,83 @@ class BenchGenerateTest {
     }
 
     @Test
-    void aGgufModelRunsToo() throws Exception {
+    void aGgufModelReportsItsFileItsKvCacheAndTheRssLimit() throws Exception {
         Path gguf = null;
         for (Path p = Path.of("").toAbsolutePath(); p != null && gguf == null; p = p.getParent())
             if (Files.exists(p.resolve("shared/data/llama2c/stories260K.gguf"))) gguf = p.resolve("shared/data/llama2c/stories260K.gguf");
         assertThat(gguf).as("shared/data beside the checkout").isNotNull();
         CliTest.Result r = bench("--model", gguf.toString());
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.lastJson().get("layers").asInt()).isEqualTo(5);
-        assertThat(r.lastJson().get("decode_tokens_per_second").asDouble()).isPositive();
+        JsonNode j = r.lastJson();
+        assertThat(j.get("layers").asInt()).isEqualTo(5);
+        assertThat(j.get("decode_tokens_per_second").asDouble()).isPositive();
+        assertThat(j.get("file_mb").asDouble()).isEqualTo(BenchModels.mb(Files.size(gguf)));
+        // 6 positions fed; the cache is allocated 64 at a time: 5 layers, keys and values, 64 x kvDim 32 floats
+        assertThat(j.get("kv_cache_mb").asDouble()).isEqualTo(BenchModels.mb(5 * 2 * 64 * 32 * 4L));
+        assertThat(j.get("rss_limit_mb").asDouble()).isCloseTo(j.get("file_mb").asDouble() + j.get("kv_cache_mb").asDouble() + 300, offset(0.11));
+        assertThat(r.out()).contains("memory: file 1.1 MB + KV cache 0.1 MB + 300 MB = limit " + j.get("rss_limit_mb").asText() + " MB; peak RSS");
+        if (Files.exists(Path.of("/proc/self/status"))) {
+            assertThat(j.get("peak_rss_mb").asDouble()).isPositive();
+            assertThat(j.get("within_rss_limit").asBoolean()).isEqualTo(j.get("peak_rss_mb").asDouble() <= j.get("rss_limit_mb").asDouble());
+        }
+    }
+
+    @Test
+    void saveModelWritesTheRandomModelAndTheFileRunsAsIt(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("s110-q4.gguf");
+        CliTest.Result saved = CliTest.run("bench", "generate", "--shape", "stories110M", "--dtype", "q4_0", "--seed", "7", "--save-model", file.toString(), "--json");
+        assertThat(saved.code()).as(saved.err()).isZero();
+        JsonNode j = saved.lastJson();
+        assertThat(j.get("saved_model").asText()).isEqualTo(file.toString());
+        assertThat(j.get("file_mb").asDouble()).isEqualTo(BenchModels.mb(Files.size(file))).isBetween(55.0, 62.0);
+        LlamaConfig shape = BenchModels.shape("stories110M").llama();
+        int[] ids = {1, 500, 31999, 42};
+        try (Llama fromFile = LlamaGguf.load(file, 0); Llama inMemory = BenchModels.randomLlama(shape, DType.Q4_0, 7);
+             GgufFile g = Gguf.open(file)) {
+            assertThat(fromFile.config()).isEqualTo(shape);
+            assertThat(fromFile.layers().get(3).w2().type()).isEqualTo(DType.Q4_0);
+            // the same seed gives the same weights, drawn row by row, in memory or written a band at a time
+            assertThat(fromFile.logits(ids)).containsExactly(inMemory.logits(ids));
+            SentencePieceBpe vocabulary = (SentencePieceBpe) Tokenizers.fromGguf(g);
+            assertThat(vocabulary.vocabSize()).isEqualTo(32000);
+            assertThat(vocabulary.decode(vocabulary.encode("Once upon a time"))).isEqualTo("Once upon a time");
+        }
+        CliTest.Result run = bench("--model", file.toString());
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.lastJson().get("file_mb").asDouble()).isEqualTo(j.get("file_mb").asDouble());
+        assertThat(run.lastJson().get("kv_cache_mb").asDouble()).isEqualTo(BenchModels.mb(12 * 2 * 64 * 768 * 4L));
+
+        CliTest.Result both = bench("--model", file.toString(), "--save-model", dir.resolve("x.gguf").toString());
+        assertThat(both.err()).contains("--model runs a Llama file");
+        CliTest.Result gpt2 = bench("--arch", "gpt2", "--save-model", dir.resolve("x.gguf").toString());
+        assertThat(gpt2.err()).contains("--save-model writes a random Llama");
+        assertThat(dir.resolve("x.gguf")).doesNotExist();
+    }
+
+    @Test
+    void aHuggingFaceFolderRunsMappedWithItsSafetensorsAsTheFile(@TempDir Path dir) throws Exception {
+        LlamaConfig c = new LlamaConfig(32, 64, 2, 4, 2, 300, 64, 1e-5f, 10000, LlamaConfig.RopeStyle.NEOX, true);
+        Files.writeString(dir.resolve("config.json"), """
+                {"model_type": "llama", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+                 "num_key_value_heads": 2, "vocab_size": 300, "max_position_embeddings": 64, "tie_word_embeddings": true}""");
+        java.util.Random r = new java.util.Random(1);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", Tensor.randn(r, 300, 32));
+        for (int l = 0; l < 2; l++) {
+            String p = "model.layers." + l + ".";
+            w.put(p + "input_layernorm.weight", Tensor.ones(32));
+            w.put(p + "post_attention_layernorm.weight", Tensor.ones(32));
+            for (String m : new String[] {"q", "o"}) w.put(p + "self_attn." + m + "_proj.weight", Tensor.randn(r, 32, 32));
+            for (String m : new String[] {"k", "v"}) w.put(p + "self_attn." + m + "_proj.weight", Tensor.randn(r, c.kvDim(), 32));
+            w.put(p + "mlp.gate_proj.weight", Tensor.randn(r, 64, 32));
+            w.put(p + "mlp.up_proj.weight", Tensor.randn(r, 64, 32));
+            w.put(p + "mlp.down_proj.weight", Tensor.randn(r, 32, 64));
+        }
+        w.put("model.norm.weight", Tensor.ones(32));
+        Safetensors.write(dir.resolve("model.safetensors"), w, Map.of());
+        CliTest.Result run = bench("--model", dir.toString());
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.lastJson().get("layers").asInt()).isEqualTo(2);
+        assertThat(run.lastJson().get("file_mb").asDouble()).isEqualTo(BenchModels.mb(Files.size(dir.resolve("model.safetensors"))));
     }
 }

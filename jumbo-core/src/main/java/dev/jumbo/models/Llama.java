@@ -235,6 +235,11 @@ public final class Llama implements CausalLm, AutoCloseable {
             return cache.capacity();
         }
 
+        /** Bytes of keys and values allocated so far (F32, every layer, for {@link #cacheCapacity} positions): what the session holds beyond the model. */
+        public long cacheBytes() {
+            return cache.bytes();
+        }
+
         /** Runs {@code n} tokens {@code ids[from ..]} through every layer; the logits of the last one if asked. */
         private void forward(int[] ids, int from, int n, boolean wantLogits) {
             ensureRows(n);

@@ -129,7 +129,7 @@ public final class LlamaGguf {
          * Rows {@code [from, from + n)} of matrix {@code tensor} ({@code [rows, cols]}, rows the
          * outputs, as {@link Llama} holds it) as F32 into {@code out[0 .. n cols)}.
          */
-        void rows(String tensor, int from, int n, float[] out);
+        void rows(String tensor, int from, int n, int cols, float[] out);
 
         /** The weights of norm {@code tensor}. */
         float[] norm(String tensor);
@@ -157,9 +157,9 @@ public final class LlamaGguf {
         }
         return writer(llama.config(), new WeightSource() {
             @Override
-            public void rows(String tensor, int from, int n, float[] out) {
+            public void rows(String tensor, int from, int n, int cols, float[] out) {
                 WeightMatrix m = matrices.get(tensor);
-                for (int r = 0; r < n; r++) m.row(from + r, out, r * m.cols());
+                for (int r = 0; r < n; r++) m.row(from + r, out, r * cols);
             }
 
             @Override
@@ -240,8 +240,12 @@ public final class LlamaGguf {
         if (tok.unkId() >= 0) w.put("tokenizer.ggml.unknown_token_id", GgufValueType.UINT32, tok.unkId());
     }
 
-    /** Values of a matrix encoded at once while writing, at most (a band of whole rows; 4 MB of F32). */
-    private static final int BAND_VALUES = 1 << 20;
+    /**
+     * Values of a matrix encoded at once while writing, at most (a band of whole rows, 256 KB of
+     * F32): small enough to be young garbage, where a 4 MB band went straight to a serial
+     * collector's old generation and grew the heap by hundreds of MB over a model.
+     */
+    private static final int BAND_VALUES = 1 << 16;
 
     /** Adds matrices to a writer as tensors encoded from the source when the file is written. */
     private record Matrices(GgufWriter w, WeightSource weights, DType type, Consumer<String> keptF32) {
@@ -259,7 +263,7 @@ public final class LlamaGguf {
                 float[] values = new float[band * cols];
                 for (int from = 0; from < rows; from += band) {
                     int n = Math.min(band, rows - from);
-                    weights.rows(tensor, from, n, values);
+                    weights.rows(tensor, from, n, cols, values);
                     out.write(WeightMatrix.encode(values, 0, n * cols, encoding));
                 }
             });

@@ -101,9 +101,9 @@ class LlamaGgufTest {
         Files.writeString(out, "previous");
         LlamaGguf.WeightSource failing = new LlamaGguf.WeightSource() {
             @Override
-            public void rows(String tensor, int from, int n, float[] values) {
+            public void rows(String tensor, int from, int n, int cols, float[] values) {
                 if (tensor.startsWith("blk.1.")) throw new IllegalStateException("no rows for " + tensor);
-                java.util.Arrays.fill(values, 0, n * c.dim(), 0.5f);
+                java.util.Arrays.fill(values, 0, n * cols, 0.5f);
             }
 
             @Override
