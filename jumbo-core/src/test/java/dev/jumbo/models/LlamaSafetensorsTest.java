@@ -1,6 +1,6 @@
 package dev.jumbo.models;
 
-import static dev.jumbo.models.LlamaTest.assertClose;
+import static dev.jumbo.models.LlamaTest.assertRunsAsTheReference;
 import static dev.jumbo.models.LlamaTest.randomIds;
 import static dev.jumbo.models.LlamaTest.tiny;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -90,11 +90,7 @@ class LlamaSafetensorsTest {
             try (Llama llama = LlamaSafetensors.load(dir)) {
                 assertThat(llama.config()).isEqualTo(w.c());
                 assertThat(llama.output() == llama.embedding()).isEqualTo(tied);
-                int[] ids = randomIds(70, w.c().vocabSize(), 9);
-                double[][] want = w.reference(ids);
-                Llama.Session s = llama.start();
-                for (int t = 0; t < ids.length; t++) assertClose(want[t], s.feed(new int[] {ids[t]}), "HF tied=" + tied + " position " + t);
-                assertClose(want[ids.length - 1], llama.logits(ids), "HF prefill");
+                assertRunsAsTheReference(llama, w, randomIds(70, w.c().vocabSize(), 9), "HF tied=" + tied);
             }
         }
     }
@@ -146,11 +142,7 @@ class LlamaSafetensorsTest {
                     assertThat(m.type()).isEqualTo(type);
                     assertThat(m.data().isMapped()).isTrue();
                 }
-                int[] ids = randomIds(40, w.c().vocabSize(), 4);
-                double[][] want = w.reference(ids);
-                Llama.Session s = llama.start();
-                for (int t = 0; t < ids.length; t++) assertClose(want[t], s.feed(new int[] {ids[t]}), type + " position " + t);
-                assertClose(want[ids.length - 1], llama.logits(ids), type + " prefill");
+                assertRunsAsTheReference(llama, w, randomIds(40, w.c().vocabSize(), 4), type.name());
             }
         }
     }

@@ -168,6 +168,14 @@ class LlamaTest {
         return ids;
     }
 
+    /** {@code llama} against {@code w}'s float64 reference: the logits at every position decoding one token at a time, and after prefilling all of {@code ids}. */
+    static void assertRunsAsTheReference(Llama llama, Weights w, int[] ids, String what) {
+        double[][] want = w.reference(ids);
+        Llama.Session s = llama.start();
+        for (int t = 0; t < ids.length; t++) assertClose(want[t], s.feed(new int[] {ids[t]}), what + " position " + t);
+        assertClose(want[ids.length - 1], llama.logits(ids), what + " prefill");
+    }
+
     static void assertClose(double[] want, float[] got, String what) {
         assertThat(got).hasSize(want.length);
         for (int i = 0; i < want.length; i++)
@@ -311,10 +319,7 @@ class LlamaTest {
             try (Llama llama = Llama2c.load(saveLlama2c(w))) {
                 assertThat(llama.config()).isEqualTo(w.c());
                 assertThat(llama.output() == llama.embedding()).isEqualTo(shared);
-                int[] ids = randomIds(40, w.c().vocabSize(), 6);
-                double[][] want = w.reference(ids);
-                Llama.Session s = llama.start();
-                for (int t = 0; t < ids.length; t++) assertClose(want[t], s.feed(new int[] {ids[t]}), "llama2.c shared=" + shared + " position " + t);
+                assertRunsAsTheReference(llama, w, randomIds(40, w.c().vocabSize(), 6), "llama2.c shared=" + shared);
             }
         }
     }
