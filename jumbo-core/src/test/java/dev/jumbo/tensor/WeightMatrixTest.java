@@ -48,7 +48,7 @@ class WeightMatrixTest {
             for (int r = 0; r < rows; r++) {
                 m.row(r, row, 0);
                 for (int c = 0; c < cols; c++) // the stored weights are close to the F32 ones
-                    assertThat((double) row[c]).as(type + " weight").isCloseTo(w[r * cols + c], within(0.2 * (1 + Math.abs(w[r * cols + c]))));
+                    assertThat((double) row[c]).as(type + " weight").isCloseTo(w[r * cols + c], within(weightTolerance(type, w, r * cols + c)));
                 for (int i = 0; i < n; i++) {
                     double s = 0, abs = 0;
                     for (int c = 0; c < cols; c++) {
@@ -62,6 +62,24 @@ class WeightMatrixTest {
                 }
             }
         }
+    }
+
+    /**
+     * How far GGML's rounding may move weight {@code w[i]}: a block type's step {@code d} is its block's
+     * largest magnitude over 127 (Q8_0) or 8 (Q4_0), and is stored in F16 (off by 2^-11 of it, times up to
+     * 127 or 8). Q8_0 rounds to the nearest step; Q4_0 may lose a whole step, where its largest positive
+     * values clamp at 7 steps while the block's largest magnitude was negative (8 steps).
+     */
+    private static double weightTolerance(DType type, float[] w, int i) {
+        int block = i / 32 * 32;
+        double amax = 0;
+        for (int j = block; j < block + 32; j++) amax = Math.max(amax, Math.abs(w[j]));
+        return switch (type) {
+            case Q8_0 -> 0.6 * amax / 127;
+            case Q4_0 -> 1.01 * amax / 8;
+            // F16 and BF16 keep 11 and 8 bits (relative 2^-11 and 2^-8); F16's subnormals are 2^-24 apart
+            default -> 0.01 * Math.abs(w[i]) + 0x1p-24;
+        };
     }
 
     @Test
