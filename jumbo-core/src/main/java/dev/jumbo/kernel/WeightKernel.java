@@ -146,16 +146,20 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
             dequantizingMultiply(w, at, rows, cols, x, xOff, n, y, yOff);
             return;
         }
-        Int8Activations q = int8Activations(cols) ? Int8Activations.of(x, xOff, cols, n) : null;
-        long rowBytes = rowBytes(cols);
-        Parallel.forRange(rows, (long) cols * n, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                long rowAt = at + r * rowBytes;
-                int i = 0;
-                for (; i + 4 <= n; i += 4) dot4(w, rowAt, cols, x, xOff + i * cols, q, i, y, yOff + i * rows + r, rows);
-                for (; i < n; i++) y[yOff + i * rows + r] = dot(w, rowAt, cols, x, xOff + i * cols, q, i);
-            }
-        });
+        Int8Activations q = int8Activations(cols) ? Int8Activations.acquire(x, xOff, cols, n) : null;
+        try {
+            long rowBytes = rowBytes(cols);
+            Parallel.forRange(rows, (long) cols * n, (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    long rowAt = at + r * rowBytes;
+                    int i = 0;
+                    for (; i + 4 <= n; i += 4) dot4(w, rowAt, cols, x, xOff + i * cols, q, i, y, yOff + i * rows + r, rows);
+                    for (; i < n; i++) y[yOff + i * rows + r] = dot(w, rowAt, cols, x, xOff + i * cols, q, i);
+                }
+            });
+        } finally {
+            if (q != null) Int8Activations.release(q);
+        }
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.jumbo.models;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.jumbo.tensor.DType;
+import dev.jumbo.tensor.WeightMatrix;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,10 +65,26 @@ class DecodingAllocationTest {
             dev.jumbo.nn.Init.seed(5);
             Gpt2Config smallGpt2 = new Gpt2Config(97, 128, 32, 2, 4, 1e-5), wideGpt2 = new Gpt2Config(1000, 128, 256, 2, 8, 1e-5);
             // Llama: 7 products a layer and the classifier; GPT-2: 4 products, 2 norms and the GELU a layer, the final norm and the classifier
+            Llama wideLlama = LlamaTest.Weights.random(wide, 3).llama();
             return List.of(new Probe("llama dim " + tiny.dim(), LlamaTest.Weights.random(tiny, 3).llama(), tiny.vocabSize(), 7L * tiny.layers() + 1),
-                    new Probe("llama dim " + wide.dim(), LlamaTest.Weights.random(wide, 3).llama(), wide.vocabSize(), 7L * wide.layers() + 1),
+                    new Probe("llama dim " + wide.dim(), wideLlama, wide.vocabSize(), 7L * wide.layers() + 1),
+                    // quantized weights multiply activations quantized to 8 bits on the fly, into scratch that must be reused
+                    new Probe("llama-q4_0 dim " + wide.dim(), encoded(wideLlama, DType.Q4_0), wide.vocabSize(), 7L * wide.layers() + 1),
+                    new Probe("llama-q8_0 dim " + wide.dim(), encoded(wideLlama, DType.Q8_0), wide.vocabSize(), 7L * wide.layers() + 1),
                     new Probe("gpt2 dim " + smallGpt2.nEmbd(), new Gpt2(smallGpt2), smallGpt2.vocabSize(), 7L * smallGpt2.nLayer() + 2),
                     new Probe("gpt2 dim " + wideGpt2.nEmbd(), new Gpt2(wideGpt2), wideGpt2.vocabSize(), 7L * wideGpt2.nLayer() + 2));
+        }
+
+        /** The same model with its matrices (all but the embedding) stored in {@code type}. */
+        static Llama encoded(Llama f32, DType type) {
+            java.util.function.UnaryOperator<WeightMatrix> enc = m -> {
+                float[] values = new float[m.rows() * m.cols()];
+                for (int r = 0; r < m.rows(); r++) m.row(r, values, r * m.cols());
+                return WeightMatrix.quantize(values, m.rows(), m.cols(), type);
+            };
+            List<Llama.Layer> layers = f32.layers().stream().map(w -> new Llama.Layer(w.attentionNorm(), enc.apply(w.wq()), enc.apply(w.wk()),
+                    enc.apply(w.wv()), enc.apply(w.wo()), w.ffnNorm(), enc.apply(w.w1()), enc.apply(w.w2()), enc.apply(w.w3()))).toList();
+            return new Llama(f32.config(), f32.embedding(), layers, f32.finalNorm(), enc.apply(f32.output()), null);
         }
 
         public static void main(String[] args) {
