@@ -1,5 +1,7 @@
 package dev.jumbo.models;
 
+import java.util.List;
+
 /**
  * A language model that predicts the next token, fed incrementally: what {@link Generator} drives.
  *
@@ -18,6 +20,24 @@ public interface CausalLm {
 
     /** Size of the logits vector. */
     int vocabSize();
+
+    /**
+     * Feeds {@code tokens[i]} to {@code sessions.get(i)}, one token each, and returns each
+     * session's logits (row i: the session's own array, as {@link Session#feed} returns it). A
+     * server decoding many sequences calls this once per step. This default feeds them one after
+     * another; a model that can (Llama) runs all the rows through each weight matrix together, so a
+     * step for several sequences costs about one for a single sequence while decoding is bound by
+     * reading the weights. The sessions must be distinct and this model's.
+     *
+     * @throws IllegalArgumentException if the counts differ, or as {@link Session#feed} does
+     */
+    default float[][] step(List<? extends Session> sessions, int[] tokens) {
+        if (sessions.size() != tokens.length)
+            throw new IllegalArgumentException(sessions.size() + " sessions but " + tokens.length + " tokens");
+        float[][] logits = new float[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) logits[i] = sessions.get(i).feed(new int[] {tokens[i]});
+        return logits;
+    }
 
     /** One sequence being decoded. */
     interface Session {
