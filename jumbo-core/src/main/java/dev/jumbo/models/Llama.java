@@ -1,5 +1,6 @@
 package dev.jumbo.models;
 
+import dev.jumbo.kernel.Parallel;
 import dev.jumbo.kernel.VectorMath;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
@@ -272,13 +273,7 @@ public final class Llama implements CausalLm, AutoCloseable {
                 rope(r.k, i * kvDim, c.kvHeads(), headSize, r.cos, r.sin, i * half, c.ropeStyle());
                 sessions[i].cache.put(l, positions[i], r.k, i * kvDim, r.v, i * kvDim);
             }
-            // each session's run of rows attends over its own cache
-            for (int i = 0; i < n; ) {
-                int j = i + 1;
-                while (j < n && sessions[j] == sessions[i]) j++;
-                sessions[i].cache.attend(l, r.q, i * dim, j - i, positions[i], r.att);
-                i = j;
-            }
+            attend(l, r, sessions, positions, n);
             multiply(w.wo(), r.att, r.xb, n);
             VectorMath.add(r.x, 0, r.xb, 0, r.x, 0, n * dim);
             // feed-forward
@@ -296,6 +291,33 @@ public final class Llama implements CausalLm, AutoCloseable {
             VectorMath.rmsNorm(r.x, (n - 1) * dim, finalNorm, 0, eps, r.xb, 0, dim);
             output.gemv(r.xb, 0, sessions[n - 1].logits, 0);
         }
+    }
+
+    /**
+     * Each session's run of rows attends over its own cache in {@code layer}: one session's heads
+     * split across the threads; several sessions' (a step) in one parallel region over all their
+     * heads, as attention cannot be batched across caches.
+     */
+    private void attend(int layer, Rows r, Session[] sessions, int[] positions, int n) {
+        int dim = config.dim(), runs = 0;
+        long cost = 0;
+        for (int i = 0; i < n; runs++) {
+            int j = i + 1;
+            while (j < n && sessions[j] == sessions[i]) j++;
+            sessions[i].cache.prepare(layer, r.q, i * dim, j - i, positions[i], r.att);
+            cost = Math.max(cost, sessions[i].cache.cost());
+            i = j;
+        }
+        if (runs == 1) {
+            Parallel.forRange(config.heads(), cost, sessions[0].cache.attendHeads);
+            return;
+        }
+        AttentionCache[] caches = new AttentionCache[runs];
+        for (int i = 0, k = 0; i < n; i++) if (i == 0 || sessions[i] != sessions[i - 1]) caches[k++] = sessions[i].cache;
+        int heads = config.heads();
+        Parallel.forRange(runs * heads, cost, (from, to) -> {
+            for (int t = from; t < to; t++) caches[t / heads].attendHeads(t % heads, t % heads + 1);
+        });
     }
 
     /** {@code out[i] = W in[i]} for n rows: a gemv for one, a gemm for several. */
