@@ -30,8 +30,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class AttentionCache {
     /** Positions per block. */
     static final int BLOCK = 64;
-    /** Below this head size the weighted sum of values is a plain loop (a vector call would be mostly its tail), but for heads of 8. */
-    private static final int SHORT_HEAD = 16;
     /** Heads of 8 values (stories260K's): one 256-bit vector. */
     private static final VectorSpecies<Float> EIGHT = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -145,58 +143,81 @@ final class AttentionCache {
 
     /** Query heads {@code [from, to)} of the prepared call. */
     void attendHeads(int from, int to) {
-        float scaleValue = (float) (1 / Math.sqrt(headSize));
-        FloatVector scale = FloatVector.broadcast(S, scaleValue);
-        float[][] ks = layerKeys, vs = layerValues;
-        float[] q = query, att = out;
+        float scale = (float) (1 / Math.sqrt(headSize));
         int dim = heads * headSize;
         for (int h = from; h < to; h++) {
             int kvOff = (h / group) * headSize, so = h * capacity;
             for (int i = 0; i < batch; i++) {
                 int positions = start + i + 1, qo = offset + i * dim + h * headSize;
-                // scores of a block's positions a vector at a time: its keys are stored one coordinate per row
-                for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
-                    float[] block = ks[b];
-                    int stride = block.length / kvDim, m = Math.min(positions - t0, BLOCK);
-                    int t = 0;
-                    for (; t + V <= m; t += V) {
-                        FloatVector sum = FloatVector.zero(S);
-                        for (int d = 0, row = kvOff * stride + t; d < headSize; d++, row += stride)
-                            sum = FloatVector.fromArray(S, block, row).fma(FloatVector.broadcast(S, q[qo + d]), sum);
-                        sum.mul(scale).intoArray(scores, so + t0 + t);
-                    }
-                    // the newest positions, fewer than a vector: unmasked plain loops (a masked vector
-                    // reaching past a short last block would leave the intrinsic and allocate)
-                    for (; t < m; t++) {
-                        float sum = 0;
-                        for (int d = 0, row = kvOff * stride + t; d < headSize; d++, row += stride) sum += block[row] * q[qo + d];
-                        scores[so + t0 + t] = sum * scaleValue;
-                    }
-                }
+                for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++)
+                    scores(layerKeys[b], query, qo, kvOff, Math.min(positions - t0, BLOCK), scale, scores, so + t0);
                 VectorMath.softmax(scores, so, positions);
-                if (headSize == EIGHT.length()) {
-                    // a head of 8 in one 256-bit register across all the positions
-                    FloatVector sum = FloatVector.zero(EIGHT);
-                    for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
-                        float[] block = vs[b];
-                        for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
-                            sum = FloatVector.fromArray(EIGHT, block, (t - t0) * kvDim + kvOff).fma(FloatVector.broadcast(EIGHT, scores[so + t]), sum);
-                    }
-                    sum.intoArray(att, qo);
-                    continue;
-                }
-                Arrays.fill(att, qo, qo + headSize, 0f);
-                for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
-                    float[] block = vs[b];
-                    for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++)
-                        axpy(scores[so + t], block, (t - t0) * kvDim + kvOff, att, qo, headSize);
-                }
+                weightedValues(layerValues, scores, so, positions, kvOff, out, qo);
             }
         }
     }
 
-    private static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-        if (n >= SHORT_HEAD) VectorMath.axpy(alpha, x, xOff, y, yOff, n);
-        else for (int i = 0; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    // The vector loops are leaf methods that take and return only arrays and numbers: a vector
+    // passed to a call the JIT did not inline is boxed (hundreds of KB a token when it happened).
+
+    /**
+     * {@code s[sOff + t] = scale * q . key(t)} for the first {@code m} positions of a key block, whose
+     * keys are stored a row per coordinate: a vector of positions at a time.
+     */
+    private void scores(float[] block, float[] q, int qo, int kvOff, int m, float scale, float[] s, int sOff) {
+        int stride = block.length / kvDim, t = 0;
+        FloatVector vs = FloatVector.broadcast(S, scale);
+        for (; t + V <= m; t += V) {
+            FloatVector sum = FloatVector.zero(S);
+            for (int d = 0, row = kvOff * stride + t; d < headSize; d++, row += stride)
+                sum = FloatVector.fromArray(S, block, row).fma(FloatVector.broadcast(S, q[qo + d]), sum);
+            sum.mul(vs).intoArray(s, sOff + t);
+        }
+        // the newest positions, fewer than a vector: a plain loop (a masked vector reaching past a
+        // short last block would leave the intrinsic and allocate)
+        for (; t < m; t++) {
+            float sum = 0;
+            for (int d = 0, row = kvOff * stride + t; d < headSize; d++, row += stride) sum += block[row] * q[qo + d];
+            s[sOff + t] = sum * scale;
+        }
+    }
+
+    /**
+     * {@code out[qo ..] = sum_t p[pOff + t] value(t)} over {@code positions} positions of the value
+     * blocks (a position per row), a vector of the head at a time kept in a register across all
+     * the positions.
+     */
+    private void weightedValues(float[][] blocks, float[] p, int pOff, int positions, int kvOff, float[] out, int qo) {
+        // the species stays a constant in each loop: the Vector API compiles only those
+        if (headSize % V == 0) {
+            for (int c = 0; c < headSize; c += V) {
+                FloatVector sum = FloatVector.zero(S);
+                for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
+                    float[] block = blocks[b];
+                    for (int t = t0, end = Math.min(positions, t0 + BLOCK), at = kvOff + c; t < end; t++, at += kvDim)
+                        sum = FloatVector.fromArray(S, block, at).fma(FloatVector.broadcast(S, p[pOff + t]), sum);
+                }
+                sum.intoArray(out, qo + c);
+            }
+            return;
+        }
+        if (headSize == EIGHT.length()) {
+            FloatVector sum = FloatVector.zero(EIGHT);
+            for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
+                float[] block = blocks[b];
+                for (int t = t0, end = Math.min(positions, t0 + BLOCK), at = kvOff; t < end; t++, at += kvDim)
+                    sum = FloatVector.fromArray(EIGHT, block, at).fma(FloatVector.broadcast(EIGHT, p[pOff + t]), sum);
+            }
+            sum.intoArray(out, qo);
+            return;
+        }
+        Arrays.fill(out, qo, qo + headSize, 0f);
+        for (int t0 = 0, b = 0; t0 < positions; t0 += BLOCK, b++) {
+            float[] block = blocks[b];
+            for (int t = t0, end = Math.min(positions, t0 + BLOCK); t < end; t++) {
+                float w = p[pOff + t];
+                for (int d = 0, at = (t - t0) * kvDim + kvOff; d < headSize; d++) out[qo + d] += w * block[at + d];
+            }
+        }
     }
 }
