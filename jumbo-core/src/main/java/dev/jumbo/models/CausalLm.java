@@ -19,6 +19,22 @@ public interface CausalLm {
     /** Size of the logits vector. */
     int vocabSize();
 
+    /**
+     * Feeds {@code tokens[i]} to {@code sessions.get(i)}, one each, and returns each session's
+     * logits (row i, the session's own array, overwritten by its next feed): one decoding step
+     * of many sequences at once. This default feeds them one after another; a model may
+     * override it to read its weights once for all of them.
+     *
+     * @throws IllegalArgumentException if there are not as many tokens as sessions
+     */
+    default float[][] step(java.util.List<? extends Session> sessions, int[] tokens) {
+        if (sessions.size() != tokens.length)
+            throw new IllegalArgumentException(sessions.size() + " sessions but " + tokens.length + " tokens: one token each");
+        float[][] logits = new float[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) logits[i] = sessions.get(i).feed(new int[] {tokens[i]});
+        return logits;
+    }
+
     /** One sequence being decoded. */
     interface Session {
         /**
