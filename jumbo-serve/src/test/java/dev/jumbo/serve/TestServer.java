@@ -49,6 +49,11 @@ final class TestServer implements AutoCloseable {
         }
     }
 
+    /** A server that listens but serves no model yet and is not ready. */
+    static TestServer loading(ServeOptions options) {
+        return new TestServer(JumboServer.start(options), options.apiKey());
+    }
+
     static ServeOptions options(String apiKey, int maxConcurrency, int maxQueue, int maxBodyBytes) {
         return new ServeOptions("127.0.0.1", 0, apiKey, maxConcurrency, maxQueue, maxBodyBytes);
     }
