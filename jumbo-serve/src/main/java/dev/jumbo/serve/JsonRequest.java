@@ -28,12 +28,20 @@ final class JsonRequest {
         try {
             node = MAPPER.readTree(bytes);
         } catch (JacksonException e) {
-            throw ApiException.invalid("We could not parse the JSON body of your request: " + e.getOriginalMessage(), null);
+            throw ApiException.invalid("We could not parse the JSON body of your request: " + describe(e), null);
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
         if (!(node instanceof ObjectNode o)) throw ApiException.invalid("The request body must be a JSON object.", null);
         return new JsonRequest(o);
+    }
+
+    /** Jackson's complaint without its source excerpt, with where it was found. */
+    private static String describe(JacksonException e) {
+        String what = e.getOriginalMessage().lines().findFirst().orElse("invalid JSON");
+        int marker = what.indexOf(" (start marker at");
+        if (marker >= 0) what = what.substring(0, marker);
+        return e.getLocation() == null ? what : what + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
     }
 
     /** The field, or null when it is absent or null. */

@@ -113,11 +113,11 @@ public final class JumboServer implements AutoCloseable {
         return m.loop();
     }
 
-    /** Stops listening, stops the decode loops (cancelling what they run) and closes the models. */
+    /** Stops listening, stops the decode loops (cancelling what they run) and closes the models; again, does nothing. */
     @Override
     public synchronized void close() {
         ready = false;
-        web.stop();
+        if (web.isRunning()) web.stop();
         for (ServedModel m : models.values()) {
             try {
                 m.loop().close();

@@ -216,6 +216,12 @@ class OpenAiApiTest {
     }
 
     @Test
+    void badJsonIsDescribedWithoutJacksonsInternals() {
+        String message = TestServer.json(api.post("/v1/completions", "{\"model\": \"stories260K\",\n \"prompt\": }")).get("error").get("message").asText();
+        assertThat(message).startsWith("We could not parse the JSON body of your request: ").contains("line 2").doesNotContain("Source", "REDACTED");
+    }
+
+    @Test
     void anUnknownModelIs404ModelNotFound() {
         HttpResponse<String> r = api.post("/v1/completions", "{\"model\":\"gpt-4\",\"prompt\":\"Hi\"}");
         assertThat(r.statusCode()).isEqualTo(404);
