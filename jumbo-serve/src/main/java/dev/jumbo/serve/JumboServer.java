@@ -7,10 +7,9 @@ import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,8 +31,7 @@ public final class JumboServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(JumboServer.class.getName());
 
     private final ServeOptions options;
-    private final Map<String, ServedModel> models = new ConcurrentHashMap<>();
-    private final List<String> order = new ArrayList<>();
+    private final Map<String, ServedModel> models = new ConcurrentSkipListMap<>(); // by name: /v1/models lists them so
     private volatile boolean ready;
     private WebServer web;
 
@@ -77,12 +75,11 @@ public final class JumboServer implements AutoCloseable {
      * @throws IllegalArgumentException if the name is taken or not a plain name
      */
     public synchronized void serve(String name, LanguageModel model) {
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}"))
-            throw new IllegalArgumentException("a model name is letters, digits and . _ : - (at most 128), got '" + name + "'");
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}"))
+            throw new IllegalArgumentException("a model name is letters, digits and . _ : / - (at most 128), got '" + name + "'");
         if (models.containsKey(name)) throw new IllegalArgumentException("two models named '" + name + "'");
         DecodeLoop loop = DecodeLoop.start(name, model.model(), model.tokenizer(), options.maxConcurrency(), options.maxQueue());
         models.put(name, new ServedModel(name, model, ChatTemplate.detect(model.chatTemplate()), loop, System.currentTimeMillis() / 1000));
-        order.add(name);
     }
 
     /** From now on {@code GET /ready} answers 200 and {@code /v1/*} requests are served. */
@@ -101,9 +98,9 @@ public final class JumboServer implements AutoCloseable {
         return "http://" + host + ":" + port();
     }
 
-    /** The served models' names, in the order they were added. */
-    public synchronized List<String> models() {
-        return List.copyOf(order);
+    /** The served models' names, sorted. */
+    public List<String> models() {
+        return List.copyOf(models.keySet());
     }
 
     /** The decode loop of a served model (for its figures). */
@@ -113,17 +110,25 @@ public final class JumboServer implements AutoCloseable {
         return m.loop();
     }
 
-    /** Stops listening, stops the decode loops (cancelling what they run) and closes the models; again, does nothing. */
+    /**
+     * Stops the decode loops (their streams end with an error event, new requests get 503), stops
+     * listening and closes the models; closing again does nothing.
+     */
     @Override
     public synchronized void close() {
         ready = false;
-        if (web.isRunning()) web.stop();
         for (ServedModel m : models.values()) {
             try {
                 m.loop().close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (web.isRunning()) web.stop();
+        for (ServedModel m : models.values()) {
+            try {
                 m.model().close();
             } catch (Exception e) {
-                if (e instanceof InterruptedException) Thread.currentThread().interrupt();
                 LOG.log(Level.WARNING, "closing model " + m.name(), e);
             }
         }
