@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jumbo bench}: speed figures, medians over repeats. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm GFLOPS, training seconds per epoch, inference images per second.",
-        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class, BenchCommand.InferBench.class, BenchCommand.GenerateBench.class})
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class, BenchCommand.InferBench.class, BenchCommand.GenerateBench.class, ServeLoad.class})
 final class BenchCommand {
 
     static double median(List<Double> v) {
@@ -268,6 +268,10 @@ final class BenchCommand {
         @Option(names = "--prompt-tokens", defaultValue = "512", description = "Prompt length for prefill (default: ${DEFAULT-VALUE}).")
         int promptTokens;
 
+        @Option(names = "--sequences", defaultValue = "1", description = {"Sequences decoded together, one token each per step (CausalLm.step: a server's",
+                "continuous batching); decode tokens/s is then their sum (default: ${DEFAULT-VALUE})."})
+        int sequences;
+
         @Option(names = "--new-tokens", defaultValue = "32", description = "Tokens decoded one at a time after the prompt (default: ${DEFAULT-VALUE}).")
         int newTokens;
 
@@ -368,16 +372,17 @@ final class BenchCommand {
             if (promptTokens + newTokens > context)
                 throw new IllegalArgumentException("--prompt-tokens " + promptTokens + " and --new-tokens " + newTokens
                         + " must fit in the model's context of " + context);
+            if (sequences < 1) throw new IllegalArgumentException("--sequences must be at least 1, got " + sequences);
             Random rnd = new Random(seed);
             int[] prompt = rnd.ints(promptTokens, 0, model.vocabSize()).toArray();
             // the Vector API runs slowly until the JIT has compiled the kernels: warm up first
             int warmups = 0;
             for (long end = System.nanoTime() + (long) (warmup * 1e9); System.nanoTime() < end || warmups == 0; warmups++)
-                run(model, prompt, newTokens, rnd);
+                run(model, prompt, newTokens, sequences, rnd);
             double[] prefill = new double[rounds], decode = new double[rounds];
             long kvBytes = -1;
             for (int i = 0; i < rounds; i++) {
-                Run r = run(model, prompt, newTokens, rnd);
+                Run r = run(model, prompt, newTokens, sequences, rnd);
                 prefill[i] = r.prefill();
                 decode[i] = r.decode();
                 kvBytes = r.kvCacheBytes();
@@ -385,6 +390,7 @@ final class BenchCommand {
             java.util.Arrays.sort(prefill);
             java.util.Arrays.sort(decode);
             double p = prefill[rounds / 2], d = decode[rounds / 2], limit = BenchModels.BANDWIDTH / bytesPerToken, rss = peakRssMb();
+            if (sequences > 1) out.printf("%d sequences decoded together: decode tokens/s is their sum%n", sequences);
             out.printf("prefill %d tokens: %.1f tokens/s; decode %d tokens: %.1f tokens/s (bandwidth limit at 36 GB/s: %.1f); weights %.0f MB; peak RSS %s (%s; medians of %d after %d warm-up runs)%n",
                     promptTokens, p, newTokens, d, limit, BenchModels.mb(weightBytes), rss < 0 ? "unknown" : String.format("%.0f MB", rss),
                     row.getOrDefault("model", row.get("arch") + " " + row.getOrDefault("shape", "") + " " + row.get("dtype")).toString().strip(), rounds, warmups);
@@ -398,6 +404,7 @@ final class BenchCommand {
             if (!json) return;
             row.put("prompt_tokens", promptTokens);
             row.put("new_tokens", newTokens);
+            row.put("sequences", sequences);
             row.put("threads", Parallel.threads());
             row.put("rounds", rounds);
             row.put("warmup_runs", warmups);
@@ -420,19 +427,36 @@ final class BenchCommand {
         /** One run: prefill and decode tokens/s, and the bytes of KV cache its session allocated (-1 if not a Llama). */
         private record Run(double prefill, double decode, long kvCacheBytes) {}
 
-        /** The prompt fed at once, then one token at a time, in a new session (dropped at the end: only its figures are kept). */
-        private static Run run(dev.jumbo.models.CausalLm model, int[] prompt, int newTokens, Random rnd) {
+        /**
+         * The prompt fed at once, then one token at a time, in a new session (dropped at the end: only its figures are kept);
+         * with several sequences, each gets the prompt and then they decode together, a {@code CausalLm.step} per token.
+         */
+        private static Run run(dev.jumbo.models.CausalLm model, int[] prompt, int newTokens, int sequences, Random rnd) {
             // Earlier runs' sessions are garbage, but a collector keeps them until its old generation fills:
             // collected first (outside the timing, as JMH does between iterations), peak RSS is that of one
             // generation, not of the bench's repeats (TinyLlama Q8_0, 8 runs of 544 tokens: 281 MB beyond the file and cache, against 112).
             System.gc();
-            dev.jumbo.models.CausalLm.Session s = model.start();
+            java.util.List<dev.jumbo.models.CausalLm.Session> sessions = new java.util.ArrayList<>();
             long t0 = System.nanoTime();
-            s.feed(prompt);
+            for (int i = 0; i < sequences; i++) {
+                dev.jumbo.models.CausalLm.Session s = model.start();
+                s.feed(prompt);
+                sessions.add(s);
+            }
             long t1 = System.nanoTime();
-            for (int i = 0; i < newTokens; i++) s.feed(new int[] {rnd.nextInt(model.vocabSize())});
+            int[] tokens = new int[sequences];
+            for (int i = 0; i < newTokens; i++) {
+                for (int k = 0; k < sequences; k++) tokens[k] = rnd.nextInt(model.vocabSize());
+                if (sequences == 1) sessions.getFirst().feed(new int[] {tokens[0]});
+                else model.step(sessions, tokens);
+            }
             long t2 = System.nanoTime();
-            return new Run(prompt.length / ((t1 - t0) / 1e9), newTokens / Math.max((t2 - t1) / 1e9, 1e-9), BenchModels.kvCacheBytes(s));
+            long kv = 0;
+            for (dev.jumbo.models.CausalLm.Session s : sessions) {
+                long b = BenchModels.kvCacheBytes(s);
+                kv = b < 0 || kv < 0 ? -1 : kv + b;
+            }
+            return new Run((double) sequences * prompt.length / ((t1 - t0) / 1e9), (double) sequences * newTokens / Math.max((t2 - t1) / 1e9, 1e-9), kv);
         }
     }
 }

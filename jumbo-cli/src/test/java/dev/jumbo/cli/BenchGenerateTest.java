@@ -51,6 +51,21 @@ class BenchGenerateTest {
     }
 
     @Test
+    void severalSequencesDecodeTogetherAndReportTheirSum() throws Exception {
+        CliTest.Result r = bench("--model", CliTest.sharedData().resolve("llama2c/stories260K.bin").toString(), "--sequences", "5");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.lastJson();
+        assertThat(j.get("sequences").asInt()).isEqualTo(5);
+        assertThat(j.get("decode_tokens_per_second").asDouble()).isPositive();
+        // five sessions of 4 + 2 tokens, each holding one block of 64 positions: 5 layers * 2 * 64 * kvDim 32 * 4 bytes
+        assertThat(j.get("kv_cache_mb").asDouble()).isCloseTo(5 * 5 * 2 * 64 * 32 * 4 / 1048576.0, offset(0.01));
+        assertThat(r.out()).contains("5 sequences decoded together");
+        CliTest.Result bad = bench("--model", CliTest.sharedData().resolve("llama2c/stories260K.bin").toString(), "--sequences", "0");
+        assertThat(bad.code()).isNotZero();
+        assertThat(bad.err()).contains("--sequences must be at least 1");
+    }
+
+    @Test
     void randomWeightsAreNormalScaledAndQuantizedAsAsked() {
         LlamaConfig tiny = new LlamaConfig(64, 96, 1, 4, 2, 40, 16, 1e-5f, 10000, LlamaConfig.RopeStyle.NORM, false);
         try (Llama f32 = BenchModels.randomLlama(tiny, DType.F32, 3); Llama q8 = BenchModels.randomLlama(tiny, DType.Q8_0, 3)) {
@@ -83,10 +98,7 @@ class BenchGenerateTest {
 
     @Test
     void aGgufModelReportsItsFileItsKvCacheAndTheRssLimit() throws Exception {
-        Path gguf = null;
-        for (Path p = Path.of("").toAbsolutePath(); p != null && gguf == null; p = p.getParent())
-            if (Files.exists(p.resolve("shared/data/llama2c/stories260K.gguf"))) gguf = p.resolve("shared/data/llama2c/stories260K.gguf");
-        assertThat(gguf).as("shared/data beside the checkout").isNotNull();
+        Path gguf = CliTest.sharedData().resolve("llama2c/stories260K.gguf");
         CliTest.Result r = bench("--model", gguf.toString());
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = r.lastJson();

@@ -28,6 +28,13 @@ class CliTest {
         }
     }
 
+    /** The project's shared data folder ({@code ../shared/data} beside the checkout, as CI lays it too), found from the working directory up. */
+    static Path sharedData() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent())
+            if (Files.isDirectory(p.resolve("shared/data/llama2c"))) return p.resolve("shared/data");
+        throw new IllegalStateException("shared/data not found beside the checkout or above " + Path.of("").toAbsolutePath());
+    }
+
     static Result run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         // no autoflush, as on System.out: the command must flush what it printed

@@ -92,7 +92,7 @@ class GenerateCommandTest {
         assertThat(hello.lastJson().get("prompt_token_ids").toString()).isEqualTo("[72,105]");
     }
 
-    static Path llama2c() {
+    private static Path llama2c() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent())
             if (Files.isDirectory(p.resolve("shared/data/llama2c"))) return p.resolve("shared/data/llama2c");
         throw new IllegalStateException("shared/data/llama2c not found beside the checkout");

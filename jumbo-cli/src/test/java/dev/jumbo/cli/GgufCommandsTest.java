@@ -14,9 +14,7 @@ import org.junit.jupiter.api.Test;
 /** generate, chat and embed on GGUF files from ../shared/data: stories260K (Llama, F32) and all-MiniLM-L6-v2 (BERT, Q8_0). */
 class GgufCommandsTest {
     private static Path shared() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent())
-            if (Files.isDirectory(p.resolve("shared/data/llama2c"))) return p.resolve("shared/data");
-        throw new IllegalStateException("shared/data beside the checkout");
+        return CliTest.sharedData();
     }
 
     @Test

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class ServeCommandTest {
     @Test
     void servesTheNamedModelUntilInterrupted() throws Exception {
-        Path checkpoint = GenerateCommandTest.llama2c().resolve("stories260K.bin");
+        Path checkpoint = CliTest.sharedData().resolve("llama2c/stories260K.bin");
         StringWriter out = new StringWriter(), err = new StringWriter();
         AtomicInteger code = new AtomicInteger(-1);
         Thread serving = Thread.ofPlatform().start(() -> code.set(Main.run(new String[] {"serve", "--model", "tiny=" + checkpoint, "--port", "0"},

@@ -116,10 +116,7 @@ class TrainLmCommandTest {
         return java.util.stream.Stream.concat(a.stream(), b.stream()).toArray(String[]::new);
     }
 
-    /** The project's shared data folder ({@code ../shared/data} beside the checkout), found from the working directory up. */
     private static Path sharedData() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent())
-            if (Files.isDirectory(p.resolve("shared/data/gpt2-tokenizer"))) return p.resolve("shared/data");
-        throw new IllegalStateException("shared/data (with gpt2-tokenizer/) not found beside the checkout or above " + Path.of("").toAbsolutePath());
+        return CliTest.sharedData();
     }
 }

@@ -1,5 +1,7 @@
 package dev.jumbo.models;
 
+import java.util.List;
+
 /**
  * A language model that predicts the next token, fed incrementally: what {@link Generator} drives.
  *
@@ -20,16 +22,18 @@ public interface CausalLm {
     int vocabSize();
 
     /**
-     * Feeds {@code tokens[i]} to {@code sessions.get(i)}, one each, and returns each session's
-     * logits (row i, the session's own array, overwritten by its next feed): one decoding step
-     * of many sequences at once. This default feeds them one after another; a model may
-     * override it to read its weights once for all of them.
+     * Feeds {@code tokens[i]} to {@code sessions.get(i)}, one token each, and returns each
+     * session's logits (row i: the session's own array, as {@link Session#feed} returns it). A
+     * server decoding many sequences calls this once per step. This default feeds them one after
+     * another; a model that can (Llama) runs all the rows through each weight matrix together, so a
+     * step for several sequences costs about one for a single sequence while decoding is bound by
+     * reading the weights. The sessions must be distinct and this model's.
      *
-     * @throws IllegalArgumentException if there are not as many tokens as sessions
+     * @throws IllegalArgumentException if the counts differ, or as {@link Session#feed} does
      */
-    default float[][] step(java.util.List<? extends Session> sessions, int[] tokens) {
+    default float[][] step(List<? extends Session> sessions, int[] tokens) {
         if (sessions.size() != tokens.length)
-            throw new IllegalArgumentException(sessions.size() + " sessions but " + tokens.length + " tokens: one token each");
+            throw new IllegalArgumentException(sessions.size() + " sessions but " + tokens.length + " tokens");
         float[][] logits = new float[tokens.length][];
         for (int i = 0; i < tokens.length; i++) logits[i] = sessions.get(i).feed(new int[] {tokens[i]});
         return logits;

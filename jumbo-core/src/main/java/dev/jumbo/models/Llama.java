@@ -1,5 +1,6 @@
 package dev.jumbo.models;
 
+import dev.jumbo.kernel.Parallel;
 import dev.jumbo.kernel.VectorMath;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
@@ -163,47 +164,207 @@ public final class Llama implements CausalLm, AutoCloseable {
     }
 
     /**
+     * Feeds one token to each of several sessions of this model in one pass: each weight matrix
+     * multiplies all their rows together ({@link WeightMatrix#gemm}), each row attends over its own
+     * session's cache. Decoding is bound by reading the weights, so a step for a handful of
+     * sequences costs little more than one for a single one: what a server's continuous batching
+     * runs on. Returns each session's logits (its own array, as {@link Session#feed} returns).
+     * Steps of one model are serialised (they share the step buffers).
+     *
+     * @throws IllegalArgumentException if a session is another model's or appears twice, the
+     *     counts differ, a token is outside the vocabulary, or a session's context is full
+     */
+    @Override
+    public float[][] step(List<? extends CausalLm.Session> sessions, int[] tokens) {
+        int n = sessions.size();
+        if (tokens.length != n) throw new IllegalArgumentException(n + " sessions but " + tokens.length + " tokens");
+        Session[] rows = new Session[n];
+        int[] positions = new int[n];
+        java.util.Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        for (int i = 0; i < n; i++) {
+            if (!(sessions.get(i) instanceof Session s) || s.model != this)
+                throw new IllegalArgumentException("session " + i + " is not a session of this model");
+            if (!seen.add(s)) throw new IllegalArgumentException("session " + i + " appears twice in one step");
+            s.check(new int[] {tokens[i]});
+            rows[i] = s;
+            positions[i] = s.length;
+        }
+        float[][] logits = new float[n][];
+        synchronized (stepRows) {
+            for (int from = 0; from < n; from += Session.PREFILL_BATCH) {
+                int count = Math.min(Session.PREFILL_BATCH, n - from);
+                Session[] part = java.util.Arrays.copyOfRange(rows, from, from + count);
+                forward(stepRows, part, java.util.Arrays.copyOfRange(positions, from, from + count), tokens, from, count, true);
+                for (int i = 0; i < count; i++) {
+                    Session s = part[i];
+                    s.length++;
+                    System.arraycopy(stepRows.logits, i * config.vocabSize(), s.logits, 0, config.vocabSize());
+                    logits[from + i] = s.logits;
+                }
+            }
+        }
+        return logits;
+    }
+
+    /** The buffers of {@link #step}, shared by its calls. */
+    private final Rows stepRows = new Rows();
+
+    /**
+     * Buffers for rows run through the layers together: activations, projections and rotations of
+     * up to {@link #rows} rows, grown by doubling up to {@value Session#PREFILL_BATCH}.
+     */
+    private final class Rows {
+        private int rows, logitRows;
+        private float[] x, xb, q, k, v, att, gate, up, cos, sin, logits = new float[0];
+
+        void ensure(int n, int logitRowsNeeded) {
+            if (n > rows) {
+                int dim = config.dim(), kvDim = config.kvDim(), hidden = config.hiddenDim(), half = config.headSize() / 2;
+                rows = Math.min(Session.PREFILL_BATCH, Math.max(n, 2 * rows));
+                x = new float[rows * dim];
+                xb = new float[rows * dim];
+                q = new float[rows * dim];
+                att = new float[rows * dim];
+                k = new float[rows * kvDim];
+                v = new float[rows * kvDim];
+                gate = new float[rows * hidden];
+                up = new float[rows * hidden];
+                cos = new float[rows * half];
+                sin = new float[rows * half];
+            }
+            if (logitRowsNeeded > logitRows) {
+                logitRows = Math.min(Session.PREFILL_BATCH, Math.max(logitRowsNeeded, 2 * logitRows));
+                logits = new float[logitRows * config.vocabSize()];
+            }
+        }
+    }
+
+    /**
+     * Runs {@code n} rows through every layer: row i is token {@code ids[from + i]} at position
+     * {@code positions[i]} of {@code sessions[i]}, whose cache has every earlier position (or gets
+     * it from an earlier row of this call: a session's rows are consecutive and in order). Keys and
+     * values go into each row's session; the sessions' lengths are the caller's to advance. With
+     * {@code allLogits} every row's logits go to {@code r.logits [n, vocab]}; otherwise only the
+     * last row's, into its session's array.
+     */
+    private void forward(Rows r, Session[] sessions, int[] positions, int[] ids, int from, int n, boolean allLogits) {
+        LlamaConfig c = config;
+        int dim = c.dim(), kvDim = c.kvDim(), hidden = c.hiddenDim(), headSize = c.headSize(), half = headSize / 2;
+        r.ensure(n, allLogits ? n : 0);
+        for (int i = 0; i < n; i++) sessions[i].cache.reserve(positions[i] + 1);
+        for (int i = 0; i < n; i++) {
+            embedding.row(ids[from + i], r.x, i * dim);
+            for (int j = 0; j < half; j++) {
+                double angle = positions[i] * inverseFrequencies[j];
+                r.cos[i * half + j] = (float) Math.cos(angle);
+                r.sin[i * half + j] = (float) Math.sin(angle);
+            }
+        }
+        float eps = c.rmsNormEps();
+        for (int l = 0; l < layers.length; l++) {
+            Layer w = layers[l];
+            // attention
+            for (int i = 0; i < n; i++) VectorMath.rmsNorm(r.x, i * dim, w.attentionNorm(), 0, eps, r.xb, i * dim, dim);
+            multiply(w.wq(), r.xb, r.q, n);
+            multiply(w.wk(), r.xb, r.k, n);
+            multiply(w.wv(), r.xb, r.v, n);
+            for (int i = 0; i < n; i++) {
+                rope(r.q, i * dim, c.heads(), headSize, r.cos, r.sin, i * half, c.ropeStyle());
+                rope(r.k, i * kvDim, c.kvHeads(), headSize, r.cos, r.sin, i * half, c.ropeStyle());
+                sessions[i].cache.put(l, positions[i], r.k, i * kvDim, r.v, i * kvDim);
+            }
+            attend(l, r, sessions, positions, n);
+            multiply(w.wo(), r.att, r.xb, n);
+            VectorMath.add(r.x, 0, r.xb, 0, r.x, 0, n * dim);
+            // feed-forward
+            for (int i = 0; i < n; i++) VectorMath.rmsNorm(r.x, i * dim, w.ffnNorm(), 0, eps, r.xb, i * dim, dim);
+            multiply(w.w1(), r.xb, r.gate, n);
+            multiply(w.w3(), r.xb, r.up, n);
+            VectorMath.siluMul(r.gate, 0, r.up, 0, r.gate, 0, n * hidden);
+            multiply(w.w2(), r.gate, r.xb, n);
+            VectorMath.add(r.x, 0, r.xb, 0, r.x, 0, n * dim);
+        }
+        if (allLogits) {
+            for (int i = 0; i < n; i++) VectorMath.rmsNorm(r.x, i * dim, finalNorm, 0, eps, r.xb, i * dim, dim);
+            multiply(output, r.xb, r.logits, n);
+        } else {
+            VectorMath.rmsNorm(r.x, (n - 1) * dim, finalNorm, 0, eps, r.xb, 0, dim);
+            output.gemv(r.xb, 0, sessions[n - 1].logits, 0);
+        }
+    }
+
+    /**
+     * Each session's run of rows attends over its own cache in {@code layer}: one session's heads
+     * split across the threads; several sessions' (a step) in one parallel region over all their
+     * heads, as attention cannot be batched across caches.
+     */
+    private void attend(int layer, Rows r, Session[] sessions, int[] positions, int n) {
+        int dim = config.dim(), runs = 0;
+        long cost = 0;
+        for (int i = 0; i < n; runs++) {
+            int j = i + 1;
+            while (j < n && sessions[j] == sessions[i]) j++;
+            sessions[i].cache.prepare(layer, r.q, i * dim, j - i, positions[i], r.att);
+            cost = Math.max(cost, sessions[i].cache.cost());
+            i = j;
+        }
+        if (runs == 1) {
+            Parallel.forRange(config.heads(), cost, sessions[0].cache.attendHeads);
+            return;
+        }
+        AttentionCache[] caches = new AttentionCache[runs];
+        for (int i = 0, k = 0; i < n; i++) if (i == 0 || sessions[i] != sessions[i - 1]) caches[k++] = sessions[i].cache;
+        int heads = config.heads();
+        Parallel.forRange(runs * heads, cost, (from, to) -> {
+            for (int t = from; t < to; t++) caches[t / heads].attendHeads(t % heads, t % heads + 1);
+        });
+    }
+
+    /** {@code out[i] = W in[i]} for n rows: a gemv for one, a gemm for several. */
+    private static void multiply(WeightMatrix w, float[] in, float[] out, int n) {
+        if (n == 1) w.gemv(in, 0, out, 0);
+        else w.gemm(in, n, out);
+    }
+
+    /**
      * One sequence being decoded: the keys and values of its tokens so far, and the buffers a
      * forward pass runs in.
      *
      * <p>{@link #feed} runs all the tokens it is given through each layer together (batched
      * prefill: one {@link WeightMatrix#gemm} per weight, causal attention among them and over the
      * cache), in batches of at most {@value #PREFILL_BATCH} tokens so a long prompt does not need
-     * buffers of its whole length. One token goes through {@link WeightMatrix#gemv}.
+     * buffers of its whole length. One token goes through {@link WeightMatrix#gemv}. Several
+     * sessions advance a token each together through {@link Llama#step}.
      *
-     * <p>The key/value cache ({@link AttentionCache}) grows in blocks of 64 positions as the sequence does (up
-     * to the context length), never copied: a session holds memory for the tokens it has read,
-     * not for the model's whole context. Buffers are allocated when a batch or the cache first
-     * needs them; afterwards decoding a token allocates nothing of its own, on this thread or in
-     * the attention tasks the compute threads run (the array returned by {@link #feed} is the
-     * session's own, overwritten by the next call). What the kernels underneath allocate per call
-     * (a few hundred bytes per matrix product, see the README) is theirs. Not thread-safe: one
-     * thread feeds a session.
+     * <p>The key/value cache ({@link AttentionCache}) grows in blocks of 64 positions as the
+     * sequence does (up to the context length), never copied: a session holds memory for the
+     * tokens it has read, not for the model's whole context. Buffers are allocated when a batch or
+     * the cache first needs them; afterwards decoding a token allocates nothing of its own, on this
+     * thread or in the attention tasks the compute threads run (the array returned by
+     * {@link #feed} is the session's own, overwritten by the next call). What the kernels
+     * underneath allocate per call (a few hundred bytes per matrix product, see the README) is
+     * theirs. Not thread-safe: one thread feeds a session.
      */
     public static final class Session implements CausalLm.Session {
         /** Tokens run through the layers together, at most. */
         static final int PREFILL_BATCH = 128;
 
         private final Llama model;
-        private final LlamaConfig c;
-        private final int dim, kvDim, hidden, headSize;
         private final AttentionCache cache;
         private final float[] logits;
+        private final Rows rows;
         private int length;
-        /** Rows the batch buffers hold. */
-        private int rows;
-        private float[] x, xb, q, k, v, att, gate, up, cos, sin;
+        // the rows of a feed: this session at consecutive positions
+        private Session[] self = new Session[0];
+        private int[] positions = new int[0];
 
         Session(Llama model) {
             this.model = model;
-            c = model.config;
-            dim = c.dim();
-            kvDim = c.kvDim();
-            hidden = c.hiddenDim();
-            headSize = c.headSize();
-            cache = new AttentionCache(c.layers(), c.contextLength(), c.heads(), c.kvHeads(), headSize);
+            LlamaConfig c = model.config;
+            cache = new AttentionCache(c.layers(), c.contextLength(), c.heads(), c.kvHeads(), c.headSize());
             logits = new float[c.vocabSize()];
-            ensureRows(1);
+            rows = model.new Rows();
+            rows.ensure(1, 0);
         }
 
         /**
@@ -215,14 +376,29 @@ public final class Llama implements CausalLm, AutoCloseable {
          */
         @Override
         public float[] feed(int[] ids) {
+            check(ids);
+            for (int from = 0; from < ids.length; from += PREFILL_BATCH) {
+                int n = Math.min(PREFILL_BATCH, ids.length - from);
+                if (self.length < n) {
+                    self = new Session[Math.min(PREFILL_BATCH, Math.max(n, 2 * self.length))];
+                    java.util.Arrays.fill(self, this);
+                    positions = new int[self.length];
+                }
+                for (int i = 0; i < n; i++) positions[i] = length + i;
+                model.forward(rows, self, positions, ids, from, n, false);
+                length += n;
+            }
+            return logits;
+        }
+
+        /** The checks of {@link #feed}, before anything is run. */
+        void check(int[] ids) {
+            LlamaConfig c = model.config;
             if (ids.length == 0) throw new IllegalArgumentException("no tokens to feed");
             if (ids.length > c.contextLength() - length)
                 throw new IllegalArgumentException("sequence of " + ((long) length + ids.length) + " tokens is longer than the model's context of " + c.contextLength());
             for (int id : ids)
                 if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + c.vocabSize());
-            for (int from = 0; from < ids.length; from += PREFILL_BATCH)
-                forward(ids, from, Math.min(PREFILL_BATCH, ids.length - from), from + PREFILL_BATCH >= ids.length);
-            return logits;
         }
 
         @Override
@@ -238,72 +414,6 @@ public final class Llama implements CausalLm, AutoCloseable {
         /** Bytes of keys and values allocated so far (F32, every layer, for {@link #cacheCapacity} positions): what the session holds beyond the model. */
         public long cacheBytes() {
             return cache.bytes();
-        }
-
-        /** Runs {@code n} tokens {@code ids[from ..]} through every layer; the logits of the last one if asked. */
-        private void forward(int[] ids, int from, int n, boolean wantLogits) {
-            ensureRows(n);
-            cache.reserve(length + n);
-            int start = length, half = headSize / 2;
-            for (int i = 0; i < n; i++) {
-                model.embedding.row(ids[from + i], x, i * dim);
-                for (int j = 0; j < half; j++) {
-                    double angle = (start + i) * model.inverseFrequencies[j];
-                    cos[i * half + j] = (float) Math.cos(angle);
-                    sin[i * half + j] = (float) Math.sin(angle);
-                }
-            }
-            float eps = c.rmsNormEps();
-            for (int l = 0; l < model.layers.length; l++) {
-                Layer w = model.layers[l];
-                // attention
-                for (int i = 0; i < n; i++) VectorMath.rmsNorm(x, i * dim, w.attentionNorm(), 0, eps, xb, i * dim, dim);
-                multiply(w.wq(), xb, q, n);
-                multiply(w.wk(), xb, k, n);
-                multiply(w.wv(), xb, v, n);
-                for (int i = 0; i < n; i++) {
-                    rope(q, i * dim, c.heads(), headSize, cos, sin, i * half, c.ropeStyle());
-                    rope(k, i * kvDim, c.kvHeads(), headSize, cos, sin, i * half, c.ropeStyle());
-                    cache.put(l, start + i, k, i * kvDim, v, i * kvDim);
-                }
-                cache.attend(l, q, n, start, att);
-                multiply(w.wo(), att, xb, n);
-                VectorMath.add(x, 0, xb, 0, x, 0, n * dim);
-                // feed-forward
-                for (int i = 0; i < n; i++) VectorMath.rmsNorm(x, i * dim, w.ffnNorm(), 0, eps, xb, i * dim, dim);
-                multiply(w.w1(), xb, gate, n);
-                multiply(w.w3(), xb, up, n);
-                VectorMath.siluMul(gate, 0, up, 0, gate, 0, n * hidden);
-                multiply(w.w2(), gate, xb, n);
-                VectorMath.add(x, 0, xb, 0, x, 0, n * dim);
-            }
-            length += n;
-            if (wantLogits) {
-                VectorMath.rmsNorm(x, (n - 1) * dim, model.finalNorm, 0, eps, xb, 0, dim);
-                model.output.gemv(xb, 0, logits, 0);
-            }
-        }
-
-        /** {@code out[i] = W in[i]} for the batch's n rows: a gemv for one token, a gemm for several. */
-        private static void multiply(WeightMatrix w, float[] in, float[] out, int n) {
-            if (n == 1) w.gemv(in, 0, out, 0);
-            else w.gemm(in, n, out);
-        }
-
-        /** Batch buffers for at least {@code n} rows; they grow by doubling, up to {@value #PREFILL_BATCH}. */
-        private void ensureRows(int n) {
-            if (n <= rows) return;
-            rows = Math.min(PREFILL_BATCH, Math.max(n, 2 * rows));
-            x = new float[rows * dim];
-            xb = new float[rows * dim];
-            q = new float[rows * dim];
-            att = new float[rows * dim];
-            k = new float[rows * kvDim];
-            v = new float[rows * kvDim];
-            gate = new float[rows * hidden];
-            up = new float[rows * hidden];
-            cos = new float[rows * headSize / 2];
-            sin = new float[rows * headSize / 2];
         }
     }
 

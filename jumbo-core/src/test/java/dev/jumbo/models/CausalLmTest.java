@@ -21,6 +21,6 @@ class CausalLmTest {
         assertThat(logits[1]).containsExactly(aloneB.feed(new int[] {9}));
         assertThat(a.length()).isEqualTo(3);
         assertThat(b.length()).isEqualTo(2);
-        assertThatThrownBy(() -> gpt2.step(List.of(a), new int[] {1, 2})).hasMessageContaining("one token each");
+        assertThatThrownBy(() -> gpt2.step(List.of(a), new int[] {1, 2})).hasMessageContaining("1 sessions but 2 tokens");
     }
 }

@@ -232,6 +232,62 @@ class LlamaTest {
     }
 
     @Test
+    void aStepOfManySessionsGivesEachTheLogitsItGetsAlone() {
+        // the float64 reference at every position, for sessions of different lengths stepped together:
+        // 9 rows reach the panel product, the shorter steps the four-row one; caches cross a block
+        LlamaConfig c = tiny(4, 2, LlamaConfig.RopeStyle.NEOX, false);
+        Weights w = Weights.random(c, 13);
+        Llama llama = w.llama();
+        int count = 9, steps = 6;
+        int[][] ids = new int[count][];
+        List<Llama.Session> sessions = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids[i] = randomIds(3 + 9 * i + steps, c.vocabSize(), 100 + i);
+            Llama.Session s = llama.start();
+            s.feed(Arrays.copyOf(ids[i], ids[i].length - steps));
+            sessions.add(s);
+        }
+        for (int t = steps; t > 0; t--) {
+            // from the third step on, only some of the sessions: sequences leave and rejoin between steps
+            List<Llama.Session> active = new ArrayList<>();
+            List<Integer> which = new ArrayList<>();
+            for (int i = 0; i < count; i++)
+                if (t > steps - 2 || i % 3 != t % 3 || sessions.get(i).length() < ids[i].length - t) {
+                    active.add(sessions.get(i));
+                    which.add(i);
+                }
+            int[] tokens = new int[active.size()];
+            for (int k = 0; k < tokens.length; k++) {
+                int i = which.get(k);
+                tokens[k] = ids[i][sessions.get(i).length()];
+            }
+            float[][] logits = llama.step(active, tokens);
+            for (int k = 0; k < tokens.length; k++) {
+                int i = which.get(k);
+                int at = sessions.get(i).length();
+                assertClose(w.reference(Arrays.copyOf(ids[i], at))[at - 1], logits[k], "session " + i + " at position " + (at - 1));
+            }
+        }
+    }
+
+    @Test
+    void aStepRefusesWhatItCannotRun() {
+        LlamaConfig c = tiny(4, 2, LlamaConfig.RopeStyle.NORM, true);
+        Llama llama = Weights.random(c, 3).llama(), other = Weights.random(c, 4).llama();
+        Llama.Session a = llama.start(), b = llama.start(), foreign = other.start();
+        a.feed(new int[] {1});
+        assertThatThrownBy(() -> llama.step(List.of(a, a), new int[] {1, 2})).hasMessageContaining("twice");
+        assertThatThrownBy(() -> llama.step(List.of(a, foreign), new int[] {1, 2})).hasMessageContaining("session 1 is not a session of this model");
+        assertThatThrownBy(() -> llama.step(List.of(a, b), new int[] {1})).hasMessageContaining("2 sessions but 1 tokens");
+        assertThatThrownBy(() -> llama.step(List.of(a, b), new int[] {1, c.vocabSize()})).hasMessageContaining("outside the vocabulary");
+        assertThat(a.length()).as("nothing ran").isEqualTo(1);
+        assertThat(b.length()).isZero();
+        b.feed(randomIds(c.contextLength(), c.vocabSize(), 1));
+        assertThatThrownBy(() -> llama.step(List.of(a, b), new int[] {1, 2})).hasMessageContaining("longer than the model's context");
+        assertThat(llama.step(List.of(), new int[0])).isEmpty();
+    }
+
+    @Test
     void batchedPrefillEqualsTokenByTokenDecoding() {
         LlamaConfig c = tiny(4, 2, LlamaConfig.RopeStyle.NORM, true);
         Llama llama = Weights.random(c, 11).llama();
