@@ -69,6 +69,16 @@ final class ChoiceEvents {
         lock.lock();
         try {
             while (events.isEmpty() && open > 0) ready.await();
+            return poll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The next event if there is one now, else null. */
+    Event poll() {
+        lock.lock();
+        try {
             Event e = events.poll();
             if (e instanceof Text) texts--;
             return e;

@@ -144,7 +144,12 @@ final class OpenAiApi {
         boolean[] started = new boolean[request.n()];
         int promptTokens = request.promptIds().length, completionTokens = 0;
         try {
-            for (ChoiceEvents.Event e; (e = events.take()) != null; ) {
+            while (true) {
+                ChoiceEvents.Event e = events.poll();
+                if (e == null) { // nothing more at hand: send what was written, then wait
+                    if (!sse.flush()) return;
+                    if ((e = events.take()) == null) break;
+                }
                 int i = e.index();
                 if (endpoint == Endpoint.CHAT && !started[i]) { // a chat choice opens with the assistant's role
                     started[i] = true;

@@ -7,8 +7,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A {@code text/event-stream} response written as OpenAI writes it: {@code data: <json>} events,
- * each flushed at once, and {@code data: [DONE]} at the end. Written by hand rather than through
+ * A {@code text/event-stream} response written as OpenAI writes it: {@code data: <json>} events
+ * and {@code data: [DONE]} at the end. Written by hand rather than through
  * Helidon's SSE sink, which exists only when the request's {@code Accept} names
  * {@code text/event-stream}, and OpenAI's SDKs ask for {@code application/json}.
  */
@@ -21,15 +21,27 @@ final class SseWriter {
         this.out = res.outputStream();
     }
 
-    /** Writes one event; false when the client is gone (the connection failed). */
+    /** Writes one event, buffered until {@link #flush()}; false when the client is gone (the connection failed). */
     boolean send(JsonNode data) {
         return write("data: " + data + "\n\n");
     }
 
+    /**
+     * Sends what was written. A writer flushes when it has nothing more at hand, so a client that
+     * keeps up gets each token at once, and one that falls behind gets several per packet.
+     */
+    boolean flush() {
+        try {
+            out.flush();
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Writes the last event and ends the response; false when the client is gone. */
     boolean done() {
-        if (!write("data: [DONE]\n\n")) return false;
-        return close();
+        return write("data: [DONE]\n\n") && close();
     }
 
     /** Ends the response (after an error event, or when the stream cannot go on); false when the client is gone. */
@@ -45,7 +57,6 @@ final class SseWriter {
     private boolean write(String event) {
         try {
             out.write(event.getBytes(StandardCharsets.UTF_8));
-            out.flush();
             return true;
         } catch (IOException | RuntimeException e) {
             return false; // a write to a closed connection: the client went away
