@@ -90,19 +90,18 @@ public final class DecodeLoop implements AutoCloseable {
 
     /** Sequences being generated now (prefilling or decoding). */
     public int active() {
-        lock.lock();
-        try {
-            return running;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> running);
     }
 
     /** Sequences waiting to join. */
     public int waiting() {
+        return locked(waiting::size);
+    }
+
+    private int locked(java.util.function.IntSupplier read) {
         lock.lock();
         try {
-            return waiting.size();
+            return read.getAsInt();
         } finally {
             lock.unlock();
         }
