@@ -3,6 +3,7 @@ package dev.jumbo.cli;
 import dev.jumbo.models.ChatTemplate;
 import dev.jumbo.models.GenerationConfig;
 import dev.jumbo.models.Generator;
+import dev.jumbo.models.LanguageModel;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -68,15 +69,14 @@ final class ChatCommand implements Callable<Integer> {
         Main.banner(spec.commandLine().getErr());
         if (maxNewTokens < 1) throw new IllegalArgumentException("--max-new-tokens must be at least 1, got " + maxNewTokens);
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
-        LanguageModel loaded = LanguageModel.load(model, tokenizerFile, false, context, err);
-        try (AutoCloseable resources = loaded.resources()) {
+        try (LanguageModel loaded = LanguageModel.load(model, tokenizerFile, context, err)) {
             ChatTemplate template = ChatTemplate.detect(loaded.chatTemplate());
             err.println("chat template: " + template.name().toLowerCase(java.util.Locale.ROOT) + (loaded.chatTemplate() == null ? " (the model has none)" : "")
                     + "; /exit or end of input quits");
             List<ChatTemplate.Message> history = new ArrayList<>();
             if (system != null) history.add(new ChatTemplate.Message("system", system));
             GenerationConfig config = GenerationConfig.defaults().maxNewTokens(maxNewTokens).greedy(greedy).temperature(temperature).topP(topP)
-                    .stopStrings(template.stops()).bosTokenId(loaded.bos()).eosTokenId(loaded.eos());
+                    .stopStrings(template.stops()).eosTokenId(loaded.eos());
             BufferedReader lines = new BufferedReader(input);
             int turn = 0;
             for (String line; ; ) {
@@ -86,7 +86,7 @@ final class ChatCommand implements Callable<Integer> {
                 if (line.isBlank()) continue;
                 history.add(new ChatTemplate.Message("user", line.strip()));
                 String prompt = fit(template, history, loaded);
-                Generator.Generation g = Generator.generate(loaded.model(), loaded.tokenizer(), prompt, config.seed(seed + turn++), (seq, id, text) -> {
+                Generator.Generation g = Generator.generate(loaded.model(), loaded.tokenizer(), prompt, config.seed(seed + turn++).bosTokenId(loaded.bosFor(prompt)), (seq, id, text) -> {
                     out.print(text);
                     out.flush();
                 });

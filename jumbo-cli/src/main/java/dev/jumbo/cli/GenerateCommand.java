@@ -1,20 +1,10 @@
 package dev.jumbo.cli;
 
-import dev.jumbo.io.FormatException;
-import dev.jumbo.io.Json;
-import dev.jumbo.models.CausalLm;
 import dev.jumbo.models.GenerationConfig;
 import dev.jumbo.models.Generator;
-import dev.jumbo.models.Gpt2;
-import dev.jumbo.models.Llama;
-import dev.jumbo.models.Llama2c;
-import dev.jumbo.text.SentencePieceBpe;
+import dev.jumbo.models.LanguageModel;
 import dev.jumbo.text.Tokenizer;
-import dev.jumbo.text.Tokenizers;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -87,8 +77,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
         if (context < 0) throw new IllegalArgumentException("--context must be positive (or 0 for the model's own), got " + context);
-        LanguageModel loaded = LanguageModel.load(model, tokenizerFile, prompt.isEmpty(), context, spec.commandLine().getErr());
-        try (AutoCloseable resources = loaded.resources()) {
+        try (LanguageModel loaded = LanguageModel.load(model, tokenizerFile, context, spec.commandLine().getErr())) {
             return generate(loaded);
         }
     }
@@ -97,7 +86,7 @@ final class GenerateCommand implements Callable<Integer> {
         Tokenizer tokenizer = loaded.tokenizer();
         GenerationConfig config = GenerationConfig.defaults().maxNewTokens(maxNewTokens).greedy(greedy).temperature(temperature)
                 .topK(topK).topP(topP).repetitionPenalty(repetitionPenalty).seed(seed).stopStrings(stops)
-                .eosTokenId(loaded.eos()).bosTokenId(loaded.bos()).numReturnSequences(numReturnSequences).slidingWindow(slidingWindow);
+                .eosTokenId(loaded.eos()).bosTokenId(loaded.bosFor(prompt)).numReturnSequences(numReturnSequences).slidingWindow(slidingWindow);
         PrintWriter out = spec.commandLine().getOut();
         int[] current = {-1};
         Generator.Generation g = Generator.generate(loaded.model(), tokenizer, prompt, config, (seq, id, text) -> {

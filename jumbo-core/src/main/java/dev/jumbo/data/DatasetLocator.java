@@ -1,6 +1,7 @@
 package dev.jumbo.data;
 
 import dev.jumbo.io.AtomicFiles;
+import dev.jumbo.io.JumboCache;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,17 +44,10 @@ record DatasetLocator(String title, List<Path> searchDirs, Path cacheDir, URI ba
      * @param debianPackage the Debian package that installs the files, or null if there is none
      */
     static DatasetLocator standard(String title, String folder, URI baseUrl, String debianPackage) {
-        Path cache = cacheRoot().resolve("datasets").resolve(folder);
+        Path cache = JumboCache.root().resolve("datasets").resolve(folder);
         String hint = "pass --data DIR or " + (debianPackage != null ? "install " + debianPackage : "put the files in " + cache);
         return new DatasetLocator(title, List.of(cache, Path.of("/usr/share/datasets", folder)), cache, baseUrl,
                 Duration.ofSeconds(30), hint);
-    }
-
-    /** {@code $JUMBO_CACHE} if set, else {@code ~/.cache/jumbo}. */
-    static Path cacheRoot() {
-        String env = System.getenv("JUMBO_CACHE");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        return Path.of(System.getProperty("user.home"), ".cache", "jumbo");
     }
 
     /**

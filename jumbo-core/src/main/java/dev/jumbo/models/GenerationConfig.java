@@ -3,7 +3,8 @@ package dev.jumbo.models;
 import java.util.List;
 
 /**
- * How {@link Generator} picks tokens and when it stops, with HuggingFace's meanings and defaults.
+ * How tokens are picked ({@link Sampler}) and when generation stops ({@link Generator}, a server's decode loop),
+ * with HuggingFace's meanings and defaults.
  *
  * <pre>{@code
  * GenerationConfig c = GenerationConfig.defaults().maxNewTokens(50).temperature(0.8).topK(40).topP(0.95).seed(7);

@@ -218,14 +218,14 @@ class MnistLoadersTest {
     @Test
     void standardLocationsAreTheCacheThenUsrShareDatasets() {
         DatasetLocator f = FashionMnist.locator();
-        assertThat(f.searchDirs()).containsExactly(DatasetLocator.cacheRoot().resolve("datasets/fashion-mnist"), Path.of("/usr/share/datasets/fashion-mnist"));
+        assertThat(f.searchDirs()).containsExactly(dev.jumbo.io.JumboCache.root().resolve("datasets/fashion-mnist"), Path.of("/usr/share/datasets/fashion-mnist"));
         assertThat(f.cacheDir()).isEqualTo(f.searchDirs().getFirst());
         assertThat(f.baseUrl()).hasToString("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/");
         DatasetLocator m = Mnist.locator();
-        assertThat(m.searchDirs()).containsExactly(DatasetLocator.cacheRoot().resolve("datasets/mnist"), Path.of("/usr/share/datasets/mnist"));
+        assertThat(m.searchDirs()).containsExactly(dev.jumbo.io.JumboCache.root().resolve("datasets/mnist"), Path.of("/usr/share/datasets/mnist"));
         assertThat(m.baseUrl()).hasToString("https://ossci-datasets.s3.amazonaws.com/mnist/");
         String env = System.getenv("JUMBO_CACHE");
         Path expectedRoot = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "jumbo");
-        assertThat(DatasetLocator.cacheRoot()).isEqualTo(expectedRoot);
+        assertThat(dev.jumbo.io.JumboCache.root()).isEqualTo(expectedRoot);
     }
 }

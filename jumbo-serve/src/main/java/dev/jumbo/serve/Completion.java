@@ -1,0 +1,27 @@
+package dev.jumbo.serve;
+
+/**
+ * A finished sequence: its text (after the prompt, cut before a stop string), why it ended, and
+ * the token counts OpenAI's {@code usage} reports.
+ */
+public record Completion(String text, FinishReason finishReason, int promptTokens, int completionTokens) {
+
+    /** Why generation ended, as OpenAI's {@code finish_reason} names it. */
+    public enum FinishReason {
+        /** The model's end token or a stop string. */
+        STOP("stop"),
+        /** {@code max_tokens}, or the model's context. */
+        LENGTH("length");
+
+        private final String openAiName;
+
+        FinishReason(String openAiName) {
+            this.openAiName = openAiName;
+        }
+
+        /** The name in OpenAI's responses. */
+        public String openAiName() {
+            return openAiName;
+        }
+    }
+}

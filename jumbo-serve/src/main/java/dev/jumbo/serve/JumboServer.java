@@ -1,0 +1,156 @@
+package dev.jumbo.serve;
+
+import dev.jumbo.models.ChatTemplate;
+import dev.jumbo.models.LanguageModel;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code jumbo serve}'s HTTP server: Helidon SE on virtual threads, the OpenAI-compatible routes
+ * of {@link OpenAiApi}, {@code GET /health} (200 while up) and {@code GET /ready} (200 once the
+ * models are loaded), an API key check on {@code /v1/*}, and one {@link DecodeLoop} per model.
+ * It listens first and loads after, so a load balancer sees it alive but not ready meanwhile.
+ *
+ * <pre>{@code
+ * try (JumboServer server = JumboServer.start(ServeOptions.defaults())) {
+ *     server.serve("stories260K", LanguageModel.load(BundledModel.checkpoint(), null, 0, err));
+ *     server.ready();
+ *     // http://127.0.0.1:8080/v1/completions ...
+ * }
+ * }</pre>
+ */
+public final class JumboServer implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(JumboServer.class.getName());
+
+    private final ServeOptions options;
+    private final Map<String, ServedModel> models = new ConcurrentSkipListMap<>(); // by name: /v1/models lists them so
+    private volatile boolean ready;
+    private WebServer web;
+
+    private JumboServer(ServeOptions options) {
+        this.options = options;
+    }
+
+    /** Listens on {@code options.host()}:{@code options.port()}; not ready until {@link #ready()}. */
+    public static JumboServer start(ServeOptions options) {
+        JumboServer server = new JumboServer(options);
+        HttpRouting.Builder routing = HttpRouting.builder();
+        routing.addFilter((chain, req, res) -> {
+            if (req.path().path().startsWith("/v1/")) {
+                ApiException refused = server.refuse(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
+                if (refused != null) {
+                    if (refused.status() == 401) res.header("WWW-Authenticate", "Bearer");
+                    OpenAiApi.sendError(res, refused);
+                    return;
+                }
+            }
+            chain.proceed();
+        });
+        routing.get("/health", (req, res) -> res.send("ok"));
+        routing.get("/ready", (req, res) -> {
+            res.status(server.ready ? 200 : 503);
+            res.send(server.ready ? "ready" : "loading models");
+        });
+        new OpenAiApi(server.models, options).routes(routing);
+        routing.any(OpenAiApi.guarded((req, res) -> {
+            throw new ApiException(404, "invalid_request_error", "Invalid URL (" + req.prologue().method().text() + " " + req.path().path() + ").",
+                    null, "unknown_url", null);
+        }));
+        // no shutdown hook of Helidon's: whoever starts the server closes it (the CLI on SIGINT/SIGTERM), models included
+        // TCP_NODELAY: a stream's chunks are small writes, and Nagle's algorithm held each one back until the
+        // client's delayed ACK (40 ms): one stream ran at 1.5k tokens/s with 47 ms to its first token
+        server.web = WebServer.builder().host(options.host()).port(options.port()).shutdownHook(false)
+                .connectionOptions(socket -> socket.tcpNoDelay(true)).routing(routing).build().start();
+        return server;
+    }
+
+    /**
+     * Serves {@code model} as {@code name}, with its own decode loop; the server closes it when it closes.
+     *
+     * @throws IllegalArgumentException if the name is taken or not a plain name
+     */
+    public synchronized void serve(String name, LanguageModel model) {
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}"))
+            throw new IllegalArgumentException("a model name is letters, digits and . _ : / - (at most 128), got '" + name + "'");
+        if (models.containsKey(name)) throw new IllegalArgumentException("two models named '" + name + "'");
+        DecodeLoop loop = DecodeLoop.start(name, model.model(), model.tokenizer(), options.maxConcurrency(), options.maxQueue());
+        models.put(name, new ServedModel(name, model, ChatTemplate.detect(model.chatTemplate()), loop, System.currentTimeMillis() / 1000));
+    }
+
+    /** From now on {@code GET /ready} answers 200 and {@code /v1/*} requests are served. */
+    public void ready() {
+        ready = true;
+    }
+
+    /** The port it listens on (the one picked, for port 0). */
+    public int port() {
+        return web.port();
+    }
+
+    /** The base address, such as {@code http://127.0.0.1:8080}. */
+    public String address() {
+        String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
+        return "http://" + host + ":" + port();
+    }
+
+    /** The served models' names, sorted. */
+    public List<String> models() {
+        return List.copyOf(models.keySet());
+    }
+
+    /** The decode loop of a served model (for its figures). */
+    public DecodeLoop loop(String model) {
+        ServedModel m = models.get(model);
+        if (m == null) throw new IllegalArgumentException("no model named '" + model + "'");
+        return m.loop();
+    }
+
+    /**
+     * Stops the decode loops (their streams end with an error event, new requests get 503), stops
+     * listening and closes the models; closing again does nothing.
+     */
+    @Override
+    public synchronized void close() {
+        ready = false;
+        for (ServedModel m : models.values()) {
+            try {
+                m.loop().close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (web.isRunning()) web.stop();
+        for (ServedModel m : models.values()) {
+            try {
+                m.model().close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "closing model " + m.name(), e);
+            }
+        }
+        models.clear();
+    }
+
+    /** Why a {@code /v1/*} request with this Authorization header is refused now, or null to let it through. */
+    private ApiException refuse(String authorization) {
+        if (options.apiKey() != null) {
+            String prefix = "Bearer ";
+            String given = authorization != null && authorization.regionMatches(true, 0, prefix, 0, prefix.length())
+                    ? authorization.substring(prefix.length()).strip() : "";
+            // constant time: how much of a guess matched must not show in the response time
+            if (!MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), options.apiKey().getBytes(StandardCharsets.UTF_8)))
+                return new ApiException(401, "invalid_request_error", authorization == null
+                        ? "You didn't provide an API key: send it as 'Authorization: Bearer KEY'." : "Incorrect API key provided.",
+                        null, "invalid_api_key", null);
+        }
+        if (!ready) return new ApiException(503, "server_error", "The server is loading its models.", null, "not_ready", 1);
+        return null;
+    }
+}
