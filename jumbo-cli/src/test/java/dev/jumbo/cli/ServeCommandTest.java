@@ -41,6 +41,41 @@ class ServeCommandTest {
     }
 
     @Test
+    void benchServeLoadTestsARunningServer() throws Exception {
+        Path checkpoint = CliTest.sharedData().resolve("llama2c/stories260K.bin");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        Thread serving = Thread.ofPlatform().start(() -> Main.run(new String[] {"serve", "--model", "tiny=" + checkpoint, "--port", "0"},
+                new PrintWriter(out), new PrintWriter(err)));
+        try {
+            Matcher address = Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)").matcher("");
+            for (long end = System.nanoTime() + 30_000_000_000L; !address.reset(out.toString()).find(); Thread.sleep(20))
+                assertThat(System.nanoTime()).as("no address printed; stderr: " + err).isLessThan(end);
+            long pid = ProcessHandle.current().pid();
+            CliTest.Result r = CliTest.run("bench", "serve", "--url", address.group(1), "--clients", "3", "--seconds", "4", "--max-tokens", "16",
+                    "--server-pid", Long.toString(pid), "--json");
+            assertThat(r.code()).as(r.err()).isZero();
+            var j = r.lastJson();
+            assertThat(j.get("model").asText()).isEqualTo("tiny");
+            assertThat(j.get("streams").asLong()).isPositive();
+            assertThat(j.get("complete_streams").asLong()).isEqualTo(j.get("streams").asLong());
+            assertThat(j.get("broken_streams").asLong()).isZero();
+            assertThat(j.get("status_5xx").asLong()).isZero();
+            assertThat(j.get("status_4xx").asLong()).isZero();
+            // each stream carries at most max_tokens pieces, and the tokens counted are the streams' pieces
+            assertThat(j.get("tokens").asLong()).isPositive().isLessThanOrEqualTo(16 * j.get("streams").asLong());
+            assertThat(j.get("ttft_p50_ms").asDouble()).isPositive().isLessThanOrEqualTo(j.get("ttft_p99_ms").asDouble());
+            if (java.nio.file.Files.exists(Path.of("/proc/self/status"))) assertThat(j.get("server_rss_max_mb").asDouble()).isPositive();
+            // a load test stays on this machine
+            CliTest.Result away = CliTest.run("bench", "serve", "--url", "http://192.0.2.1:8080", "--seconds", "1");
+            assertThat(away.code()).isNotZero();
+            assertThat(away.err()).contains("is not a loopback address");
+        } finally {
+            serving.interrupt();
+            serving.join(10_000);
+        }
+    }
+
+    @Test
     void refusesAModelWithoutAName() {
         CliTest.Result r = CliTest.run("serve", "--model", "stories260K.bin", "--port", "0");
         assertThat(r.code()).isEqualTo(1);
