@@ -30,7 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code jumbo bench serve}: a bounded load test of a running {@code jumbo serve} (or any
  * OpenAI-compatible server). {@code --clients} virtual threads each stream completions back to back
  * for {@code --seconds}; the figures are what a team putting the server behind a load balancer
- * asks: server errors (5xx), broken streams (a 200 that never reached {@code data: [DONE]}), time
+ * asks: server errors (5xx), broken streams (a 200 that never reached {@code data: [DONE]}, or a
+ * request that got no response even after the two retries OpenAI's SDKs make), time
  * to first token (p50, p99), tokens per second summed over the clients, and, given the server's
  * pid, whether its resident memory stayed flat.
  *
@@ -45,6 +46,10 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Load-tests a running jumbo serve: --clients streaming clients for --seconds;", "5xx, broken streams, time to first token, tokens/s, server RSS."})
 final class ServeLoad implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Attempts after the first for a request that got no response, as OpenAI's SDKs make by default. */
+    private static final int CONNECTION_RETRIES = 2;
+
+    private final AtomicLong retries = new AtomicLong();
 
     @Spec
     CommandSpec spec;
@@ -76,8 +81,8 @@ final class ServeLoad implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object as the last line.")
     boolean json;
 
-    /** What one completion request gave. */
-    private record Outcome(int status, boolean complete, long firstTokenNanos, int tokens) {}
+    /** What one completion request gave; {@code failure} says why a stream broke (null otherwise). */
+    private record Outcome(int status, boolean complete, long firstTokenNanos, int tokens, String failure) {}
 
     @Override
     public Integer call() throws Exception {
@@ -103,7 +108,7 @@ final class ServeLoad implements Callable<Integer> {
                         outcomes.add(complete(http, name, client * 100_000L + i));
                     } catch (IOException e) {
                         // the connection broke: a broken stream, counted as such
-                        outcomes.add(new Outcome(-1, false, -1, 0));
+                        outcomes.add(new Outcome(-1, false, -1, 0, e.getClass().getSimpleName() + ": " + e.getMessage()));
                         failures.incrementAndGet();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
@@ -143,15 +148,27 @@ final class ServeLoad implements Callable<Integer> {
         body.put("temperature", 0.8);
         body.put("seed", seed);
         body.put("stream", true);
+        HttpRequest post = request(url.resolve("/v1/completions")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();
         long t0 = System.nanoTime();
-        HttpResponse<Stream<String>> r = http.send(request(url.resolve("/v1/completions"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<Stream<String>> r;
+        for (int attempt = 0; ; attempt++) {
+            try {
+                r = http.send(post, HttpResponse.BodyHandlers.ofLines());
+                break;
+            } catch (IOException e) {
+                // No response at all: a kept-alive connection the server had just closed (the JDK client
+                // says "header parser received no bytes"). OpenAI's SDKs retry these twice; so does this
+                // client, and counts them. A stream that broke after its 200 is not retried.
+                if (attempt == CONNECTION_RETRIES) throw e;
+                retries.incrementAndGet();
+            }
+        }
         long first = -1;
         int tokens = 0;
         boolean done = false;
         try (Stream<String> lines = r.body()) {
-            if (r.statusCode() != 200) return new Outcome(r.statusCode(), false, -1, 0);
+            if (r.statusCode() != 200) return new Outcome(r.statusCode(), false, -1, 0, null);
             for (Iterator<String> it = lines.iterator(); it.hasNext(); ) {
                 String line = it.next();
                 if (!line.startsWith("data:")) continue;
@@ -167,7 +184,7 @@ final class ServeLoad implements Callable<Integer> {
                 }
             }
         }
-        return new Outcome(200, done, first, tokens);
+        return new Outcome(200, done, first, tokens, done ? null : "the stream ended after " + tokens + " tokens without data: [DONE]");
     }
 
     /** VmRSS of the process every second until the deadline, in MB. */
@@ -201,10 +218,12 @@ final class ServeLoad implements Callable<Integer> {
             else if (o.status() >= 500) server++;
             else client++;
         }
+        List<String> why = outcomes.stream().map(Outcome::failure).filter(java.util.Objects::nonNull).distinct().limit(5).toList();
+        for (String w : why) spec.commandLine().getErr().println("broken stream: " + w);
         long[] ttft = firsts.stream().mapToLong(Long::longValue).sorted().toArray();
         double p50 = percentileMs(ttft, 0.50), p99 = percentileMs(ttft, 0.99), rate = tokens / elapsed;
-        out.printf("%d clients for %.1f s against %s (%s): %d streams, %d complete, %d broken, %d 5xx, %d 4xx; %d tokens, %.1f tokens/s; time to first token p50 %.1f ms, p99 %.1f ms%n",
-                clients, elapsed, url, name, served, complete, broken, server, client, tokens, rate, p50, p99);
+        out.printf("%d clients for %.1f s against %s (%s): %d streams, %d complete, %d broken, %d requests retried for want of a response, %d 5xx, %d 4xx; %d tokens, %.1f tokens/s; time to first token p50 %.1f ms, p99 %.1f ms%n",
+                clients, elapsed, url, name, served, complete, broken, retries.get(), server, client, tokens, rate, p50, p99);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("clients", clients);
         row.put("seconds", Math.round(elapsed * 10) / 10.0);
@@ -213,6 +232,8 @@ final class ServeLoad implements Callable<Integer> {
         row.put("streams", served);
         row.put("complete_streams", complete);
         row.put("broken_streams", broken);
+        if (!why.isEmpty()) row.put("broken_because", why);
+        row.put("connection_retries", retries.get());
         row.put("status_5xx", server);
         row.put("status_4xx", client);
         row.put("tokens", tokens);

@@ -59,6 +59,7 @@ class ServeCommandTest {
             assertThat(j.get("streams").asLong()).isPositive();
             assertThat(j.get("complete_streams").asLong()).isEqualTo(j.get("streams").asLong());
             assertThat(j.get("broken_streams").asLong()).isZero();
+            assertThat(j.get("connection_retries").asLong()).isNotNegative();
             assertThat(j.get("status_5xx").asLong()).isZero();
             assertThat(j.get("status_4xx").asLong()).isZero();
             // each stream carries at most max_tokens pieces, and the tokens counted are the streams' pieces
