@@ -2,7 +2,6 @@ package dev.jumbo.kernel;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** F32 weights: plain dot products over the segment, any vector width. */
@@ -40,12 +39,30 @@ final class F32Kernel extends WeightKernel {
             s2 = v.fma(FloatVector.fromArray(S, x, xOff + 2 * cols + c), s2);
             s3 = v.fma(FloatVector.fromArray(S, x, xOff + 3 * cols + c), s3);
         }
-        // reduceLanes, not VectorMath.lanesSum: four vectors handed to a call the JIT did not inline
-        // into this method were boxed (3.5 GB in 20 s of 4-sequence steps; 12k -> 19.5k tokens/s once
-        // gone). The intrinsic's order is fixed for compiled code; a row's value can differ from the
-        // one-row product's in the last bits, as its summation order already did.
-        float t0 = s0.reduceLanes(VectorOperators.ADD), t1 = s1.reduceLanes(VectorOperators.ADD);
-        float t2 = s2.reduceLanes(VectorOperators.ADD), t3 = s3.reduceLanes(VectorOperators.ADD);
+        // VectorMath.lanesSum's halving written out here: four vectors handed to that call, which the
+        // JIT did not inline into this method, were boxed (3.5 GB in 20 s of 4-sequence steps;
+        // 12k -> 19.5k tokens/s once gone). The same additions in the same order, so the same bits.
+        FloatVector h0 = s0, h1 = s1, h2 = s2, h3 = s3;
+        if (V == 16) {
+            h0 = ((FloatVector) h0.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) h0.reinterpretShape(FloatVector.SPECIES_256, 1));
+            h1 = ((FloatVector) h1.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) h1.reinterpretShape(FloatVector.SPECIES_256, 1));
+            h2 = ((FloatVector) h2.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) h2.reinterpretShape(FloatVector.SPECIES_256, 1));
+            h3 = ((FloatVector) h3.reinterpretShape(FloatVector.SPECIES_256, 0)).add((FloatVector) h3.reinterpretShape(FloatVector.SPECIES_256, 1));
+        }
+        if (V >= 8) {
+            h0 = ((FloatVector) h0.reinterpretShape(FloatVector.SPECIES_128, 0)).add((FloatVector) h0.reinterpretShape(FloatVector.SPECIES_128, 1));
+            h1 = ((FloatVector) h1.reinterpretShape(FloatVector.SPECIES_128, 0)).add((FloatVector) h1.reinterpretShape(FloatVector.SPECIES_128, 1));
+            h2 = ((FloatVector) h2.reinterpretShape(FloatVector.SPECIES_128, 0)).add((FloatVector) h2.reinterpretShape(FloatVector.SPECIES_128, 1));
+            h3 = ((FloatVector) h3.reinterpretShape(FloatVector.SPECIES_128, 0)).add((FloatVector) h3.reinterpretShape(FloatVector.SPECIES_128, 1));
+        }
+        if (V >= 4) {
+            h0 = ((FloatVector) h0.reinterpretShape(FloatVector.SPECIES_64, 0)).add((FloatVector) h0.reinterpretShape(FloatVector.SPECIES_64, 1));
+            h1 = ((FloatVector) h1.reinterpretShape(FloatVector.SPECIES_64, 0)).add((FloatVector) h1.reinterpretShape(FloatVector.SPECIES_64, 1));
+            h2 = ((FloatVector) h2.reinterpretShape(FloatVector.SPECIES_64, 0)).add((FloatVector) h2.reinterpretShape(FloatVector.SPECIES_64, 1));
+            h3 = ((FloatVector) h3.reinterpretShape(FloatVector.SPECIES_64, 0)).add((FloatVector) h3.reinterpretShape(FloatVector.SPECIES_64, 1));
+        }
+        float t0 = V == 1 ? h0.lane(0) : h0.lane(0) + h0.lane(1), t1 = V == 1 ? h1.lane(0) : h1.lane(0) + h1.lane(1);
+        float t2 = V == 1 ? h2.lane(0) : h2.lane(0) + h2.lane(1), t3 = V == 1 ? h3.lane(0) : h3.lane(0) + h3.lane(1);
         for (; c < cols; c++) {
             float v = w.get(F32_LE, at + 4L * c);
             t0 += v * x[xOff + c];

@@ -95,7 +95,7 @@ final class HalfKernel extends WeightKernel {
             s2 = v.fma(FloatVector.fromArray(S, x, xOff + 2 * cols + c), s2);
             s3 = v.fma(FloatVector.fromArray(S, x, xOff + 3 * cols + c), s3);
         }
-        finish4(false, w, at, c, cols, x, xOff, s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD), y, yAt, yStride);
+        finish4(false, w, at, c, cols, x, xOff, VectorMath.lanesSum(s0), VectorMath.lanesSum(s1), VectorMath.lanesSum(s2), VectorMath.lanesSum(s3), y, yAt, yStride);
     }
 
     private static void dot4Bf16(MemorySegment w, long at, int cols, float[] x, int xOff, float[] y, int yAt, int yStride) {
@@ -109,7 +109,7 @@ final class HalfKernel extends WeightKernel {
             s2 = v.fma(FloatVector.fromArray(S, x, xOff + 2 * cols + c), s2);
             s3 = v.fma(FloatVector.fromArray(S, x, xOff + 3 * cols + c), s3);
         }
-        finish4(true, w, at, c, cols, x, xOff, s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD), s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD), y, yAt, yStride);
+        finish4(true, w, at, c, cols, x, xOff, VectorMath.lanesSum(s0), VectorMath.lanesSum(s1), VectorMath.lanesSum(s2), VectorMath.lanesSum(s3), y, yAt, yStride);
     }
 
     /** Adds the scalar tail from column c on to the four sums and stores them. */

@@ -198,9 +198,9 @@ final class Q4KKernel extends WeightKernel {
             s3 = v3.fma(FloatVector.fromArray(S, x, x3 + 48), v2.fma(FloatVector.fromArray(S, x, x3 + 32),
                     v1.fma(FloatVector.fromArray(S, x, x3 + 16), v0.fma(FloatVector.fromArray(S, x, x3), s3))));
         }
-        y[yAt] = s0.reduceLanes(VectorOperators.ADD);
-        y[yAt + yStride] = s1.reduceLanes(VectorOperators.ADD);
-        y[yAt + 2 * yStride] = s2.reduceLanes(VectorOperators.ADD);
-        y[yAt + 3 * yStride] = s3.reduceLanes(VectorOperators.ADD);
+        y[yAt] = VectorMath.lanesSum(s0);
+        y[yAt + yStride] = VectorMath.lanesSum(s1);
+        y[yAt + 2 * yStride] = VectorMath.lanesSum(s2);
+        y[yAt + 3 * yStride] = VectorMath.lanesSum(s3);
     }
 }

@@ -120,10 +120,10 @@ final class Q4_0Kernel extends WeightKernel {
             s2 = hi.fma(FloatVector.fromArray(S, x, xb + 2 * cols + 16), lo.fma(FloatVector.fromArray(S, x, xb + 2 * cols), s2));
             s3 = hi.fma(FloatVector.fromArray(S, x, xb + 3 * cols + 16), lo.fma(FloatVector.fromArray(S, x, xb + 3 * cols), s3));
         }
-        y[yAt] = s0.reduceLanes(VectorOperators.ADD);
-        y[yAt + yStride] = s1.reduceLanes(VectorOperators.ADD);
-        y[yAt + 2 * yStride] = s2.reduceLanes(VectorOperators.ADD);
-        y[yAt + 3 * yStride] = s3.reduceLanes(VectorOperators.ADD);
+        y[yAt] = VectorMath.lanesSum(s0);
+        y[yAt + yStride] = VectorMath.lanesSum(s1);
+        y[yAt + 2 * yStride] = VectorMath.lanesSum(s2);
+        y[yAt + 3 * yStride] = VectorMath.lanesSum(s3);
     }
 
     /** {@link #dotInt8} for four activation rows, each block's nibbles widened once for the four. */
@@ -150,10 +150,10 @@ final class Q4_0Kernel extends WeightKernel {
             s2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, d * xd[db + 2 * blocks]), s2);
             s3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F8, d * xd[db + 3 * blocks]), s3);
         }
-        y[yAt] = s0.reduceLanes(VectorOperators.ADD);
-        y[yAt + yStride] = s1.reduceLanes(VectorOperators.ADD);
-        y[yAt + 2 * yStride] = s2.reduceLanes(VectorOperators.ADD);
-        y[yAt + 3 * yStride] = s3.reduceLanes(VectorOperators.ADD);
+        y[yAt] = lanesSum8(s0);
+        y[yAt + yStride] = lanesSum8(s1);
+        y[yAt + 2 * yStride] = lanesSum8(s2);
+        y[yAt + 3 * yStride] = lanesSum8(s3);
     }
 
     /** The 8 lanes of a 256-bit vector added by halving, in a fixed order (called after the loops). */

@@ -143,10 +143,10 @@ final class Q8_0Kernel extends WeightKernel {
             s2 = ((FloatVector) p2.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d * xd[db + 2 * blocks]), s2);
             s3 = ((FloatVector) p3.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(S, d * xd[db + 3 * blocks]), s3);
         }
-        y[yAt] = s0.reduceLanes(VectorOperators.ADD);
-        y[yAt + yStride] = s1.reduceLanes(VectorOperators.ADD);
-        y[yAt + 2 * yStride] = s2.reduceLanes(VectorOperators.ADD);
-        y[yAt + 3 * yStride] = s3.reduceLanes(VectorOperators.ADD);
+        y[yAt] = VectorMath.lanesSum(s0);
+        y[yAt + yStride] = VectorMath.lanesSum(s1);
+        y[yAt + 2 * yStride] = VectorMath.lanesSum(s2);
+        y[yAt + 3 * yStride] = VectorMath.lanesSum(s3);
     }
 
     private static float dotF32(MemorySegment w, long at, int blocks, float[] x, int xOff) {
@@ -188,9 +188,9 @@ final class Q8_0Kernel extends WeightKernel {
             s2 = q1.fma(FloatVector.fromArray(S, x, xb + 2 * cols + 16), q0.fma(FloatVector.fromArray(S, x, xb + 2 * cols), s2));
             s3 = q1.fma(FloatVector.fromArray(S, x, xb + 3 * cols + 16), q0.fma(FloatVector.fromArray(S, x, xb + 3 * cols), s3));
         }
-        y[yAt] = s0.reduceLanes(VectorOperators.ADD);
-        y[yAt + yStride] = s1.reduceLanes(VectorOperators.ADD);
-        y[yAt + 2 * yStride] = s2.reduceLanes(VectorOperators.ADD);
-        y[yAt + 3 * yStride] = s3.reduceLanes(VectorOperators.ADD);
+        y[yAt] = VectorMath.lanesSum(s0);
+        y[yAt + yStride] = VectorMath.lanesSum(s1);
+        y[yAt + 2 * yStride] = VectorMath.lanesSum(s2);
+        y[yAt + 3 * yStride] = VectorMath.lanesSum(s3);
     }
 }

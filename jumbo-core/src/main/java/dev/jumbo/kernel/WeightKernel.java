@@ -237,12 +237,7 @@ public abstract sealed class WeightKernel permits F32Kernel, HalfKernel, Q8_0Ker
      */
     abstract float dot(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i);
 
-    /**
-     * {@link #dot} for activation rows i .. i + 3 (F32 rows {@code cols} apart), into {@code y[yAt + k * yStride]}.
-     * Implementations sum their four accumulators' lanes with {@code reduceLanes}, not a helper:
-     * vectors handed to a call the JIT does not inline are boxed (F32's took 3.5 GB in 20 s of
-     * batched steps), so a row's last bits may differ from {@link #dot}'s.
-     */
+    /** {@link #dot} for activation rows i .. i + 3 (F32 rows {@code cols} apart), into {@code y[yAt + k * yStride]}. */
     abstract void dot4(MemorySegment w, long rowAt, int cols, float[] x, int xOff, Int8Activations q, int i, float[] y, int yAt, int yStride);
 
     /** The portable product: each row dequantized into a scratch array, then F32 dot products. */
