@@ -96,7 +96,6 @@ final class ServeLoad implements Callable<Integer> {
         String name = model != null ? model : firstModel(http);
         List<Outcome> outcomes = Collections.synchronizedList(new ArrayList<>());
         List<Double> rss = Collections.synchronizedList(new ArrayList<>());
-        AtomicLong failures = new AtomicLong();
         long start = System.nanoTime(), deadline = start + (long) (seconds * 1e9);
         Thread sampler = serverPid == null ? null : Thread.ofVirtual().start(() -> sampleRss(serverPid, deadline, rss));
         List<Thread> threads = new ArrayList<>();
@@ -109,7 +108,6 @@ final class ServeLoad implements Callable<Integer> {
                     } catch (IOException e) {
                         // the connection broke: a broken stream, counted as such
                         outcomes.add(new Outcome(-1, false, -1, 0, e.getClass().getSimpleName() + ": " + e.getMessage()));
-                        failures.incrementAndGet();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         return;

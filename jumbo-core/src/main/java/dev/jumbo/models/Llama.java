@@ -180,11 +180,11 @@ public final class Llama implements CausalLm, AutoCloseable {
         if (tokens.length != n) throw new IllegalArgumentException(n + " sessions but " + tokens.length + " tokens");
         Session[] rows = new Session[n];
         int[] positions = new int[n];
-        java.util.Set<Session> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (int i = 0; i < n; i++) {
             if (!(sessions.get(i) instanceof Session s) || s.model != this)
                 throw new IllegalArgumentException("session " + i + " is not a session of this model");
-            if (!seen.add(s)) throw new IllegalArgumentException("session " + i + " appears twice in one step");
+            for (int j = 0; j < i; j++) // a step holds a server's active sequences: a handful, so a scan
+                if (rows[j] == s) throw new IllegalArgumentException("session " + i + " appears twice in one step");
             s.check(new int[] {tokens[i]});
             rows[i] = s;
             positions[i] = s.length;
@@ -193,8 +193,9 @@ public final class Llama implements CausalLm, AutoCloseable {
         synchronized (stepRows) {
             for (int from = 0; from < n; from += Session.PREFILL_BATCH) {
                 int count = Math.min(Session.PREFILL_BATCH, n - from);
-                Session[] part = java.util.Arrays.copyOfRange(rows, from, from + count);
-                forward(stepRows, part, java.util.Arrays.copyOfRange(positions, from, from + count), tokens, from, count, true);
+                boolean whole = count == n; // more rows than a batch (rare) run in parts
+                Session[] part = whole ? rows : java.util.Arrays.copyOfRange(rows, from, from + count);
+                forward(stepRows, part, whole ? positions : java.util.Arrays.copyOfRange(positions, from, from + count), tokens, from, count, true);
                 for (int i = 0; i < count; i++) {
                     Session s = part[i];
                     s.length++;
