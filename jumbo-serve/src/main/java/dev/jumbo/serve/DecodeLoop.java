@@ -41,7 +41,10 @@ public final class DecodeLoop implements AutoCloseable {
     private int running; // sequences taken from the queue and not yet gone; guarded by lock
     private boolean closed; // guarded by lock
     private final List<Sequence> active = new ArrayList<>(); // the loop thread's own
+    // the server's metrics, written by the loop thread only and read by scrapes: cheap per token, no allocation
     private final AtomicLong generatedTokens = new AtomicLong();
+    private final AtomicLong promptTokens = new AtomicLong();
+    private final Histogram timeToFirstToken = new Histogram(Histogram.FIRST_TOKEN_SECONDS);
     private Thread thread;
 
     private DecodeLoop(CausalLm model, Tokenizer tokenizer, int maxActive, int maxWaiting) {
@@ -110,6 +113,16 @@ public final class DecodeLoop implements AutoCloseable {
     /** Tokens generated since the loop started, over all sequences. */
     public long generatedTokens() {
         return generatedTokens.get();
+    }
+
+    /** Prompt tokens fed since the loop started (each sequence's: n choices of one prompt count it n times). */
+    public long promptTokens() {
+        return promptTokens.get();
+    }
+
+    /** Seconds from each sequence's {@link #submit} to its first generated token. */
+    Histogram timeToFirstToken() {
+        return timeToFirstToken;
     }
 
     /** The most sequences generated at once. */
@@ -189,6 +202,7 @@ public final class DecodeLoop implements AutoCloseable {
             leave(s);
             return;
         }
+        promptTokens.addAndGet(s.request.promptIds().length);
         if (s.request.config().maxNewTokens() == 0) finish(s, Completion.FinishReason.LENGTH);
         else active.add(s);
     }
@@ -202,7 +216,7 @@ public final class DecodeLoop implements AutoCloseable {
             Sequence s = it.next();
             try {
                 int id = s.future.isDone() ? -1 : s.sampler.next(s.logits);
-                if (id >= 0 && s.advance(id, model.contextLength(), generatedTokens)) {
+                if (id >= 0 && s.advance(id, model.contextLength(), generatedTokens, timeToFirstToken)) {
                     tokens[stepping.size()] = id;
                     stepping.add(s);
                     sessions.add(s.session);
@@ -239,6 +253,7 @@ public final class DecodeLoop implements AutoCloseable {
     private static final class Sequence {
         final SequenceRequest request;
         final CompletableFuture<Completion> future = new CompletableFuture<>();
+        final long submitted = System.nanoTime();
         CausalLm.Session session;
         float[] logits;
         Sampler sampler;
@@ -261,12 +276,13 @@ public final class DecodeLoop implements AutoCloseable {
          * Takes the token just picked: true if the sequence goes on (feed it the token), false if
          * it ends ({@link #end} says why) or was dropped (its future cancelled).
          */
-        boolean advance(int id, int context, AtomicLong generated) {
+        boolean advance(int id, int context, AtomicLong generated, Histogram firstToken) {
             if (id == request.config().eosTokenId()) {
                 end = Completion.FinishReason.STOP;
                 return false;
             }
             generated.incrementAndGet();
+            if (text.size() == 0) firstToken.observeNanos(System.nanoTime() - submitted);
             if (!deliver(text.add(id))) return false;
             if (text.stopped()) end = Completion.FinishReason.STOP;
             else if (text.size() >= request.config().maxNewTokens() || request.promptIds().length + text.size() >= context)

@@ -4,7 +4,10 @@ import dev.jumbo.models.ChatTemplate;
 import dev.jumbo.models.LanguageModel;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
@@ -15,9 +18,11 @@ import java.util.logging.Logger;
 
 /**
  * {@code jumbo serve}'s HTTP server: Helidon SE on virtual threads, the OpenAI-compatible routes
- * of {@link OpenAiApi}, {@code GET /health} (200 while up) and {@code GET /ready} (200 once the
- * models are loaded), an API key check on {@code /v1/*}, and one {@link DecodeLoop} per model.
- * It listens first and loads after, so a load balancer sees it alive but not ready meanwhile.
+ * of {@link OpenAiApi}, {@code GET /health} (200 while up), {@code GET /ready} (200 once the
+ * models are loaded), {@code GET /metrics} (Prometheus's text format,
+ * no API key: see {@link ServerMetrics}), an API key check on {@code /v1/*}, and one
+ * {@link DecodeLoop} per model. It listens first and loads after, so a load balancer sees it
+ * alive but not ready meanwhile.
  *
  * <pre>{@code
  * try (JumboServer server = JumboServer.start(ServeOptions.defaults())) {
@@ -32,6 +37,7 @@ public final class JumboServer implements AutoCloseable {
 
     private final ServeOptions options;
     private final Map<String, ServedModel> models = new ConcurrentSkipListMap<>(); // by name: /v1/models lists them so
+    private final ServerMetrics metrics = new ServerMetrics();
     private volatile boolean ready;
     private WebServer web;
 
@@ -44,20 +50,26 @@ public final class JumboServer implements AutoCloseable {
         JumboServer server = new JumboServer(options);
         HttpRouting.Builder routing = HttpRouting.builder();
         routing.addFilter((chain, req, res) -> {
-            if (req.path().path().startsWith("/v1/")) {
-                ApiException refused = server.refuse(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
-                if (refused != null) {
-                    if (refused.status() == 401) res.header("WWW-Authenticate", "Bearer");
-                    OpenAiApi.sendError(res, refused);
-                    return;
-                }
+            long start = System.nanoTime();
+            boolean answered = false;
+            try {
+                server.admit(chain, req, res);
+                answered = true;
+            } finally {
+                // after the handler, so the status is the one sent (errors and streams included); an exception
+                // that got out of a handler is answered 500 by Helidon
+                server.metrics.request(req.path().path(), answered || res.isSent() ? res.status().code() : 500, System.nanoTime() - start);
             }
-            chain.proceed();
         });
         routing.get("/health", (req, res) -> res.send("ok"));
         routing.get("/ready", (req, res) -> {
             res.status(server.ready ? 200 : 503);
             res.send(server.ready ? "ready" : "loading models");
+        });
+        // not under /v1, so no API key: a Prometheus scraper sends none by default (bind to 127.0.0.1 or a private network)
+        routing.get("/metrics", (req, res) -> {
+            res.header("Content-Type", PrometheusText.CONTENT_TYPE);
+            res.send(server.metrics.scrape(server.models.values()).getBytes(StandardCharsets.UTF_8));
         });
         new OpenAiApi(server.models, options).routes(routing);
         routing.any(OpenAiApi.guarded((req, res) -> {
@@ -120,13 +132,7 @@ public final class JumboServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         ready = false;
-        for (ServedModel m : models.values()) {
-            try {
-                m.loop().close();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stopLoops();
         if (web.isRunning()) web.stop();
         for (ServedModel m : models.values()) {
             try {
@@ -136,6 +142,31 @@ public final class JumboServer implements AutoCloseable {
             }
         }
         models.clear();
+    }
+
+    private void stopLoops() {
+        for (ServedModel m : models.values()) {
+            try {
+                m.loop().close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Passes a request on, or answers it here: a {@code /v1/*} request without its key (401) or before the models are loaded (503). */
+    private void admit(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        if (!req.path().path().startsWith("/v1/")) {
+            chain.proceed();
+            return;
+        }
+        ApiException refused = refuse(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
+        if (refused != null) {
+            if (refused.status() == 401) res.header("WWW-Authenticate", "Bearer");
+            OpenAiApi.sendError(res, refused);
+            return;
+        }
+        chain.proceed();
     }
 
     /** Why a {@code /v1/*} request with this Authorization header is refused now, or null to let it through. */
