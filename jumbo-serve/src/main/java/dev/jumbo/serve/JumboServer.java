@@ -10,6 +10,7 @@ import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -19,25 +20,29 @@ import java.util.logging.Logger;
 /**
  * {@code jumbo serve}'s HTTP server: Helidon SE on virtual threads, the OpenAI-compatible routes
  * of {@link OpenAiApi}, {@code GET /health} (200 while up), {@code GET /ready} (200 once the
- * models are loaded), {@code GET /metrics} (Prometheus's text format,
+ * models are loaded, 503 again while draining), {@code GET /metrics} (Prometheus's text format,
  * no API key: see {@link ServerMetrics}), an API key check on {@code /v1/*}, and one
  * {@link DecodeLoop} per model. It listens first and loads after, so a load balancer sees it
- * alive but not ready meanwhile.
+ * alive but not ready meanwhile; {@link #drain} lets the requests in flight finish before it stops.
  *
  * <pre>{@code
  * try (JumboServer server = JumboServer.start(ServeOptions.defaults())) {
  *     server.serve("stories260K", LanguageModel.load(BundledModel.checkpoint(), null, 0, err));
  *     server.ready();
  *     // http://127.0.0.1:8080/v1/completions ...
+ *     server.drain(Duration.ofSeconds(30)); // on SIGTERM; close() then stops it
  * }
  * }</pre>
  */
 public final class JumboServer implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(JumboServer.class.getName());
+    /** How long a drain that timed out waits for the streams it cut to send their error event before the server stops. */
+    private static final Duration CUT_GRACE = Duration.ofSeconds(5);
 
     private final ServeOptions options;
     private final Map<String, ServedModel> models = new ConcurrentSkipListMap<>(); // by name: /v1/models lists them so
     private final ServerMetrics metrics = new ServerMetrics();
+    private final RequestGate gate = new RequestGate(); // /v1 requests in flight, none admitted once draining
     private volatile boolean ready;
     private WebServer web;
 
@@ -63,6 +68,10 @@ public final class JumboServer implements AutoCloseable {
         });
         routing.get("/health", (req, res) -> res.send("ok"));
         routing.get("/ready", (req, res) -> {
+            if (server.gate.isClosed()) {
+                OpenAiApi.sendError(res, OpenAiApi.unavailable());
+                return;
+            }
             res.status(server.ready ? 200 : 503);
             res.send(server.ready ? "ready" : "loading models");
         });
@@ -102,6 +111,29 @@ public final class JumboServer implements AutoCloseable {
         ready = true;
     }
 
+    /**
+     * Stops taking work and lets the requests in flight finish: from now on every {@code /v1/*}
+     * request and {@code GET /ready} answer 503 with {@code Retry-After} ({@code /health} and
+     * {@code /metrics} still answer). After {@code timeout}, the decode loops stop: the streams
+     * still running end with an error event, and requests still waiting get 503. Call
+     * {@link #close()} after it.
+     *
+     * @return true if every request in flight finished within the timeout, false if some were cut
+     */
+    public boolean drain(Duration timeout) throws InterruptedException {
+        ready = false;
+        gate.close();
+        if (gate.awaitIdle(timeout)) return true;
+        stopLoops();
+        gate.awaitIdle(CUT_GRACE); // the cut requests answer at once; let them out before close() stops listening
+        return false;
+    }
+
+    /** Requests under {@code /v1} being answered now, streams included. */
+    public int inFlight() {
+        return gate.inFlight();
+    }
+
     /** The port it listens on (the one picked, for port 0). */
     public int port() {
         return web.port();
@@ -132,6 +164,7 @@ public final class JumboServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         ready = false;
+        gate.close();
         stopLoops();
         if (web.isRunning()) web.stop();
         for (ServedModel m : models.values()) {
@@ -154,19 +187,27 @@ public final class JumboServer implements AutoCloseable {
         }
     }
 
-    /** Passes a request on, or answers it here: a {@code /v1/*} request without its key (401) or before the models are loaded (503). */
+    /** Passes a request on, or answers it here: a {@code /v1/*} request while draining (503), without its key (401) or before the models are loaded (503). */
     private void admit(FilterChain chain, RoutingRequest req, RoutingResponse res) {
         if (!req.path().path().startsWith("/v1/")) {
             chain.proceed();
             return;
         }
-        ApiException refused = refuse(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
-        if (refused != null) {
-            if (refused.status() == 401) res.header("WWW-Authenticate", "Bearer");
-            OpenAiApi.sendError(res, refused);
+        if (!gate.enter()) {
+            OpenAiApi.sendError(res, OpenAiApi.unavailable());
             return;
         }
-        chain.proceed();
+        try {
+            ApiException refused = refuse(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null));
+            if (refused != null) {
+                if (refused.status() == 401) res.header("WWW-Authenticate", "Bearer");
+                OpenAiApi.sendError(res, refused);
+                return;
+            }
+            chain.proceed();
+        } finally {
+            gate.exit();
+        }
     }
 
     /** Why a {@code /v1/*} request with this Authorization header is refused now, or null to let it through. */

@@ -129,7 +129,8 @@ final class OpenAiApi {
         }
     }
 
-    private static ApiException unavailable() {
+    /** 503: the server is stopping (its decode loops are closed, or it is draining). */
+    static ApiException unavailable() {
         return new ApiException(503, "server_error", "The server is shutting down.", null, "unavailable", 1);
     }
 
