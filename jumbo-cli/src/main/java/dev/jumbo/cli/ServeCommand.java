@@ -7,13 +7,13 @@ import dev.jumbo.serve.JumboServer;
 import dev.jumbo.serve.ServeOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
@@ -23,11 +23,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code jumbo serve}: the OpenAI-compatible server ({@link JumboServer}) on the models named by
- * {@code --model NAME=PATH}, or the bundled stories260K, until interrupted (Ctrl-C, SIGTERM).
+ * {@code --model NAME=PATH}, or the bundled stories260K, until SIGTERM or Ctrl-C: then it drains
+ * (new requests get 503, those in flight finish, up to {@code --drain-timeout}) and exits with 0.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve language models over HTTP with OpenAI's API: GET /v1/models, POST /v1/completions and /v1/chat/completions"
-                + " (stream: true for server-sent events), GET /health and /ready. Without --model it serves the bundled stories260K.",
+                + " (stream: true for server-sent events), GET /health and /ready, GET /metrics (Prometheus, no API key)."
+                + " Without --model it serves the bundled stories260K. SIGTERM or Ctrl-C drains: new requests get 503, those in flight finish"
+                + " (up to --drain-timeout), then it exits.",
                 "Example: jumbo serve --model tiny=tinyllama-1.1b-chat.Q4_0.gguf --port 8080 --api-key \"$KEY\""})
 final class ServeCommand implements Callable<Integer> {
     /** Helidon logs each start at INFO; the server prints its own lines. Held here: JUL keeps loggers weakly. */
@@ -60,14 +63,20 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-body-bytes", paramLabel = "N", defaultValue = "1048576", description = "The largest request body; beyond, 413 (default: ${DEFAULT-VALUE}).")
     int maxBodyBytes;
 
+    @Option(names = "--drain-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "On SIGTERM or Ctrl-C, how long requests in flight may take to finish before their streams are cut (default: ${DEFAULT-VALUE}).")
+    int drainTimeout;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut(), err = spec.commandLine().getErr();
         Main.banner(err);
         ServeOptions options = new ServeOptions(host, port, apiKey == null || apiKey.isEmpty() ? null : apiKey, maxConcurrency, maxQueue, maxBodyBytes);
         Map<String, Path> named = parseModels();
+        if (drainTimeout < 0) throw new IllegalArgumentException("--drain-timeout must be at least 0 seconds, got " + drainTimeout);
         HELIDON_LOG.setLevel(Level.WARNING);
         JumboServer server = JumboServer.start(options);
+        // for an exit the signals below do not answer (a signal while loading, a second one): the server still closes
         Thread closer = new Thread(server::close, "jumbo-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(closer);
         try {
@@ -77,11 +86,23 @@ final class ServeCommand implements Callable<Integer> {
             }
             for (Map.Entry<String, Path> m : named.entrySet()) serve(server, m.getKey(), m.getValue(), null, err);
             server.ready();
-            out.println("jumbo serve: listening on " + server.address() + " (OpenAI API under /v1, GET /health, GET /ready); "
-                    + maxConcurrency + " sequences at once per model, " + maxQueue + " queued" + (options.apiKey() != null ? "; API key required" : "")
-                    + "; Ctrl-C stops");
-            out.flush();
-            new CountDownLatch(1).await(); // until interrupted; SIGINT and SIGTERM run the shutdown hook instead
+            // SIGTERM and SIGINT release the wait below rather than run the hook: the JVM would exit 143 after a hook's drain
+            try (StopSignals signals = StopSignals.install("TERM", "INT")) {
+                out.println("jumbo serve: listening on " + server.address() + " (OpenAI API under /v1, GET /health, GET /ready, GET /metrics); "
+                        + maxConcurrency + " sequences at once per model, " + maxQueue + " queued" + (options.apiKey() != null ? "; API key required on /v1" : "")
+                        + "; SIGTERM or Ctrl-C drains and stops");
+                out.flush();
+                String signal = signals.await(); // or interrupted (in-process)
+                out.println("jumbo serve: " + signal + ": draining " + server.inFlight() + " request(s) in flight for up to " + drainTimeout
+                        + " s; new requests get 503 (" + signal + " again stops at once)");
+                out.flush();
+                long start = System.nanoTime();
+                boolean finished = server.drain(Duration.ofSeconds(drainTimeout));
+                server.close();
+                out.println(finished ? String.format(Locale.ROOT, "jumbo serve: drained in %.1f s; stopped", (System.nanoTime() - start) / 1e9)
+                        : "jumbo serve: drain timed out after " + drainTimeout + " s: the streams still running ended with an error event; stopped");
+                out.flush();
+            }
             return 0;
         } catch (InterruptedException e) {
             return 0;
