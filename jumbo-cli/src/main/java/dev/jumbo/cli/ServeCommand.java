@@ -99,8 +99,10 @@ final class ServeCommand implements Callable<Integer> {
                 long start = System.nanoTime();
                 boolean finished = server.drain(Duration.ofSeconds(drainTimeout));
                 server.close();
-                out.println(finished ? String.format(Locale.ROOT, "jumbo serve: drained in %.1f s; stopped", (System.nanoTime() - start) / 1e9)
-                        : "jumbo serve: drain timed out after " + drainTimeout + " s: the streams still running ended with an error event; stopped");
+                double seconds = (System.nanoTime() - start) / 1e9;
+                out.println(finished ? String.format(Locale.ROOT, "jumbo serve: drained in %.1f s; stopped", seconds)
+                        : String.format(Locale.ROOT, "jumbo serve: stopped after %.1f s (--drain-timeout %d, or a second signal) with requests"
+                        + " still in flight: their streams ended with an error event", seconds, drainTimeout));
                 out.flush();
             }
             return 0;

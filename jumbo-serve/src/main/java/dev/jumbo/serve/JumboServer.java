@@ -44,6 +44,7 @@ public final class JumboServer implements AutoCloseable {
     private final ServerMetrics metrics = new ServerMetrics();
     private final RequestGate gate = new RequestGate(); // /v1 requests in flight, none admitted once draining
     private volatile boolean ready;
+    private volatile boolean loopsStopped; // by a drain's timeout or by close(), in flight or not
     private WebServer web;
 
     private JumboServer(ServeOptions options) {
@@ -119,11 +120,12 @@ public final class JumboServer implements AutoCloseable {
      * {@link #close()} after it.
      *
      * @return true if every request in flight finished within the timeout, false if some were cut
+     *         (by the timeout, or by a {@link #close()} meanwhile)
      */
     public boolean drain(Duration timeout) throws InterruptedException {
         ready = false;
         gate.close();
-        if (gate.awaitIdle(timeout)) return true;
+        if (gate.awaitIdle(timeout)) return !loopsStopped;
         stopLoops();
         gate.awaitIdle(CUT_GRACE); // the cut requests answer at once; let them out before close() stops listening
         return false;
@@ -178,6 +180,7 @@ public final class JumboServer implements AutoCloseable {
     }
 
     private void stopLoops() {
+        loopsStopped = true;
         for (ServedModel m : models.values()) {
             try {
                 m.loop().close();
