@@ -82,5 +82,6 @@ class ServeCommandTest {
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("--model takes NAME=PATH, got 'stories260K.bin'");
         assertThat(CliTest.run("serve", "--max-concurrency", "0", "--port", "0").err()).contains("--max-concurrency must be between 1 and 4096, got 0");
+        assertThat(CliTest.run("serve", "--drain-timeout", "-1", "--port", "0").err()).contains("--drain-timeout must be at least 0 seconds, got -1");
     }
 }
