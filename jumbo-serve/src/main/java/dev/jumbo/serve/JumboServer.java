@@ -42,7 +42,7 @@ public final class JumboServer implements AutoCloseable {
     private final ServeOptions options;
     private final Map<String, ServedModel> models = new ConcurrentSkipListMap<>(); // by name: /v1/models lists them so
     private final ServerMetrics metrics = new ServerMetrics();
-    private final RequestGate gate = new RequestGate(); // /v1 requests in flight, none admitted once draining
+    private final InFlightRequests inFlight = new InFlightRequests(); // /v1 requests being answered; none admitted once draining
     private volatile boolean ready;
     private volatile boolean loopsStopped; // by a drain's timeout or by close(), in flight or not
     private WebServer web;
@@ -69,7 +69,7 @@ public final class JumboServer implements AutoCloseable {
         });
         routing.get("/health", (req, res) -> res.send("ok"));
         routing.get("/ready", (req, res) -> {
-            if (server.gate.isClosed()) {
+            if (server.inFlight.isClosed()) {
                 OpenAiApi.sendError(res, OpenAiApi.unavailable());
                 return;
             }
@@ -124,16 +124,16 @@ public final class JumboServer implements AutoCloseable {
      */
     public boolean drain(Duration timeout) throws InterruptedException {
         ready = false;
-        gate.close();
-        if (gate.awaitIdle(timeout)) return !loopsStopped;
+        inFlight.close();
+        if (inFlight.awaitIdle(timeout)) return !loopsStopped;
         stopLoops();
-        gate.awaitIdle(CUT_GRACE); // the cut requests answer at once; let them out before close() stops listening
+        inFlight.awaitIdle(CUT_GRACE); // the cut requests answer at once; let them out before close() stops listening
         return false;
     }
 
     /** Requests under {@code /v1} being answered now, streams included. */
     public int inFlight() {
-        return gate.inFlight();
+        return inFlight.count();
     }
 
     /** The port it listens on (the one picked, for port 0). */
@@ -166,7 +166,7 @@ public final class JumboServer implements AutoCloseable {
     @Override
     public synchronized void close() {
         ready = false;
-        gate.close();
+        inFlight.close();
         stopLoops();
         if (web.isRunning()) web.stop();
         for (ServedModel m : models.values()) {
@@ -196,7 +196,7 @@ public final class JumboServer implements AutoCloseable {
             chain.proceed();
             return;
         }
-        if (!gate.enter()) {
+        if (!inFlight.enter()) {
             OpenAiApi.sendError(res, OpenAiApi.unavailable());
             return;
         }
@@ -209,7 +209,7 @@ public final class JumboServer implements AutoCloseable {
             }
             chain.proceed();
         } finally {
-            gate.exit();
+            inFlight.exit();
         }
     }
 

@@ -10,14 +10,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #awaitIdle} looks, and none is admitted after.
  *
  * <pre>{@code
- * if (!gate.enter()) return refuse503();
- * try { handle(); } finally { gate.exit(); }
+ * if (!inFlight.enter()) return refuse503();
+ * try { handle(); } finally { inFlight.exit(); }
  * // elsewhere, on SIGTERM:
- * gate.close();
- * boolean finished = gate.awaitIdle(Duration.ofSeconds(30));
+ * inFlight.close();
+ * boolean finished = inFlight.awaitIdle(Duration.ofSeconds(30));
  * }</pre>
  */
-final class RequestGate {
+final class InFlightRequests {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition idle = lock.newCondition();
     private int inFlight; // guarded by lock
@@ -65,7 +65,7 @@ final class RequestGate {
     }
 
     /** Requests admitted and not yet answered. */
-    int inFlight() {
+    int count() {
         lock.lock();
         try {
             return inFlight;
