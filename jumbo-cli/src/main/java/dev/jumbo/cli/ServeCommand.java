@@ -2,10 +2,13 @@ package dev.jumbo.cli;
 
 import dev.jumbo.models.ChatTemplate;
 import dev.jumbo.models.LanguageModel;
+import dev.jumbo.models.TextEncoder;
 import dev.jumbo.serve.BundledModel;
 import dev.jumbo.serve.JumboServer;
 import dev.jumbo.serve.ServeOptions;
+import dev.jumbo.train.Sequential;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,8 +29,9 @@ import picocli.CommandLine.Spec;
  * {@code --model NAME=PATH}, or the bundled stories260K, until interrupted (Ctrl-C, SIGTERM).
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve language models over HTTP with OpenAI's API: GET /v1/models, POST /v1/completions and /v1/chat/completions"
-                + " (stream: true for server-sent events), GET /health and /ready. Without --model it serves the bundled stories260K.",
+        description = {"Serve models over HTTP with OpenAI's API: GET /v1/models, POST /v1/completions and /v1/chat/completions"
+                + " (stream: true for server-sent events), POST /v1/embeddings (BERT models), POST /v1/predict (classifiers from jumbo train),"
+                + " GET /health and /ready. Without --model it serves the bundled stories260K.",
                 "Example: jumbo serve --model tiny=tinyllama-1.1b-chat.Q4_0.gguf --port 8080 --api-key \"$KEY\""})
 final class ServeCommand implements Callable<Integer> {
     /** Helidon logs each start at INFO; the server prints its own lines. Held here: JUL keeps loggers weakly. */
@@ -37,7 +41,8 @@ final class ServeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "NAME=PATH",
-            description = "A model to serve as NAME: a GGUF file, a HuggingFace-layout folder or a llama2.c checkpoint (its tokenizer beside it); repeatable."
+            description = "A model to serve as NAME: a GGUF file, a HuggingFace-layout folder (Llama, GPT-2, BERT), a llama2.c checkpoint (its tokenizer beside it)"
+                    + " or a folder written by jumbo train; repeatable."
                     + " Default: the bundled stories260K.")
     List<String> models = new ArrayList<>();
 
@@ -95,7 +100,28 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Loads a model as what it is: a BERT folder or GGUF an encoder, a folder written by {@code jumbo
+     * train} a classifier, anything else a language model.
+     */
     private static void serve(JumboServer server, String name, Path path, String note, PrintWriter err) throws Exception {
+        String where = "model " + name + ": " + path + (note != null ? " (" + note + ")" : "");
+        if (TextEncoder.isEncoder(path)) {
+            TextEncoder encoder = TextEncoder.load(path);
+            server.serve(name, encoder);
+            err.println(where + "; embeddings of " + encoder.dimensions() + " dimensions, texts up to " + encoder.maxTokens() + " tokens (POST /v1/embeddings)");
+            return;
+        }
+        if (Files.isRegularFile(path.resolve(Sequential.CONFIG_FILE)) && Files.isRegularFile(path.resolve(Sequential.WEIGHTS_FILE))
+                && Files.readString(path.resolve(Sequential.CONFIG_FILE)).contains("\"jumbo-sequential/")) {
+            Sequential classifier = Sequential.load(path);
+            Path labelsFile = path.resolve(TrainCommand.LABELS_FILE);
+            List<String> labels = Files.isRegularFile(labelsFile) ? Files.readAllLines(labelsFile).stream().filter(l -> !l.isBlank()).toList() : List.of();
+            server.serve(name, classifier, labels);
+            err.println(where + "; a classifier of " + classifier.inputShape() + " examples into " + classifier.outputShape().size() + " classes"
+                    + (labels.isEmpty() ? "" : " (" + String.join(", ", labels) + ")") + " (POST /v1/predict)");
+            return;
+        }
         LanguageModel lm = LanguageModel.load(path, null, 0, err);
         try {
             server.serve(name, lm);
@@ -104,8 +130,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         String template = lm.chatTemplate() == null ? "plain (the model has none)" : ChatTemplate.detect(lm.chatTemplate()).name().toLowerCase(Locale.ROOT);
-        err.println("model " + name + ": " + path + (note != null ? " (" + note + ")" : "") + "; context " + lm.model().contextLength()
-                + " tokens, chat template " + template);
+        err.println(where + "; context " + lm.model().contextLength() + " tokens, chat template " + template);
     }
 
     /** The {@code --model NAME=PATH} options by name, checked before the server starts. */

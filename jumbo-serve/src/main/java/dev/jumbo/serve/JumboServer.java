@@ -2,6 +2,9 @@ package dev.jumbo.serve;
 
 import dev.jumbo.models.ChatTemplate;
 import dev.jumbo.models.LanguageModel;
+import dev.jumbo.models.TextEncoder;
+import dev.jumbo.nn.Layer;
+import dev.jumbo.train.Sequential;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.HttpRouting;
@@ -78,11 +81,51 @@ public final class JumboServer implements AutoCloseable {
      * @throws IllegalArgumentException if the name is taken or not a plain name
      */
     public synchronized void serve(String name, LanguageModel model) {
+        checkName(name);
+        DecodeLoop loop = DecodeLoop.start(name, model.model(), model.tokenizer(), options.maxConcurrency(), options.maxQueue());
+        models.put(name, new ServedModel.Generator(name, model, ChatTemplate.detect(model.chatTemplate()), loop, now()));
+    }
+
+    /**
+     * Serves {@code encoder} as {@code name} on {@code POST /v1/embeddings}.
+     *
+     * @throws IllegalArgumentException if the name is taken or not a plain name
+     */
+    public synchronized void serve(String name, TextEncoder encoder) {
+        checkName(name);
+        models.put(name, new ServedModel.Encoder(name, encoder, gate(), now()));
+    }
+
+    /**
+     * Serves {@code classifier} (a model saved by {@code jumbo train}) as {@code name} on
+     * {@code POST /v1/predict}; {@code labels} names its classes, or is empty. Its outputs are
+     * class probabilities: those of its last layer when that is a softmax, a softmax of them otherwise.
+     *
+     * @throws IllegalArgumentException if the name is taken or not a plain name, or there are labels but not one per class
+     */
+    public synchronized void serve(String name, Sequential classifier, List<String> labels) {
+        checkName(name);
+        int classes = classifier.outputShape().size();
+        if (!labels.isEmpty() && labels.size() != classes)
+            throw new IllegalArgumentException("model " + name + " has " + classes + " classes but " + labels.size() + " labels");
+        classifier.train(false); // for good: requests only read it
+        List<Layer> layers = classifier.layers();
+        boolean softmax = !layers.isEmpty() && "softmax".equals(layers.getLast().config().get("activation"));
+        models.put(name, new ServedModel.Classifier(name, classifier, List.copyOf(labels), !softmax, gate(), now()));
+    }
+
+    private RequestGate gate() {
+        return new RequestGate(options.maxConcurrency() + options.maxQueue());
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
+    }
+
+    private void checkName(String name) {
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}"))
             throw new IllegalArgumentException("a model name is letters, digits and . _ : / - (at most 128), got '" + name + "'");
         if (models.containsKey(name)) throw new IllegalArgumentException("two models named '" + name + "'");
-        DecodeLoop loop = DecodeLoop.start(name, model.model(), model.tokenizer(), options.maxConcurrency(), options.maxQueue());
-        models.put(name, new ServedModel(name, model, ChatTemplate.detect(model.chatTemplate()), loop, System.currentTimeMillis() / 1000));
     }
 
     /** From now on {@code GET /ready} answers 200 and {@code /v1/*} requests are served. */
@@ -108,9 +151,8 @@ public final class JumboServer implements AutoCloseable {
 
     /** The decode loop of a served model (for its figures). */
     public DecodeLoop loop(String model) {
-        ServedModel m = models.get(model);
-        if (m == null) throw new IllegalArgumentException("no model named '" + model + "'");
-        return m.loop();
+        if (!(models.get(model) instanceof ServedModel.Generator g)) throw new IllegalArgumentException("no text generation model named '" + model + "'");
+        return g.loop();
     }
 
     /**
@@ -121,16 +163,18 @@ public final class JumboServer implements AutoCloseable {
     public synchronized void close() {
         ready = false;
         for (ServedModel m : models.values()) {
+            if (!(m instanceof ServedModel.Generator g)) continue;
             try {
-                m.loop().close();
+                g.loop().close();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
         if (web.isRunning()) web.stop();
         for (ServedModel m : models.values()) {
+            if (!(m instanceof ServedModel.Generator g)) continue; // the others hold no file or thread
             try {
-                m.model().close();
+                g.model().close();
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "closing model " + m.name(), e);
             }
