@@ -1,7 +1,10 @@
 package dev.jumbo.serve;
 
 import dev.jumbo.tensor.Shape;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Iterator;
@@ -45,7 +48,7 @@ final class ImageInput {
     static float[] read(byte[] file, Layout layout, String what, String param) {
         BufferedImage image = decode(file, what, param);
         int w = image.getWidth(), h = image.getHeight(), c = layout.channels();
-        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+        int[] argb = argb(image);
         float[] out = new float[layout.height() * layout.width() * c];
         double[] sum = new double[3];
         for (int y = 0; y < layout.height(); y++) {
@@ -67,6 +70,29 @@ final class ImageInput {
                 else for (int k = 0; k < 3; k++) out[o + k] = (float) (sum[k] / n);
             }
         }
+        return out;
+    }
+
+    /**
+     * The pixels as ARGB. A grey image's samples are taken as stored: {@code getRGB} reads a grey
+     * PNG or JPEG as linear grey and brightens it into sRGB (64 becomes 137, 128 becomes 188),
+     * whereas MNIST-like files store the values the model was trained on.
+     */
+    private static int[] argb(BufferedImage image) {
+        int w = image.getWidth(), h = image.getHeight();
+        ColorModel cm = image.getColorModel();
+        if (cm.getColorSpace().getType() != ColorSpace.TYPE_GRAY) return image.getRGB(0, 0, w, h, null, 0, w);
+        Raster raster = image.getRaster();
+        double grey = 255.0 / ((1 << raster.getSampleModel().getSampleSize(0)) - 1); // 8 or 16 bits to 8
+        int alphaBand = cm.hasAlpha() ? raster.getNumBands() - 1 : -1;
+        double alpha = alphaBand < 0 ? 0 : 255.0 / ((1 << raster.getSampleModel().getSampleSize(alphaBand)) - 1);
+        int[] out = new int[w * h];
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int g = (int) Math.round(raster.getSample(x, y, 0) * grey);
+                int a = alphaBand < 0 ? 255 : (int) Math.round(raster.getSample(x, y, alphaBand) * alpha);
+                out[y * w + x] = a << 24 | g * 0x010101;
+            }
         return out;
     }
 

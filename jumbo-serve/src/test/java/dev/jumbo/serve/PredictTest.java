@@ -155,6 +155,30 @@ class PredictTest {
         assertThat(probabilities(data.get(1))).containsExactly(expected, org.assertj.core.data.Offset.offset(1e-5f));
     }
 
+    /** Grey PNGs (as MNIST-like images are stored), 8 and 16 bits: the stored values, not Java2D's linear-grey-to-sRGB brightening. */
+    @Test
+    void aGreyImageIsReadAsTheValuesItStores() throws IOException {
+        Random r = new Random();
+        float[] x = new float[28 * 28];
+        BufferedImage grey8 = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY), grey16 = new BufferedImage(28, 28, BufferedImage.TYPE_USHORT_GRAY);
+        for (int i = 0; i < x.length; i++) {
+            int v = r.nextInt(256);
+            x[i] = v / 255f;
+            grey8.getRaster().setSample(i % 28, i / 28, 0, v);
+            grey16.getRaster().setSample(i % 28, i / 28, 0, v * 257);
+        }
+        float[] expected = reference(cnn, x, 1, 28, 28, 1);
+        for (BufferedImage image : List.of(grey8, grey16)) {
+            ByteArrayOutputStream png = new ByteArrayOutputStream();
+            ImageIO.write(image, "png", png);
+            HttpResponse<String> res = api.send(api.request("/v1/predict?model=cnn").header("Content-Type", "image/png")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(png.toByteArray())).build());
+            assertThat(res.statusCode()).as(res.body()).isEqualTo(200);
+            assertThat(probabilities(TestServer.json(res).get("data").get(0))).as("type %d", image.getType())
+                    .containsExactly(expected, org.assertj.core.data.Offset.offset(1e-5f));
+        }
+    }
+
     @Test
     void badInputsGetOpenAiErrorsNamingTheProblem() {
         assertError("{\"model\":\"cnn\",\"input\":[[1,2],[3]]}", 400, "input", "not rectangular");
