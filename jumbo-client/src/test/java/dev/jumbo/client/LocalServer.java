@@ -11,6 +11,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -53,6 +55,14 @@ final class LocalServer implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** all-MiniLM-L6-v2 as a Q8_0 BERT GGUF, from {@code shared/data} beside the checkout (or above it). */
+    static Path minilm() {
+        String file = "shared/data/gguf/all-minilm-l6-v2-q8_0.gguf";
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent())
+            if (Files.isRegularFile(p.resolve(file))) return p.resolve(file);
+        throw new IllegalStateException(file + " not found beside the checkout or above " + Path.of("").toAbsolutePath());
     }
 
     URI address() {
