@@ -2,6 +2,7 @@ package dev.jumbo.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
@@ -14,10 +15,15 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionStreamOptions;
 import com.openai.models.completions.Completion;
 import com.openai.models.completions.CompletionCreateParams;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.models.Model;
+import dev.jumbo.models.Bert;
 import dev.jumbo.models.GenerationConfig;
 import dev.jumbo.models.Generator;
 import dev.jumbo.models.LanguageModel;
+import dev.jumbo.models.TextEncoder;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,18 +33,21 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The official OpenAI Java SDK ({@code com.openai:openai-java}) pointed at a local jumbo serve,
- * with an API key on both sides: what a team's existing OpenAI code does, unchanged but for the
- * base URL.
+ * with an API key on both sides, serving the bundled stories260K and all-MiniLM-L6-v2: what a
+ * team's existing OpenAI code does, unchanged but for the base URL.
  */
 class OpenAiSdkTest {
     private static final String KEY = "sk-jumbo-sdk-test";
     private static LocalServer local;
     private static OpenAIClient openai;
     private static LanguageModel reference;
+    private static TextEncoder minilm;
 
     @BeforeAll
-    static void start() {
+    static void start() throws IOException {
         local = LocalServer.start(KEY);
+        minilm = TextEncoder.load(LocalServer.minilm());
+        local.server.serve("minilm", TextEncoder.load(LocalServer.minilm()));
         openai = sdk(KEY);
         reference = LocalServer.bundled();
     }
@@ -59,7 +68,7 @@ class OpenAiSdkTest {
     @Test
     void listsTheModels() {
         List<Model> models = openai.models().list().data();
-        assertThat(models).extracting(Model::id).containsExactly(LocalServer.MODEL);
+        assertThat(models).extracting(Model::id).containsExactly("minilm", LocalServer.MODEL);
         assertThat(models.getFirst().ownedBy()).isEqualTo("jumbo");
         assertThat(models.getFirst().created()).isPositive();
     }
@@ -103,6 +112,28 @@ class OpenAiSdkTest {
         ChatCompletion whole = openai.chat().completions().create(params.toBuilder().streamOptions((ChatCompletionStreamOptions) null).build());
         assertThat(whole.choices().getFirst().message().content()).hasValue(text.toString());
         assertThat(completionTokens).isEqualTo(whole.usage().orElseThrow().completionTokens()).isPositive();
+    }
+
+    /** The SDK asks for base64 unless told otherwise (and decodes it); both forms must give the encoder's vectors. */
+    @Test
+    void embedsTexts() {
+        List<String> texts = List.of("A man is eating food.", "An ankle boot");
+        float[][] expected = minilm.embed(minilm.encode(texts), Bert.Pooling.MEAN, true);
+        EmbeddingCreateParams base64 = EmbeddingCreateParams.builder().model("minilm").inputOfArrayOfStrings(texts).build();
+        EmbeddingCreateParams floats = base64.toBuilder().encodingFormat(EmbeddingCreateParams.EncodingFormat.FLOAT).build();
+        for (EmbeddingCreateParams params : List.of(base64, floats)) {
+            CreateEmbeddingResponse r = openai.embeddings().create(params);
+            assertThat(r.model()).isEqualTo("minilm");
+            assertThat(r.data()).hasSize(2);
+            assertThat(r.data().getFirst().embeddingValue().isBase64()).as("sent as base64").isEqualTo(params == base64);
+            for (int i = 0; i < 2; i++) {
+                assertThat(r.data().get(i).index()).isEqualTo(i);
+                List<Float> v = r.data().get(i).embedding();
+                assertThat(v).hasSize(384);
+                for (int j = 0; j < v.size(); j++) assertThat(v.get(j)).as("text %d, dimension %d", i, j).isCloseTo(expected[i][j], within(1e-6f));
+            }
+            assertThat(r.usage().promptTokens()).isPositive().isEqualTo(r.usage().totalTokens());
+        }
     }
 
     @Test
