@@ -15,6 +15,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
@@ -174,11 +175,11 @@ public final class JumboClient implements AutoCloseable {
         if (shape.length == 0) shape = new int[] {values.length};
         long size = 1;
         for (int d : shape) {
-            if (d < 1) throw new IllegalArgumentException("a shape's dimensions must be positive, got " + java.util.Arrays.toString(shape));
+            if (d < 1) throw new IllegalArgumentException("a shape's dimensions must be positive, got " + Arrays.toString(shape));
             size *= d;
         }
         if (size != values.length)
-            throw new IllegalArgumentException("the shape " + java.util.Arrays.toString(shape) + " holds " + size + " numbers, got " + values.length);
+            throw new IllegalArgumentException("the shape " + Arrays.toString(shape) + " holds " + size + " numbers, got " + values.length);
         ObjectNode body = JSON.objectNode().put("model", model);
         nest(body.putArray("input"), values, shape, 0, 0);
         return predictions(post("v1/predict", body));

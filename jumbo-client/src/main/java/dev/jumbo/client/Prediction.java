@@ -3,7 +3,8 @@ package dev.jumbo.client;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * What a classifier made of one example ({@code POST /v1/predict}).
+ * What a classifier made of one example ({@code POST /v1/predict}). A record over an array:
+ * compare two by their fields ({@code Arrays.equals} for the probabilities), not with {@code equals}.
  *
  * @param index         the example's place in the request
  * @param classIndex    the most probable class

@@ -160,6 +160,25 @@ class JumboClientTest {
     }
 
     @Test
+    void theTimeoutBoundsTheWaitForAnAnswerNotTheLengthOfAStream() {
+        // 40 ms a step, a 1 s timeout: the margins are wide because the machine may be busy with other work
+        try (LocalServer slow = LocalServer.start(null, 40);
+             JumboClient c = JumboClient.connect(slow.address(), null, java.time.Duration.ofSeconds(1))) {
+            CompletionRequest request = CompletionRequest.of(LocalServer.MODEL, "Once upon a time").maxTokens(60).temperature(0);
+            try (JumboClient patient = JumboClient.connect(slow.address())) { // a cold JVM's first requests can take the whole timeout
+                for (int i = 0; i < 3; i++) patient.stream(request.maxTokens(2), s -> {});
+            }
+            StringBuilder text = new StringBuilder();
+            CompletionResult streamed = c.stream(request.includeUsage(true), text::append);
+            assertThat(streamed.usage().completionTokens()).as("40 ms a token for longer than 1 s").isGreaterThan(30);
+            assertThat(text.toString()).isEqualTo(streamed.text());
+            // a whole completion must be generated within the timeout: this one cannot be
+            assertThatThrownBy(() -> c.complete(request)).isInstanceOf(java.io.UncheckedIOException.class)
+                    .hasCauseInstanceOf(java.net.http.HttpTimeoutException.class);
+        } // closing the server ends the sequence the timed-out request left running
+    }
+
+    @Test
     void anUnknownModelIsA404WithOpenAisError() {
         assertThatThrownBy(() -> client.complete(CompletionRequest.of("no-such-model", "Hi")))
                 .isInstanceOfSatisfying(JumboApiException.class, e -> {
