@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             for (Map.Entry<String, Path> m : named.entrySet()) serve(server, m.getKey(), m.getValue(), null, err);
             server.ready();
-            out.println("jumbo serve: listening on " + server.address() + " (OpenAI API under /v1, GET /health, GET /ready); "
+            out.println("jumbo serve: listening on " + server.address() + " (the playground page at /, OpenAI API under /v1, GET /health, GET /ready); "
                     + maxConcurrency + " sequences at once per model, " + maxQueue + " queued" + (options.apiKey() != null ? "; API key required" : "")
                     + "; Ctrl-C stops");
             out.flush();

@@ -19,7 +19,8 @@ import java.util.logging.Logger;
 /**
  * {@code jumbo serve}'s HTTP server: Helidon SE on virtual threads, the OpenAI-compatible routes
  * of {@link OpenAiApi}, {@code GET /health} (200 while up) and {@code GET /ready} (200 once the
- * models are loaded), an API key check on {@code /v1/*}, and one {@link DecodeLoop} per model.
+ * models are loaded), an API key check on {@code /v1/*}, one {@link DecodeLoop} per model, and the
+ * {@link PlaygroundPage} at {@code GET /} (served without the key: it holds none).
  * It listens first and loads after, so a load balancer sees it alive but not ready meanwhile.
  *
  * <pre>{@code
@@ -63,6 +64,7 @@ public final class JumboServer implements AutoCloseable {
             res.send(server.ready ? "ready" : "loading models");
         });
         new OpenAiApi(server.models, options).routes(routing);
+        PlaygroundPage.routes(routing);
         routing.any(OpenAiApi.guarded((req, res) -> {
             throw new ApiException(404, "invalid_request_error", "Invalid URL (" + req.prologue().method().text() + " " + req.path().path() + ").",
                     null, "unknown_url", null);
