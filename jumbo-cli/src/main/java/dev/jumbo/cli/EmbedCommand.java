@@ -1,8 +1,7 @@
 package dev.jumbo.cli;
 
 import dev.jumbo.models.Bert;
-import dev.jumbo.text.Tokenizer;
-import dev.jumbo.text.Tokenizers;
+import dev.jumbo.models.TextEncoder;
 import dev.jumbo.text.WordPiece;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -54,18 +53,16 @@ final class EmbedCommand implements Callable<Integer> {
         String name = model.getFileName().toString();
         boolean onnx = name.endsWith(".onnx"), gguf = name.endsWith(".gguf");
         if (onnx && tokenizerFile == null) throw new IllegalArgumentException("an ONNX model needs --tokenizer tokenizer.json");
-        Bert bert = onnx ? dev.jumbo.onnx.OnnxBert.load(model) : gguf ? dev.jumbo.models.GgufModels.bert(model) : Bert.load(model);
-        Tokenizer tokenizer;
-        if (tokenizerFile != null)
-            tokenizer = tokenizerFile.getFileName().toString().endsWith(".txt") ? WordPiece.fromVocabTxt(tokenizerFile, true) : WordPiece.fromTokenizerJson(tokenizerFile);
-        else if (gguf)
-            try (dev.jumbo.io.GgufFile g = dev.jumbo.io.Gguf.open(model)) {
-                tokenizer = Tokenizers.fromGguf(g);
-            }
-        else tokenizer = Tokenizers.load(model);
-        if (!(tokenizer instanceof WordPiece wordPiece))
-            throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
-        float[][] vectors = bert.embed(wordPiece.encodeBatch(texts, bert.config().maxPositionEmbeddings()), how, normalize);
+        TextEncoder encoder;
+        if (tokenizerFile == null) {
+            encoder = TextEncoder.load(model);
+        } else {
+            Bert bert = onnx ? dev.jumbo.onnx.OnnxBert.load(model) : gguf ? dev.jumbo.models.GgufModels.bert(model) : Bert.load(model);
+            WordPiece tokenizer = tokenizerFile.getFileName().toString().endsWith(".txt")
+                    ? WordPiece.fromVocabTxt(tokenizerFile, true) : WordPiece.fromTokenizerJson(tokenizerFile);
+            encoder = new TextEncoder(bert, tokenizer);
+        }
+        float[][] vectors = encoder.embed(encoder.encode(texts), how, normalize);
         PrintWriter out = spec.commandLine().getOut();
         List<float[]> rows = new ArrayList<>();
         for (int i = 0; i < vectors.length; i++) {

@@ -2,10 +2,13 @@ package dev.jumbo.cli;
 
 import dev.jumbo.models.ChatTemplate;
 import dev.jumbo.models.LanguageModel;
+import dev.jumbo.models.TextEncoder;
 import dev.jumbo.serve.BundledModel;
 import dev.jumbo.serve.JumboServer;
 import dev.jumbo.serve.ServeOptions;
+import dev.jumbo.train.Sequential;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,10 +30,10 @@ import picocli.CommandLine.Spec;
  * (new requests get 503, those in flight finish, up to {@code --drain-timeout}) and exits with 0.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve language models over HTTP with OpenAI's API: GET /v1/models, POST /v1/completions and /v1/chat/completions"
-                + " (stream: true for server-sent events), GET /health and /ready, GET /metrics (Prometheus, no API key)."
-                + " Without --model it serves the bundled stories260K. SIGTERM or Ctrl-C drains: new requests get 503, those in flight finish"
-                + " (up to --drain-timeout), then it exits.",
+        description = {"Serve models over HTTP with OpenAI's API: GET /v1/models, POST /v1/completions and /v1/chat/completions"
+                + " (stream: true for server-sent events), POST /v1/embeddings (BERT models), POST /v1/predict (classifiers from jumbo train),"
+                + " GET /health and /ready, GET /metrics (Prometheus, no API key). Without --model it serves the bundled stories260K."
+                + " SIGTERM or Ctrl-C drains: new requests get 503, those in flight finish (up to --drain-timeout), then it exits.",
                 "Example: jumbo serve --model tiny=tinyllama-1.1b-chat.Q4_0.gguf --port 8080 --api-key \"$KEY\""})
 final class ServeCommand implements Callable<Integer> {
     /** Helidon logs each start at INFO; the server prints its own lines. Held here: JUL keeps loggers weakly. */
@@ -40,7 +43,8 @@ final class ServeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--model", paramLabel = "NAME=PATH",
-            description = "A model to serve as NAME: a GGUF file, a HuggingFace-layout folder or a llama2.c checkpoint (its tokenizer beside it); repeatable."
+            description = "A model to serve as NAME: a GGUF file, a HuggingFace-layout folder (Llama, GPT-2, BERT), a llama2.c checkpoint (its tokenizer beside it)"
+                    + " or a folder written by jumbo train; repeatable."
                     + " Default: the bundled stories260K.")
     List<String> models = new ArrayList<>();
 
@@ -88,9 +92,9 @@ final class ServeCommand implements Callable<Integer> {
             server.ready();
             // SIGTERM and SIGINT release the wait below rather than run the hook: the JVM would exit 143 after a hook's drain
             try (StopSignals signals = StopSignals.install("TERM", "INT")) {
-                out.println("jumbo serve: listening on " + server.address() + " (OpenAI API under /v1, GET /health, GET /ready, GET /metrics); "
-                        + maxConcurrency + " sequences at once per model, " + maxQueue + " queued" + (options.apiKey() != null ? "; API key required on /v1" : "")
-                        + "; SIGTERM or Ctrl-C drains and stops");
+                out.println("jumbo serve: listening on " + server.address() + " (the playground page at /, OpenAI API under /v1, GET /health, GET /ready,"
+                        + " GET /metrics); " + maxConcurrency + " sequences at once per model, " + maxQueue + " queued"
+                        + (options.apiKey() != null ? "; API key required on /v1" : "") + "; SIGTERM or Ctrl-C drains and stops");
                 out.flush();
                 String signal = signals.await(); // or interrupted (in-process)
                 out.println("jumbo serve: " + signal + ": draining " + server.inFlight() + " request(s) in flight for up to " + drainTimeout
@@ -118,7 +122,28 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Loads a model as what it is: a BERT folder or GGUF an encoder, a folder written by {@code jumbo
+     * train} a classifier, anything else a language model.
+     */
     private static void serve(JumboServer server, String name, Path path, String note, PrintWriter err) throws Exception {
+        String where = "model " + name + ": " + path + (note != null ? " (" + note + ")" : "");
+        if (TextEncoder.isEncoder(path)) {
+            TextEncoder encoder = TextEncoder.load(path);
+            server.serve(name, encoder);
+            err.println(where + "; embeddings of " + encoder.dimensions() + " dimensions, texts up to " + encoder.maxTokens() + " tokens (POST /v1/embeddings)");
+            return;
+        }
+        if (Files.isRegularFile(path.resolve(Sequential.CONFIG_FILE)) && Files.isRegularFile(path.resolve(Sequential.WEIGHTS_FILE))
+                && Files.readString(path.resolve(Sequential.CONFIG_FILE)).contains("\"jumbo-sequential/")) {
+            Sequential classifier = Sequential.load(path);
+            Path labelsFile = path.resolve(TrainCommand.LABELS_FILE);
+            List<String> labels = Files.isRegularFile(labelsFile) ? Files.readAllLines(labelsFile).stream().filter(l -> !l.isBlank()).toList() : List.of();
+            server.serve(name, classifier, labels);
+            err.println(where + "; a classifier of " + classifier.inputShape() + " examples into " + classifier.outputShape().size() + " classes"
+                    + (labels.isEmpty() ? "" : " (" + String.join(", ", labels) + ")") + " (POST /v1/predict)");
+            return;
+        }
         LanguageModel lm = LanguageModel.load(path, null, 0, err);
         try {
             server.serve(name, lm);
@@ -127,8 +152,7 @@ final class ServeCommand implements Callable<Integer> {
             throw e;
         }
         String template = lm.chatTemplate() == null ? "plain (the model has none)" : ChatTemplate.detect(lm.chatTemplate()).name().toLowerCase(Locale.ROOT);
-        err.println("model " + name + ": " + path + (note != null ? " (" + note + ")" : "") + "; context " + lm.model().contextLength()
-                + " tokens, chat template " + template);
+        err.println(where + "; context " + lm.model().contextLength() + " tokens, chat template " + template);
     }
 
     /** The {@code --model NAME=PATH} options by name, checked before the server starts. */

@@ -1,6 +1,8 @@
 package dev.jumbo.cli;
 
+import dev.jumbo.data.FashionMnist;
 import dev.jumbo.data.Splits;
+import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Init;
 import dev.jumbo.optim.Adam;
@@ -29,6 +31,9 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Train a model on a dataset; writes DIR/config.json, DIR/model.safetensors, DIR/metrics.csv and DIR/training.png.",
                 "Example: jumbo train fashion-mnist --arch cnn --epochs 3 --batch-size 64 --out runs/cnn"})
 final class TrainCommand implements Callable<Integer> {
+    /** The class names, a line each, beside a model trained on a dataset that names its classes ({@code jumbo serve} reports them). */
+    static final String LABELS_FILE = "labels.txt";
+
     @Spec
     CommandSpec spec;
 
@@ -99,6 +104,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume) options = options.resumeFrom(checkpoint);
         History history = model.fit(train, options);
         model.save(out);
+        if (data.dataset.equals("fashion-mnist")) AtomicFiles.writeString(out.resolve(LABELS_FILE), String.join("\n", FashionMnist.CLASS_NAMES) + "\n");
         Charts.trainingCurves(history, out.resolve("training.png"), arch + " on " + data.dataset);
         Map<String, Double> testFigures = model.evaluate(test, 256);
         PrintWriter o = spec.commandLine().getOut();

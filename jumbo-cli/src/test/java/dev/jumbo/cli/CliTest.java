@@ -198,6 +198,45 @@ class CliTest {
         assertThat(r.err()).doesNotContain("\tat ");
     }
 
+    /** jumbo serve takes each kind of model by its files: the trained classifier with its labels, a BERT GGUF as an encoder. */
+    @Test
+    void servesATrainedClassifierAndAnEncoderByWhatTheirFilesAre() throws Exception {
+        assertThat(trained.code()).isZero();
+        assertThat(Files.readAllLines(model.resolve(TrainCommand.LABELS_FILE))).isEqualTo(dev.jumbo.data.FashionMnist.CLASS_NAMES);
+        Path minilm = sharedData().resolve("gguf/all-minilm-l6-v2-q8_0.gguf");
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        Thread serving = Thread.ofPlatform().start(() -> Main.run(new String[] {"serve", "--model", "fashion=" + model, "--model", "minilm=" + minilm,
+                "--port", "0"}, new PrintWriter(out), new PrintWriter(err)));
+        try (java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient()) {
+            java.util.regex.Matcher address = java.util.regex.Pattern.compile("listening on (http://127\\.0\\.0\\.1:\\d+)").matcher("");
+            for (long end = System.nanoTime() + 30_000_000_000L; !address.reset(out.toString()).find(); Thread.sleep(20))
+                assertThat(System.nanoTime()).as("no address printed; stderr: " + err).isLessThan(end);
+            assertThat(err.toString()).contains("model fashion: " + model + "; a classifier of [28, 28, 1] examples into 10 classes (T-shirt/top, Trouser")
+                    .contains("model minilm: " + minilm + "; embeddings of 384 dimensions");
+            dev.jumbo.data.TensorDataset test = dev.jumbo.data.FashionMnist.load(data).test();
+            float[] x = test.x().slice(0, 0, 1).toFloatArray();
+            String body = "{\"model\":\"fashion\",\"input\":" + new ObjectMapper().writeValueAsString(x) + "}";
+            var predicted = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(address.group(1) + "/v1/predict"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(predicted.statusCode()).as(predicted.body()).isEqualTo(200);
+            JsonNode p = new ObjectMapper().readTree(predicted.body()).get("data").get(0);
+            float[] expected = dev.jumbo.train.Sequential.load(model).predict(dev.jumbo.tensor.Tensor.of(x, 1, 28, 28, 1), 1).toFloatArray();
+            int best = 0;
+            for (int c = 0; c < 10; c++) {
+                assertThat(p.get("probabilities").get(c).floatValue()).isCloseTo(expected[c], org.assertj.core.data.Offset.offset(1e-6f));
+                if (expected[c] > expected[best]) best = c;
+            }
+            assertThat(p.get("label").asText()).isEqualTo(dev.jumbo.data.FashionMnist.CLASS_NAMES.get(best));
+            var embedded = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(address.group(1) + "/v1/embeddings"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"minilm\",\"input\":\"a shoe\"}")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(new ObjectMapper().readTree(embedded.body()).get("data").get(0).get("embedding")).as(embedded.body()).hasSize(384);
+        } finally {
+            serving.interrupt();
+            serving.join(10_000);
+        }
+    }
+
     private static void copyModel(Path to) throws Exception {
         Files.createDirectories(to);
         for (String f : List.of("config.json", "model.safetensors")) Files.copy(model.resolve(f), to.resolve(f));

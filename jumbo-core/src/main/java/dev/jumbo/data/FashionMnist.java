@@ -22,6 +22,10 @@ import java.nio.file.Path;
  * }</pre>
  */
 public final class FashionMnist {
+    /** The names of classes 0 to 9. */
+    public static final java.util.List<String> CLASS_NAMES = java.util.List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+            "Shirt", "Sneaker", "Bag", "Ankle boot");
+
     /** Where the original files are published. */
     static final URI BASE_URL = URI.create("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/");
 

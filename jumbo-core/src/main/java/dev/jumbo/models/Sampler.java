@@ -32,24 +32,44 @@ public final class Sampler {
     /** The next token after the tokens seen so far, which it then joins. */
     public int next(float[] logits) {
         // pick reads the seen tokens only for a repetition penalty: copy them only then
-        int id = pick(logits, config.repetitionPenalty() == 1 ? seen : Arrays.copyOf(seen, length), config, random);
+        int id = pick(logits, config.repetitionPenalty() == 1 ? seen : Arrays.copyOf(seen, length), config, random, scratch);
         if (length == seen.length) seen = Arrays.copyOf(seen, seen.length * 2);
         seen[length++] = id;
         return id;
     }
 
+    /** A vocabulary's worth of working arrays, kept by a sampler from one token to the next (a server samples thousands a second). */
+    private static final class Scratch {
+        double[] x = new double[0], p = new double[0];
+
+        void fit(int vocab) {
+            if (x.length != vocab) {
+                x = new double[vocab];
+                p = new double[vocab];
+            }
+        }
+    }
+
+    private final Scratch scratch = new Scratch();
+
     /** The next token: HuggingFace's order of processors, then the most likely or a draw. {@code seen} matters only for the repetition penalty. */
     static int pick(float[] logits, int[] seen, GenerationConfig c, Random random) {
-        double[] x = new double[logits.length];
+        return pick(logits, seen, c, random, new Scratch());
+    }
+
+    private static int pick(float[] logits, int[] seen, GenerationConfig c, Random random, Scratch scratch) {
+        scratch.fit(logits.length);
+        double[] x = scratch.x;
         for (int i = 0; i < x.length; i++) x[i] = logits[i];
         if (c.repetitionPenalty() != 1)
             for (int id : new TreeSet<>(Arrays.stream(seen).boxed().toList()))
                 x[id] = x[id] > 0 ? x[id] / c.repetitionPenalty() : x[id] * c.repetitionPenalty();
         if (c.greedy()) return argmax(x);
+        if ((c.topK() <= 0 || c.topK() >= x.length) && c.topP() >= 1) return draw(x, c.temperature(), scratch.p, random);
         int[] order = descending(x);
         int keep = c.topK() > 0 ? Math.min(c.topK(), x.length) : x.length;
         double max = x[order[0]] / c.temperature(), sum = 0;
-        double[] p = new double[keep];
+        double[] p = scratch.p;
         for (int r = 0; r < keep; r++) {
             p[r] = Math.exp(x[order[r]] / c.temperature() - max);
             sum += p[r];
@@ -68,6 +88,22 @@ public final class Sampler {
             if (u < 0) return order[r];
         }
         return order[keep - 1];
+    }
+
+    /**
+     * A draw from softmax(x / temperature) over the whole vocabulary, walked in index order: with no
+     * top-k or top-p cut, the order the tokens are walked in does not change their probabilities,
+     * so no sort (a sort per token was a fifth of a server's decode loop over a 512-token vocabulary).
+     */
+    private static int draw(double[] x, double temperature, double[] p, Random random) {
+        double max = x[argmax(x)] / temperature, sum = 0;
+        for (int i = 0; i < x.length; i++) sum += p[i] = Math.exp(x[i] / temperature - max);
+        double u = random.nextDouble() * sum;
+        for (int i = 0; i < x.length; i++) {
+            u -= p[i];
+            if (u < 0) return i;
+        }
+        return argmax(x); // u within rounding of sum: the walk ran out
     }
 
     /**

@@ -199,7 +199,12 @@ public final class WordPiece implements Tokenizer {
     public EncodedBatch encodeBatch(List<String> texts, int maxLength) {
         int[][] seqs = new int[texts.size()][];
         for (int i = 0; i < seqs.length; i++) seqs[i] = encodeWithSpecialTokens(texts.get(i));
-        return EncodedBatch.pad(seqs, maxLength, pad >= 0 ? pad : 0, true);
+        return pad(seqs, maxLength);
+    }
+
+    /** Sequences of {@link #encodeWithSpecialTokens} as one batch, padded with [PAD] and cut to {@code maxLength} as {@link #encodeBatch} does. */
+    public EncodedBatch pad(int[][] sequences, int maxLength) {
+        return EncodedBatch.pad(sequences, maxLength, pad >= 0 ? pad : 0, true);
     }
 
     /** The token strings of {@code ids}. */

@@ -23,6 +23,25 @@ class SamplerTest {
         assertThat(Sampler.pick(logits, new int[] {0}, GenerationConfig.defaults().greedy(true).repetitionPenalty(100), r)).isEqualTo(1);
     }
 
+    /** Without a top-k or top-p cut the draw walks the vocabulary unsorted: its frequencies must still be softmax(logits / temperature). */
+    @Test
+    void anUncutDrawFollowsTheTemperedSoftmax() {
+        float[] logits = new float[6];
+        Random r = new Random();
+        for (int i = 0; i < logits.length; i++) logits[i] = (float) r.nextGaussian();
+        double temperature = 0.7, z = 0;
+        double[] expected = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) z += expected[i] = Math.exp(logits[i] / temperature);
+        int draws = 60_000;
+        int[] counts = new int[logits.length];
+        Sampler sampler = new Sampler(GenerationConfig.defaults().temperature(temperature), r, new int[0]);
+        for (int i = 0; i < draws; i++) counts[sampler.next(logits)]++;
+        for (int i = 0; i < logits.length; i++) {
+            double p = expected[i] / z, sd = Math.sqrt(draws * p * (1 - p));
+            assertThat((double) counts[i]).as("token " + i).isCloseTo(draws * p, org.assertj.core.data.Offset.offset(5 * sd + 1));
+        }
+    }
+
     @Test
     void remembersWhatItPickedForTheRepetitionPenalty() {
         float[] logits = {3, 2, 1};

@@ -15,7 +15,7 @@ import java.util.function.IntFunction;
  *
  * @param config the settings of choice 0; choice i draws with seed {@code config.seed() + i}
  */
-record CompletionRequest(Endpoint endpoint, ServedModel model, int[] promptIds, int n, boolean stream, boolean includeUsage,
+record CompletionRequest(Endpoint endpoint, ServedModel.Generator model, int[] promptIds, int n, boolean stream, boolean includeUsage,
                          GenerationConfig config) {
 
     /** OpenAI's limit on stop strings. */
@@ -25,15 +25,12 @@ record CompletionRequest(Endpoint endpoint, ServedModel model, int[] promptIds, 
      * Reads {@code body} as OpenAI documents it (defaults included: 16 tokens for a completion,
      * the rest of the context for a chat reply; temperature 1; top_p 1).
      *
-     * @param models     the served model of a name, or null
+     * @param models     the served generator of a name (refusing other names with a 4xx)
      * @param maxChoices the most sequences the model's loop can hold ({@code n} beyond is refused)
      */
-    static CompletionRequest parse(JsonRequest body, Endpoint endpoint, java.util.function.Function<String, ServedModel> models, int maxChoices) {
+    static CompletionRequest parse(JsonRequest body, Endpoint endpoint, java.util.function.Function<String, ServedModel.Generator> models, int maxChoices) {
         String name = body.requiredString("model");
-        ServedModel model = models.apply(name);
-        if (model == null)
-            throw new ApiException(404, "invalid_request_error", "The model '" + name + "' does not exist (GET /v1/models lists those served).",
-                    "model", "model_not_found", null);
+        ServedModel.Generator model = models.apply(name);
         rejectUnsupported(body);
         String promptParam = endpoint == Endpoint.CHAT ? "messages" : "prompt";
         String prompt = endpoint == Endpoint.CHAT ? model.chatTemplate().format(messages(body)) : body.string("prompt", "");

@@ -41,6 +41,11 @@ public final class DecodeLoop implements AutoCloseable {
     private int running; // sequences taken from the queue and not yet gone; guarded by lock
     private boolean closed; // guarded by lock
     private final List<Sequence> active = new ArrayList<>(); // the loop thread's own
+    // the loop thread's own too, reused from step to step: a server steps thousands of times a second
+    private final List<Sequence> joining = new ArrayList<>(), stepping = new ArrayList<>();
+    private final List<CausalLm.Session> sessions = new ArrayList<>();
+    private int[] tokens = new int[0];
+    private final java.util.Map<Integer, int[]> stepTokens = new java.util.HashMap<>(); // by count: a step's exact-length array
     // the server's metrics, written by the loop thread only and read by scrapes: cheap per token, no allocation
     private final AtomicLong generatedTokens = new AtomicLong();
     private final AtomicLong promptTokens = new AtomicLong();
@@ -169,7 +174,7 @@ public final class DecodeLoop implements AutoCloseable {
         try {
             while (!closed && active.isEmpty() && waiting.isEmpty()) work.awaitUninterruptibly();
             if (closed) return null;
-            List<Sequence> joining = new ArrayList<>();
+            joining.clear();
             while (running < maxActive && !waiting.isEmpty()) {
                 joining.add(waiting.poll());
                 running++;
@@ -209,9 +214,9 @@ public final class DecodeLoop implements AutoCloseable {
 
     /** One token for every active sequence, then one batched feed of those that go on. */
     private void step() {
-        List<CausalLm.Session> sessions = new ArrayList<>(active.size());
-        List<Sequence> stepping = new ArrayList<>(active.size());
-        int[] tokens = new int[active.size()];
+        sessions.clear();
+        stepping.clear();
+        if (tokens.length < active.size()) tokens = new int[Math.max(active.size(), 2 * tokens.length)];
         for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
             try {
@@ -231,7 +236,9 @@ public final class DecodeLoop implements AutoCloseable {
         }
         if (stepping.isEmpty()) return;
         try {
-            float[][] logits = model.step(sessions, Arrays.copyOf(tokens, stepping.size()));
+            int[] feed = stepTokens.computeIfAbsent(stepping.size(), int[]::new);
+            System.arraycopy(tokens, 0, feed, 0, feed.length);
+            float[][] logits = model.step(sessions, feed);
             for (int i = 0; i < logits.length; i++) stepping.get(i).logits = logits[i];
         } catch (RuntimeException e) {
             // the model failed (a bug, not a client's doing): every sequence in the step fails with it

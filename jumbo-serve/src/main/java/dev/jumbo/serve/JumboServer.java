@@ -2,6 +2,9 @@ package dev.jumbo.serve;
 
 import dev.jumbo.models.ChatTemplate;
 import dev.jumbo.models.LanguageModel;
+import dev.jumbo.models.TextEncoder;
+import dev.jumbo.nn.Layer;
+import dev.jumbo.train.Sequential;
 import io.helidon.http.HeaderNames;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.FilterChain;
@@ -21,9 +24,10 @@ import java.util.logging.Logger;
  * {@code jumbo serve}'s HTTP server: Helidon SE on virtual threads, the OpenAI-compatible routes
  * of {@link OpenAiApi}, {@code GET /health} (200 while up), {@code GET /ready} (200 once the
  * models are loaded, 503 again while draining), {@code GET /metrics} (Prometheus's text format,
- * no API key: see {@link ServerMetrics}), an API key check on {@code /v1/*}, and one
- * {@link DecodeLoop} per model. It listens first and loads after, so a load balancer sees it
- * alive but not ready meanwhile; {@link #drain} lets the requests in flight finish before it stops.
+ * no API key: see {@link ServerMetrics}), an API key check on {@code /v1/*}, one {@link DecodeLoop}
+ * per language model, and the {@link PlaygroundPage} at {@code GET /} (served without the key: it
+ * holds none). It listens first and loads after, so a load balancer sees it alive but not ready
+ * meanwhile; {@link #drain} lets the requests in flight finish before it stops.
  *
  * <pre>{@code
  * try (JumboServer server = JumboServer.start(ServeOptions.defaults())) {
@@ -82,6 +86,7 @@ public final class JumboServer implements AutoCloseable {
             res.send(server.metrics.scrape(server.models.values()).getBytes(StandardCharsets.UTF_8));
         });
         new OpenAiApi(server.models, options).routes(routing);
+        PlaygroundPage.routes(routing);
         routing.any(OpenAiApi.guarded((req, res) -> {
             throw new ApiException(404, "invalid_request_error", "Invalid URL (" + req.prologue().method().text() + " " + req.path().path() + ").",
                     null, "unknown_url", null);
@@ -100,11 +105,51 @@ public final class JumboServer implements AutoCloseable {
      * @throws IllegalArgumentException if the name is taken or not a plain name
      */
     public synchronized void serve(String name, LanguageModel model) {
+        checkName(name);
+        DecodeLoop loop = DecodeLoop.start(name, model.model(), model.tokenizer(), options.maxConcurrency(), options.maxQueue());
+        models.put(name, new ServedModel.Generator(name, model, ChatTemplate.detect(model.chatTemplate()), loop, now()));
+    }
+
+    /**
+     * Serves {@code encoder} as {@code name} on {@code POST /v1/embeddings}.
+     *
+     * @throws IllegalArgumentException if the name is taken or not a plain name
+     */
+    public synchronized void serve(String name, TextEncoder encoder) {
+        checkName(name);
+        models.put(name, new ServedModel.Encoder(name, encoder, gate(), now()));
+    }
+
+    /**
+     * Serves {@code classifier} (a model saved by {@code jumbo train}) as {@code name} on
+     * {@code POST /v1/predict}; {@code labels} names its classes, or is empty. Its outputs are
+     * class probabilities: those of its last layer when that is a softmax, a softmax of them otherwise.
+     *
+     * @throws IllegalArgumentException if the name is taken or not a plain name, or there are labels but not one per class
+     */
+    public synchronized void serve(String name, Sequential classifier, List<String> labels) {
+        checkName(name);
+        int classes = classifier.outputShape().size();
+        if (!labels.isEmpty() && labels.size() != classes)
+            throw new IllegalArgumentException("model " + name + " has " + classes + " classes but " + labels.size() + " labels");
+        classifier.train(false); // for good: requests only read it
+        List<Layer> layers = classifier.layers();
+        boolean softmax = !layers.isEmpty() && "softmax".equals(layers.getLast().config().get("activation"));
+        models.put(name, new ServedModel.Classifier(name, classifier, List.copyOf(labels), !softmax, gate(), now()));
+    }
+
+    private RequestGate gate() {
+        return new RequestGate(options.maxConcurrency() + options.maxQueue());
+    }
+
+    private static long now() {
+        return System.currentTimeMillis() / 1000;
+    }
+
+    private void checkName(String name) {
         if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}"))
             throw new IllegalArgumentException("a model name is letters, digits and . _ : / - (at most 128), got '" + name + "'");
         if (models.containsKey(name)) throw new IllegalArgumentException("two models named '" + name + "'");
-        DecodeLoop loop = DecodeLoop.start(name, model.model(), model.tokenizer(), options.maxConcurrency(), options.maxQueue());
-        models.put(name, new ServedModel(name, model, ChatTemplate.detect(model.chatTemplate()), loop, System.currentTimeMillis() / 1000));
     }
 
     /** From now on {@code GET /ready} answers 200 and {@code /v1/*} requests are served. */
@@ -154,9 +199,8 @@ public final class JumboServer implements AutoCloseable {
 
     /** The decode loop of a served model (for its figures). */
     public DecodeLoop loop(String model) {
-        ServedModel m = models.get(model);
-        if (m == null) throw new IllegalArgumentException("no model named '" + model + "'");
-        return m.loop();
+        if (!(models.get(model) instanceof ServedModel.Generator g)) throw new IllegalArgumentException("no text generation model named '" + model + "'");
+        return g.loop();
     }
 
     /**
@@ -170,8 +214,9 @@ public final class JumboServer implements AutoCloseable {
         stopLoops();
         if (web.isRunning()) web.stop();
         for (ServedModel m : models.values()) {
+            if (!(m instanceof ServedModel.Generator g)) continue; // the others hold no file or thread
             try {
-                m.model().close();
+                g.model().close();
             } catch (Exception e) {
                 LOG.log(Level.WARNING, "closing model " + m.name(), e);
             }
@@ -182,8 +227,9 @@ public final class JumboServer implements AutoCloseable {
     private void stopLoops() {
         loopsStopped = true;
         for (ServedModel m : models.values()) {
+            if (!(m instanceof ServedModel.Generator g)) continue; // one-pass models have no loop: their requests end by themselves
             try {
-                m.loop().close();
+                g.loop().close();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

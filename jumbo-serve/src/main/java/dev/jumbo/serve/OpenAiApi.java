@@ -24,7 +24,7 @@ import java.util.logging.Logger;
 
 /**
  * The OpenAI-compatible routes ({@code GET /v1/models}, {@code POST /v1/completions},
- * {@code POST /v1/chat/completions}) and the one place where a request's failure becomes a
+ * {@code POST /v1/chat/completions}, {@code POST /v1/embeddings}), Jumbo's {@code POST /v1/predict}, and the one place where a request's failure becomes a
  * response: an {@link ApiException} its status and OpenAI's error body, anything else a 500
  * without details (logged here; a client never sees a stack trace).
  */
@@ -47,7 +47,25 @@ final class OpenAiApi {
     void routes(HttpRouting.Builder routing) {
         routing.get("/v1/models", guarded(this::listModels))
                 .post("/v1/completions", guarded((req, res) -> complete(req, res, Endpoint.COMPLETIONS)))
-                .post("/v1/chat/completions", guarded((req, res) -> complete(req, res, Endpoint.CHAT)));
+                .post("/v1/chat/completions", guarded((req, res) -> complete(req, res, Endpoint.CHAT)))
+                .post("/v1/embeddings", guarded(this::embed))
+                .post("/v1/predict", guarded(this::predict));
+    }
+
+    /**
+     * The served model of a name, of the kind an endpoint runs: a 404 (OpenAI's
+     * {@code model_not_found}) when none has the name, a 400 naming the right endpoint when it is
+     * another kind.
+     */
+    private <T extends ServedModel> T model(String name, Class<T> kind) {
+        ServedModel m = models.get(name);
+        if (m == null)
+            throw new ApiException(404, "invalid_request_error", "The model '" + name + "' does not exist (GET /v1/models lists those served).",
+                    "model", "model_not_found", null);
+        if (!kind.isInstance(m))
+            throw new ApiException(400, "invalid_request_error", "The model '" + name + "' is " + m.kind() + ": use " + m.endpoint() + ".",
+                    "model", "model_not_supported", null);
+        return kind.cast(m);
     }
 
     /** {@code handler} with every failure answered as OpenAI answers it. */
@@ -89,7 +107,8 @@ final class OpenAiApi {
 
     private void complete(ServerRequest req, ServerResponse res, Endpoint endpoint) {
         JsonRequest body = JsonRequest.parse(readBody(req));
-        CompletionRequest request = CompletionRequest.parse(body, endpoint, models::get, options.maxConcurrency() + options.maxQueue());
+        CompletionRequest request = CompletionRequest.parse(body, endpoint, name -> model(name, ServedModel.Generator.class),
+                options.maxConcurrency() + options.maxQueue());
         String id = endpoint.newId(), model = request.model().name();
         long created = System.currentTimeMillis() / 1000;
         if (request.stream()) {
@@ -116,6 +135,44 @@ final class OpenAiApi {
             throw new IllegalStateException("generation failed", e.getCause());
         } finally {
             futures.forEach(f -> f.cancel(false)); // a cancelled future stops its sequence between two steps
+        }
+    }
+
+    /** {@code POST /v1/embeddings}: OpenAI's request and response, run through the model's gate. */
+    private void embed(ServerRequest req, ServerResponse res) {
+        EmbeddingRequest request = EmbeddingRequest.parse(JsonRequest.parse(readBody(req)), name -> model(name, ServedModel.Encoder.class));
+        sendJson(res, 200, request.response(inTurn(request.model().gate(), request::embed)));
+    }
+
+    /**
+     * {@code POST /v1/predict}: a JSON body ({@link PredictRequest}), or an image file as the body
+     * ({@code Content-Type: image/...}) with the model in the query ({@code ?model=NAME}).
+     */
+    private void predict(ServerRequest req, ServerResponse res) {
+        String type = req.headers().contentType().map(t -> t.mediaType().text()).orElse("application/json");
+        PredictRequest request;
+        if (type.startsWith("image/")) {
+            String name = req.query().first("model").orElseThrow(() -> ApiException.invalid(
+                    "An image body needs its model in the query: POST /v1/predict?model=NAME.", "model"));
+            request = PredictRequest.image(model(name, ServedModel.Classifier.class), readBody(req));
+        } else if (type.equals("application/json")) {
+            request = PredictRequest.parse(JsonRequest.parse(readBody(req)), name -> model(name, ServedModel.Classifier.class));
+        } else {
+            throw new ApiException(415, "invalid_request_error", "/v1/predict takes application/json or an image (image/png, image/jpeg, ...), not "
+                    + type + ".", null, "unsupported_media_type", null);
+        }
+        sendJson(res, 200, request.response(inTurn(request.model().gate(), request::predict)));
+    }
+
+    /** {@code work} run when the gate gives it its turn; 429 when the model has too many requests already. */
+    private static <T> T inTurn(RequestGate gate, java.util.function.Supplier<T> work) {
+        try {
+            return gate.run(work);
+        } catch (ServerBusyException e) {
+            throw new ApiException(429, "requests", e.getMessage(), null, "rate_limit_exceeded", 1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw unavailable();
         }
     }
 

@@ -39,8 +39,12 @@ final class ServerMetrics {
     private final Map<RequestKey, LongAdder> requests = new ConcurrentHashMap<>();
     private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
 
+    /** The playground page's files (its script, style and icon) count as one endpoint. */
+    static final String PLAYGROUND_FILES = "/playground/*";
+
     /** The endpoint label of a request's path. */
     static String endpoint(String path) {
+        if (path.startsWith("/playground/")) return PLAYGROUND_FILES;
         return ENDPOINTS.contains(path) ? path : OTHER;
     }
 
@@ -53,7 +57,10 @@ final class ServerMetrics {
     }
 
     /** The exposition text of every metric, the models' read now. */
-    String scrape(Collection<ServedModel> models) {
+    String scrape(Collection<ServedModel> served) {
+        // the per-model figures are the decode loops': one-pass models (encoders, classifiers) count by endpoint only
+        List<ServedModel.Generator> models = served.stream().filter(ServedModel.Generator.class::isInstance)
+                .map(ServedModel.Generator.class::cast).toList();
         PrometheusText text = new PrometheusText();
         text.family("jumbo_http_requests_total", "counter",
                 "HTTP requests answered, by endpoint (the route's path; other for any unknown path) and status code.");
@@ -68,20 +75,20 @@ final class ServerMetrics {
 
         text.family("jumbo_time_to_first_token_seconds", "histogram",
                 "Time from a sequence's submission to its decode loop until its first generated token, by model.");
-        for (ServedModel m : models) text.histogram("jumbo_time_to_first_token_seconds", m.loop().timeToFirstToken(), "model", m.name());
+        for (ServedModel.Generator m : models) text.histogram("jumbo_time_to_first_token_seconds", m.loop().timeToFirstToken(), "model", m.name());
 
         text.family("jumbo_generated_tokens_total", "counter", "Tokens generated, by model.");
-        for (ServedModel m : models) text.sample("jumbo_generated_tokens_total", m.loop().generatedTokens(), "model", m.name());
+        for (ServedModel.Generator m : models) text.sample("jumbo_generated_tokens_total", m.loop().generatedTokens(), "model", m.name());
 
         text.family("jumbo_prompt_tokens_total", "counter",
                 "Prompt tokens fed to the model, by model (each sequence's prompt: a request with n choices counts it n times).");
-        for (ServedModel m : models) text.sample("jumbo_prompt_tokens_total", m.loop().promptTokens(), "model", m.name());
+        for (ServedModel.Generator m : models) text.sample("jumbo_prompt_tokens_total", m.loop().promptTokens(), "model", m.name());
 
         text.family("jumbo_queue_depth", "gauge", "Sequences waiting for a place in their model's decode loop, by model.");
-        for (ServedModel m : models) text.sample("jumbo_queue_depth", m.loop().waiting(), "model", m.name());
+        for (ServedModel.Generator m : models) text.sample("jumbo_queue_depth", m.loop().waiting(), "model", m.name());
 
         text.family("jumbo_active_sequences", "gauge", "Sequences being generated (prefilling or decoding), by model.");
-        for (ServedModel m : models) text.sample("jumbo_active_sequences", m.loop().active(), "model", m.name());
+        for (ServedModel.Generator m : models) text.sample("jumbo_active_sequences", m.loop().active(), "model", m.name());
         return text.text();
     }
 }

@@ -2,6 +2,9 @@ package dev.jumbo.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.helidon.webserver.http.ServerResponse;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -13,17 +16,28 @@ import java.nio.charset.StandardCharsets;
  * {@code text/event-stream}, and OpenAI's SDKs ask for {@code application/json}.
  */
 final class SseWriter {
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII), END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final ObjectWriter JSON = JsonRequest.MAPPER.writer().without(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+
     private final OutputStream out;
 
     SseWriter(ServerResponse res) {
         res.header("Content-Type", "text/event-stream; charset=utf-8");
         res.header("Cache-Control", "no-cache");
-        this.out = res.outputStream();
+        // events gather here until a flush, then go out as one HTTP chunk: Helidon makes a chunk (and a buffer) of each write
+        this.out = new BufferedOutputStream(res.outputStream(), 8192);
     }
 
     /** Writes one event, buffered until {@link #flush()}; false when the client is gone (the connection failed). */
     boolean send(JsonNode data) {
-        return write("data: " + data + "\n\n");
+        try {
+            out.write(DATA);
+            JSON.writeValue(out, data);
+            out.write(END);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false; // a write to a closed connection: the client went away
+        }
     }
 
     /**
