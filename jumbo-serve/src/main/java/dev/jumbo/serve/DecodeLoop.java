@@ -203,13 +203,15 @@ public final class DecodeLoop implements AutoCloseable {
         try {
             s.prefill(model, tokenizer);
         } catch (RuntimeException e) {
-            s.future.completeExceptionally(e);
             leave(s);
+            s.future.completeExceptionally(e);
             return;
         }
         promptTokens.addAndGet(s.request.promptIds().length);
-        if (s.request.config().maxNewTokens() == 0) finish(s, Completion.FinishReason.LENGTH);
-        else active.add(s);
+        if (s.request.config().maxNewTokens() == 0) {
+            leave(s);
+            finish(s, Completion.FinishReason.LENGTH);
+        } else active.add(s);
     }
 
     /** One token for every active sequence, then one batched feed of those that go on. */
@@ -219,20 +221,25 @@ public final class DecodeLoop implements AutoCloseable {
         if (tokens.length < active.size()) tokens = new int[Math.max(active.size(), 2 * tokens.length)];
         for (Iterator<Sequence> it = active.iterator(); it.hasNext(); ) {
             Sequence s = it.next();
+            RuntimeException failure = null;
             try {
-                int id = s.future.isDone() ? -1 : s.sampler.next(s.logits);
+                int id = s.future.isDone() || s.refused ? -1 : s.sampler.next(s.logits);
                 if (id >= 0 && s.advance(id, model.contextLength(), generatedTokens, timeToFirstToken)) {
                     tokens[stepping.size()] = id;
                     stepping.add(s);
                     sessions.add(s.session);
                     continue;
                 }
-                if (!s.future.isDone()) finish(s, s.end);
             } catch (RuntimeException e) {
-                s.future.completeExceptionally(e); // this sequence's failure, not the others'
+                failure = e; // this sequence's failure, not the others'
             }
+            // its place is free before its client hears it ended: a client that sends its next request
+            // at once, into a full loop, must find that place, not a 429
             it.remove();
             leave(s);
+            if (failure != null) s.future.completeExceptionally(failure);
+            else if (s.refused) s.future.cancel(false);
+            else if (!s.future.isDone()) finish(s, s.end);
         }
         if (stepping.isEmpty()) return;
         try {
@@ -243,16 +250,19 @@ public final class DecodeLoop implements AutoCloseable {
         } catch (RuntimeException e) {
             // the model failed (a bug, not a client's doing): every sequence in the step fails with it
             for (Sequence s : stepping) {
-                s.future.completeExceptionally(e);
                 active.remove(s);
                 leave(s);
+                s.future.completeExceptionally(e);
             }
         }
     }
 
-    /** Hands out what the text held back, then completes the future (or cancels it if the sink refuses). */
+    /** Hands out what the text held back, then completes the future (or cancels it if the sink refuses); the sequence has left. */
     private static void finish(Sequence s, Completion.FinishReason reason) {
-        if (!s.deliver(s.text.rest())) return;
+        if (!s.deliver(s.text.rest())) {
+            s.future.cancel(false);
+            return;
+        }
         s.future.complete(new Completion(s.text.text(), reason, s.request.promptIds().length, s.text.size()));
     }
 
@@ -266,6 +276,7 @@ public final class DecodeLoop implements AutoCloseable {
         Sampler sampler;
         TextStream text;
         Completion.FinishReason end;
+        boolean refused; // the sink refused text: the sequence is dropped, its future cancelled once it has left
 
         Sequence(SequenceRequest request) {
             this.request = request;
@@ -281,7 +292,7 @@ public final class DecodeLoop implements AutoCloseable {
 
         /**
          * Takes the token just picked: true if the sequence goes on (feed it the token), false if
-         * it ends ({@link #end} says why) or was dropped (its future cancelled).
+         * it ends ({@link #end} says why) or its sink refused text ({@link #refused}).
          */
         boolean advance(int id, int context, AtomicLong generated, Histogram firstToken) {
             if (id == request.config().eosTokenId()) {
@@ -297,10 +308,10 @@ public final class DecodeLoop implements AutoCloseable {
             return end == null;
         }
 
-        /** Gives {@code piece} to the sink; false, with the future cancelled, if the sink refused it. */
+        /** Gives {@code piece} to the sink; false, marking the sequence {@link #refused}, if the sink refused it. */
         boolean deliver(String piece) {
             if (piece.isEmpty() || request.sink() == null || request.sink().offer(piece)) return true;
-            future.cancel(false);
+            refused = true;
             return false;
         }
     }

@@ -71,6 +71,18 @@ class DecodeLoopTest {
         }
     }
 
+    /** A sequence's place is free before its future completes: a client that asks again at once never meets a 429 from its own last request. */
+    @Test
+    void aFinishedSequencesPlaceIsFreeWhenItsClientHearsOfIt() throws Exception {
+        try (DecodeLoop loop = DecodeLoop.start("test", lm.model(), lm.tokenizer(), 1, 0)) {
+            for (int i = 0; i < 200; i++) {
+                int tokens = i % 3; // 0 ends at once, without a step
+                Completion c = loop.submit(List.of(request("Once", GenerationConfig.defaults().greedy(true).maxNewTokens(tokens), null))).getFirst().get();
+                assertThat(c.completionTokens()).isEqualTo(tokens);
+            }
+        }
+    }
+
     @Test
     void aFullLoopRefusesAllOrNone() throws Exception {
         GenerationConfig forever = GenerationConfig.defaults().greedy(true).maxNewTokens(400);
