@@ -1,10 +1,11 @@
 package dev.jumbo.serve;
 
 /**
- * A finished sequence: its text (after the prompt, cut before a stop string), why it ended, and
- * the token counts OpenAI's {@code usage} reports.
+ * A finished sequence: its text (after the prompt, cut before a stop string), why it ended, the
+ * token counts OpenAI's {@code usage} reports, and each generated token's log-probability when
+ * they were asked for ({@code logprobs}, null otherwise).
  */
-public record Completion(String text, FinishReason finishReason, int promptTokens, int completionTokens) {
+public record Completion(String text, FinishReason finishReason, int promptTokens, int completionTokens, java.util.List<TokenLogprob> logprobs) {
 
     /** Why generation ended, as OpenAI's {@code finish_reason} names it. */
     public enum FinishReason {

@@ -13,10 +13,14 @@ import java.util.function.IntFunction;
  * A completion or chat request, checked and turned into what the decode loop runs: the prompt's
  * token ids and the generation settings of each of its {@code n} choices.
  *
- * @param config the settings of choice 0; choice i draws with seed {@code config.seed() + i}
+ * @param config      the settings of choice 0; choice i draws with seed {@code config.seed() + i}
+ * @param topLogprobs the most likely tokens to report beside each generated token's log-probability, or -1 for none
  */
 record CompletionRequest(Endpoint endpoint, ServedModel.Generator model, int[] promptIds, int n, boolean stream, boolean includeUsage,
-                         GenerationConfig config) {
+                         GenerationConfig config, int topLogprobs) {
+
+    /** OpenAI's limits on the alternatives reported per token: 5 for completions, 20 for chat. */
+    static final int MAX_LOGPROBS = 5, MAX_TOP_LOGPROBS = 20;
 
     /** OpenAI's limit on stop strings. */
     static final int MAX_STOP_STRINGS = 4;
@@ -65,14 +69,33 @@ record CompletionRequest(Endpoint endpoint, ServedModel.Generator model, int[] p
                 .temperature(greedy ? 1 : temperature).topP(greedy ? 1 : topP).stopStrings(stops)
                 .seed(seed != null ? seed : ThreadLocalRandom.current().nextLong())
                 .bosTokenId(model.model().bosFor(prompt)).eosTokenId(model.model().eos());
-        return new CompletionRequest(endpoint, model, promptIds, n, stream, includeUsage, config);
+        return new CompletionRequest(endpoint, model, promptIds, n, stream, includeUsage, config, topLogprobs(body, endpoint, stream));
     }
 
     /** The sequences of the {@code n} choices, each with its own seed and its sink (or null). */
     List<SequenceRequest> sequences(IntFunction<TokenSink> sinks) {
         List<SequenceRequest> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) out.add(new SequenceRequest(promptIds, config.seed(config.seed() + i), sinks.apply(i)));
+        for (int i = 0; i < n; i++) out.add(new SequenceRequest(promptIds, config.seed(config.seed() + i), sinks.apply(i), topLogprobs));
         return out;
+    }
+
+    /**
+     * What the request asks of log-probabilities: a completion's {@code logprobs} (0 to 5
+     * alternatives), a chat's {@code logprobs: true} with {@code top_logprobs} (0 to 20); -1 for none.
+     */
+    private static int topLogprobs(JsonRequest body, Endpoint endpoint, boolean stream) {
+        int top;
+        if (endpoint == Endpoint.COMPLETIONS) {
+            top = body.integer("logprobs", -1, 0, MAX_LOGPROBS);
+        } else {
+            boolean wanted = body.bool("logprobs", false);
+            top = body.integer("top_logprobs", wanted ? 0 : -1, 0, MAX_TOP_LOGPROBS);
+            if (!wanted && body.get("top_logprobs") != null)
+                throw ApiException.invalid("'top_logprobs' needs 'logprobs': true.", "top_logprobs");
+        }
+        if (top >= 0 && stream)
+            throw ApiException.invalid("jumbo serve reports log-probabilities on whole responses only: send 'stream': false with 'logprobs'.", "logprobs");
+        return top;
     }
 
     private static int maxTokens(JsonRequest body, Endpoint endpoint, int room) {
@@ -120,8 +143,6 @@ record CompletionRequest(Endpoint endpoint, ServedModel.Generator model, int[] p
 
     /** Parameters OpenAI has and Jumbo does not implement yet: refused unless they ask for the default. */
     private static void rejectUnsupported(JsonRequest body) {
-        body.unsupportedUnless("logprobs", v -> v.isBoolean() ? !v.booleanValue() : v.isNumber() && v.asInt() == 0);
-        body.unsupportedUnless("top_logprobs", v -> v.isNumber() && v.asInt() == 0);
         body.unsupportedUnless("echo", v -> v.isBoolean() && !v.booleanValue());
         body.unsupportedUnless("suffix", v -> false);
         body.unsupportedUnless("best_of", v -> v.isNumber() && v.asInt() == 1);

@@ -263,7 +263,8 @@ public final class DecodeLoop implements AutoCloseable {
             s.future.cancel(false);
             return;
         }
-        s.future.complete(new Completion(s.text.text(), reason, s.request.promptIds().length, s.text.size()));
+        s.future.complete(new Completion(s.text.text(), reason, s.request.promptIds().length, s.text.size(),
+                s.request.topLogprobs() < 0 ? null : s.logprobs == null ? List.of() : s.logprobs));
     }
 
     /** One sequence's state in the loop. */
@@ -277,6 +278,7 @@ public final class DecodeLoop implements AutoCloseable {
         TextStream text;
         Completion.FinishReason end;
         boolean refused; // the sink refused text: the sequence is dropped, its future cancelled once it has left
+        List<TokenLogprob> logprobs; // when asked for
 
         Sequence(SequenceRequest request) {
             this.request = request;
@@ -301,6 +303,10 @@ public final class DecodeLoop implements AutoCloseable {
             }
             generated.incrementAndGet();
             if (text.size() == 0) firstToken.observeNanos(System.nanoTime() - submitted);
+            if (request.topLogprobs() >= 0) {
+                if (logprobs == null) logprobs = new ArrayList<>();
+                logprobs.add(TokenLogprob.of(logits, id, request.topLogprobs()));
+            }
             if (!deliver(text.add(id))) return false;
             if (text.stopped()) end = Completion.FinishReason.STOP;
             else if (text.size() >= request.config().maxNewTokens() || request.promptIds().length + text.size() >= context)

@@ -31,8 +31,20 @@ enum Endpoint {
         return idPrefix + java.util.UUID.randomUUID().toString().replace("-", "");
     }
 
-    /** The whole response of a request that did not stream. */
-    ObjectNode response(String id, long created, String model, java.util.List<Completion> choices) {
+    /**
+     * A token's text where it stands: after {@code previous} (a tokenizer may write a token
+     * differently at the start of a text, as SentencePiece drops a word's leading space).
+     */
+    @FunctionalInterface
+    interface TokenText {
+        String of(int previous, int token);
+    }
+
+    /**
+     * The whole response of a request that did not stream; {@code tokenText} writes the tokens of
+     * log-probabilities, the first after {@code lastPromptToken}.
+     */
+    ObjectNode response(String id, long created, String model, java.util.List<Completion> choices, TokenText tokenText, int lastPromptToken) {
         ObjectNode o = head(id, object, created, model);
         var array = o.putArray("choices");
         int prompt = 0, completion = 0;
@@ -45,7 +57,9 @@ enum Endpoint {
                 choice.put("index", i);
                 choice.putObject("message").put("role", "assistant").put("content", c.text());
             }
-            choice.putNull("logprobs");
+            if (c.logprobs() == null) choice.putNull("logprobs");
+            else choice.set("logprobs", this == COMPLETIONS ? completionLogprobs(c.logprobs(), tokenText, lastPromptToken)
+                    : chatLogprobs(c.logprobs(), tokenText, lastPromptToken));
             choice.put("finish_reason", c.finishReason().openAiName());
             prompt = c.promptTokens(); // the same prompt for every choice
             completion += c.completionTokens();
@@ -81,6 +95,48 @@ enum Endpoint {
         o.putArray("choices");
         o.set("usage", usage(promptTokens, completionTokens));
         return o;
+    }
+
+    /** The legacy completions' form: parallel arrays of tokens, their log-probabilities, the alternatives (token to log-probability) and text offsets. */
+    private static ObjectNode completionLogprobs(java.util.List<TokenLogprob> tokens, TokenText tokenText, int previous) {
+        ObjectNode o = JSON.objectNode();
+        var texts = o.putArray("tokens");
+        var logprobs = o.putArray("token_logprobs");
+        var top = o.putArray("top_logprobs");
+        var offsets = o.putArray("text_offset");
+        int offset = 0;
+        for (TokenLogprob t : tokens) {
+            String text = tokenText.of(previous, t.id());
+            texts.add(text);
+            logprobs.add(t.logprob());
+            ObjectNode alternatives = top.addObject();
+            for (int k = 0; k < t.topIds().length; k++) alternatives.put(tokenText.of(previous, t.topIds()[k]), t.topLogprobs()[k]);
+            offsets.add(offset);
+            offset += text.length();
+            previous = t.id();
+        }
+        return o;
+    }
+
+    /** Chat's form: one entry per token with its text, UTF-8 bytes, log-probability and alternatives. */
+    private static ObjectNode chatLogprobs(java.util.List<TokenLogprob> tokens, TokenText tokenText, int previous) {
+        ObjectNode o = JSON.objectNode();
+        var content = o.putArray("content");
+        for (TokenLogprob t : tokens) {
+            ObjectNode entry = tokenEntry(content.addObject(), tokenText.of(previous, t.id()), t.logprob());
+            var alternatives = entry.putArray("top_logprobs");
+            for (int k = 0; k < t.topIds().length; k++) tokenEntry(alternatives.addObject(), tokenText.of(previous, t.topIds()[k]), t.topLogprobs()[k]);
+            previous = t.id();
+        }
+        o.putNull("refusal");
+        return o;
+    }
+
+    private static ObjectNode tokenEntry(ObjectNode entry, String text, float logprob) {
+        entry.put("token", text).put("logprob", logprob);
+        var bytes = entry.putArray("bytes");
+        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) bytes.add(b & 0xFF);
+        return entry;
     }
 
     private static ObjectNode head(String id, String object, long created, String model) {

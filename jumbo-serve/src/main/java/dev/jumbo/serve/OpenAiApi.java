@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jumbo.text.Tokenizer;
 import io.helidon.webserver.http.Handler;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
@@ -126,7 +127,9 @@ final class OpenAiApi {
         try {
             List<Completion> choices = new ArrayList<>();
             for (CompletableFuture<Completion> f : futures) choices.add(f.get());
-            sendJson(res, 200, endpoint.response(id, created, model, choices));
+            Tokenizer tokenizer = request.model().model().tokenizer();
+            sendJson(res, 200, endpoint.response(id, created, model, choices, (previous, token) -> tokenText(tokenizer, previous, token),
+                    request.promptIds()[request.promptIds().length - 1]));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // the connection is being torn down: the finally stops the sequences
         } catch (CancellationException e) {
@@ -174,6 +177,12 @@ final class OpenAiApi {
             Thread.currentThread().interrupt();
             throw unavailable();
         }
+    }
+
+    /** What {@code token} adds to a text that ends in {@code previous}: the two decoded together, less {@code previous} alone. */
+    private static String tokenText(Tokenizer tokenizer, int previous, int token) {
+        String before = tokenizer.decode(new int[] {previous}), both = tokenizer.decode(new int[] {previous, token});
+        return both.startsWith(before) ? both.substring(before.length()) : tokenizer.decode(new int[] {token});
     }
 
     private static List<CompletableFuture<Completion>> submit(CompletionRequest request, List<SequenceRequest> sequences) {

@@ -177,6 +177,48 @@ class OpenAiApiTest {
         assertThat(c.get("usage").get("total_tokens").asInt()).isLessThanOrEqualTo(512);
     }
 
+    /** Greedy tokens with logprobs: each token's log-probability is the model's own log-softmax, the first alternative is the token itself, the tokens spell the text. */
+    @Test
+    void logprobsAreTheModelsLogSoftmaxOfEachToken() {
+        JsonNode choice = TestServer.json(api.post("/v1/completions", completion("Once upon a time", 12, ",\"temperature\":0,\"logprobs\":3"))).get("choices").get(0);
+        JsonNode lp = choice.get("logprobs");
+        assertThat(lp.get("tokens")).hasSize(12);
+        StringBuilder spelled = new StringBuilder();
+        for (JsonNode t : lp.get("tokens")) spelled.append(t.asText());
+        assertThat(spelled.toString()).isEqualTo(choice.get("text").asText());
+        int[] prompt = Generator.promptIds(reference.tokenizer(), "Once upon a time", reference.bosFor("Once upon a time"));
+        var session = reference.model().start();
+        float[] logits = session.feed(prompt);
+        int offset = 0;
+        for (int i = 0; i < 12; i++) {
+            int best = 0;
+            for (int v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+            double max = logits[best], sum = 0;
+            for (float l : logits) sum += Math.exp(l - max);
+            double expected = logits[best] - max - Math.log(sum);
+            assertThat(lp.get("token_logprobs").get(i).asDouble()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4)).isLessThanOrEqualTo(0);
+            JsonNode top = lp.get("top_logprobs").get(i);
+            assertThat(top.size()).isBetween(1, 3); // alternatives whose texts coincide share a key
+            assertThat(top.get(lp.get("tokens").get(i).asText()).asDouble()).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-4));
+            assertThat(lp.get("text_offset").get(i).asInt()).isEqualTo(offset);
+            offset += lp.get("tokens").get(i).asText().length();
+            logits = session.feed(new int[] {best});
+        }
+        JsonNode chat = TestServer.json(api.post("/v1/chat/completions",
+                "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":5,\"logprobs\":true,\"top_logprobs\":2}"));
+        JsonNode content = chat.get("choices").get(0).get("logprobs").get("content");
+        assertThat(content).hasSize(chat.get("usage").get("completion_tokens").asInt());
+        for (JsonNode entry : content) {
+            assertThat(entry.get("logprob").asDouble()).isLessThanOrEqualTo(0);
+            assertThat(entry.get("top_logprobs")).hasSize(2);
+            assertThat(entry.get("top_logprobs").get(0).get("logprob").asDouble()).isGreaterThanOrEqualTo(entry.get("top_logprobs").get(1).get("logprob").asDouble());
+            byte[] utf8 = entry.get("token").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(entry.get("bytes")).hasSize(utf8.length);
+        }
+        JsonNode without = TestServer.json(api.post("/v1/completions", completion("Once", 3, ""))).get("choices").get(0);
+        assertThat(without.get("logprobs").isNull()).isTrue();
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
             bad JSON                  | {"model":"stories260K","prompt":"Hi",                                          |
@@ -195,7 +237,8 @@ class OpenAiApiTest {
             five stop strings         | {"model":"stories260K","prompt":"Hi","stop":["a","b","c","d","e"]}             | stop
             an empty stop string      | {"model":"stories260K","prompt":"Hi","stop":""}                                | stop
             seed a string             | {"model":"stories260K","prompt":"Hi","seed":"x"}                               | seed
-            logprobs asked for        | {"model":"stories260K","prompt":"Hi","logprobs":5}                             | logprobs
+            logprobs beyond 5         | {"model":"stories260K","prompt":"Hi","logprobs":6}                             | logprobs
+            logprobs while streaming  | {"model":"stories260K","prompt":"Hi","logprobs":1,"stream":true}               | logprobs
             """)
     void malformedCompletionsGet400WithOpenAisErrorBody(String why, String body, String param) {
         assertInvalid(api.post("/v1/completions", body), param);
@@ -210,6 +253,8 @@ class OpenAiApiTest {
             content a number         | {"model":"stories260K","messages":[{"role":"user","content":5}]}                | messages[0].content
             an image part            | {"model":"stories260K","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]} | messages[0].content
             tools                    | {"model":"stories260K","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function"}]} | tools
+            top_logprobs alone       | {"model":"stories260K","messages":[{"role":"user","content":"hi"}],"top_logprobs":2} | top_logprobs
+            top_logprobs beyond 20   | {"model":"stories260K","messages":[{"role":"user","content":"hi"}],"logprobs":true,"top_logprobs":21} | top_logprobs
             """)
     void malformedChatsGet400WithOpenAisErrorBody(String why, String body, String param) {
         assertInvalid(api.post("/v1/chat/completions", body), param);
