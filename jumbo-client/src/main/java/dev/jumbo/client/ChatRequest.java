@@ -14,7 +14,7 @@ import java.util.List;
  *         .maxTokens(50).seed(7);
  * }</pre>
  */
-public record ChatRequest(String model, List<ChatMessage> messages, Sampling sampling) {
+public record ChatRequest(String model, List<ChatMessage> messages, Sampling sampling) implements SampledRequest<ChatRequest> {
     /** @throws IllegalArgumentException when there is no message */
     public ChatRequest {
         if (model == null || sampling == null) throw new NullPointerException("a chat request needs a model and its sampling");
@@ -27,36 +27,9 @@ public record ChatRequest(String model, List<ChatMessage> messages, Sampling sam
         return new ChatRequest(model, List.of(messages), Sampling.DEFAULTS);
     }
 
+    @Override
     public ChatRequest sampling(Sampling sampling) {
         return new ChatRequest(model, messages, sampling);
-    }
-
-    public ChatRequest maxTokens(int maxTokens) {
-        return sampling(sampling.maxTokens(maxTokens));
-    }
-
-    public ChatRequest temperature(double temperature) {
-        return sampling(sampling.temperature(temperature));
-    }
-
-    public ChatRequest topP(double topP) {
-        return sampling(sampling.topP(topP));
-    }
-
-    public ChatRequest stop(String... stop) {
-        return sampling(sampling.stop(stop));
-    }
-
-    public ChatRequest n(int n) {
-        return sampling(sampling.n(n));
-    }
-
-    public ChatRequest seed(long seed) {
-        return sampling(sampling.seed(seed));
-    }
-
-    public ChatRequest includeUsage(boolean includeUsage) {
-        return sampling(sampling.includeUsage(includeUsage));
     }
 
     ObjectNode body(boolean stream) {

@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * CompletionRequest request = CompletionRequest.of("stories260K", "Once upon a time").maxTokens(40).temperature(0);
  * }</pre>
  */
-public record CompletionRequest(String model, String prompt, Sampling sampling) {
+public record CompletionRequest(String model, String prompt, Sampling sampling) implements SampledRequest<CompletionRequest> {
     /** @throws NullPointerException when a component is null */
     public CompletionRequest {
         if (model == null || prompt == null || sampling == null) throw new NullPointerException("a completion needs a model, a prompt and its sampling");
@@ -21,36 +21,9 @@ public record CompletionRequest(String model, String prompt, Sampling sampling) 
         return new CompletionRequest(model, prompt, Sampling.DEFAULTS);
     }
 
+    @Override
     public CompletionRequest sampling(Sampling sampling) {
         return new CompletionRequest(model, prompt, sampling);
-    }
-
-    public CompletionRequest maxTokens(int maxTokens) {
-        return sampling(sampling.maxTokens(maxTokens));
-    }
-
-    public CompletionRequest temperature(double temperature) {
-        return sampling(sampling.temperature(temperature));
-    }
-
-    public CompletionRequest topP(double topP) {
-        return sampling(sampling.topP(topP));
-    }
-
-    public CompletionRequest stop(String... stop) {
-        return sampling(sampling.stop(stop));
-    }
-
-    public CompletionRequest n(int n) {
-        return sampling(sampling.n(n));
-    }
-
-    public CompletionRequest seed(long seed) {
-        return sampling(sampling.seed(seed));
-    }
-
-    public CompletionRequest includeUsage(boolean includeUsage) {
-        return sampling(sampling.includeUsage(includeUsage));
     }
 
     ObjectNode body(boolean stream) {

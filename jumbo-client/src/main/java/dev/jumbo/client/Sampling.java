@@ -7,7 +7,7 @@ import java.util.List;
  * How a completion or chat reply is generated: the optional fields OpenAI's API shares between
  * the two. A null field is left out of the request, so the server's default applies (16 tokens
  * for a completion, the rest of the context for a chat reply, temperature 1, top_p 1, n 1).
- * Requests carry one and offer the same withers ({@link CompletionRequest#maxTokens(int)}, ...).
+ * Requests carry one and offer the same withers ({@link SampledRequest}).
  *
  * @param stop         strings that end a choice when generated (up to 4); empty for none
  * @param includeUsage whether a stream ends with a chunk of token counts ({@code stream_options.include_usage})

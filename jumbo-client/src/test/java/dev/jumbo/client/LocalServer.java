@@ -1,11 +1,11 @@
 package dev.jumbo.client;
 
-import dev.jumbo.models.CausalLm;
 import dev.jumbo.models.LanguageModel;
 import dev.jumbo.serve.BundledModel;
 import dev.jumbo.serve.DecodeLoop;
 import dev.jumbo.serve.JumboServer;
 import dev.jumbo.serve.ServeOptions;
+import dev.jumbo.serve.SlowModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -13,7 +13,6 @@ import java.io.Writer;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /**
  * A real jumbo serve on 127.0.0.1 and a free port, in this JVM, serving the bundled stories260K
@@ -82,33 +81,5 @@ final class LocalServer implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-    }
-
-    /** A model whose steps take at least {@code stepMillis}: long generations from a tiny model. */
-    record SlowModel(CausalLm model, long stepMillis) implements CausalLm {
-        @Override
-        public Session start() {
-            return model.start();
-        }
-
-        @Override
-        public int contextLength() {
-            return model.contextLength();
-        }
-
-        @Override
-        public int vocabSize() {
-            return model.vocabSize();
-        }
-
-        @Override
-        public float[][] step(List<? extends Session> sessions, int[] tokens) {
-            try {
-                Thread.sleep(stepMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return model.step(sessions, tokens);
-        }
     }
 }

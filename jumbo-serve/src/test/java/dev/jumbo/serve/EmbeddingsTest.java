@@ -106,10 +106,6 @@ class EmbeddingsTest {
     }
 
     private static void assertError(String body, int status, String param, String message) {
-        HttpResponse<String> r = api.post("/v1/embeddings", body);
-        assertThat(r.statusCode()).as(body + " -> " + r.body()).isEqualTo(status);
-        JsonNode error = TestServer.json(r).get("error");
-        assertThat(error.get("param").asText()).as(r.body()).isEqualTo(param);
-        assertThat(error.get("message").asText()).as(r.body()).contains(message);
+        TestServer.assertClientError(api.post("/v1/embeddings", body), status, param, message);
     }
 }

@@ -226,11 +226,6 @@ class PredictTest {
     }
 
     private static void assertError(String body, int status, String param, String message) {
-        HttpResponse<String> r = api.post("/v1/predict", body);
-        assertThat(r.statusCode()).as(body + " -> " + r.body()).isEqualTo(status);
-        JsonNode error = TestServer.json(r).get("error");
-        assertThat(error.get("param").asText()).as(r.body()).isEqualTo(param);
-        assertThat(error.get("message").asText()).as(r.body()).contains(message);
-        assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+        TestServer.assertClientError(api.post("/v1/predict", body), status, param, message);
     }
 }

@@ -2,7 +2,6 @@ package dev.jumbo.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.jumbo.models.CausalLm;
 import dev.jumbo.models.LanguageModel;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -107,6 +106,15 @@ final class TestServer implements AutoCloseable {
         }
     }
 
+    /** Asserts that {@code r} is a client error of {@code status} with OpenAI's body naming {@code param} and saying {@code message} (among other words). */
+    static void assertClientError(HttpResponse<String> r, int status, String param, String message) {
+        org.assertj.core.api.Assertions.assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        JsonNode error = json(r).get("error");
+        org.assertj.core.api.Assertions.assertThat(error.get("param").asText()).as(r.body()).isEqualTo(param);
+        org.assertj.core.api.Assertions.assertThat(error.get("message").asText()).as(r.body()).contains(message);
+        org.assertj.core.api.Assertions.assertThat(error.get("type").asText()).as(r.body()).isEqualTo("invalid_request_error");
+    }
+
     /** The {@code data:} payloads of an event stream, in order ({@code [DONE]} included). */
     static List<String> events(String body) {
         List<String> data = new ArrayList<>();
@@ -129,33 +137,5 @@ final class TestServer implements AutoCloseable {
     public void close() {
         http.close();
         server.close();
-    }
-
-    /** A model whose steps take at least {@code stepMillis}: long generations without long contexts. */
-    record SlowModel(CausalLm model, long stepMillis) implements CausalLm {
-        @Override
-        public Session start() {
-            return model.start();
-        }
-
-        @Override
-        public int contextLength() {
-            return model.contextLength();
-        }
-
-        @Override
-        public int vocabSize() {
-            return model.vocabSize();
-        }
-
-        @Override
-        public float[][] step(List<? extends Session> sessions, int[] tokens) {
-            try {
-                Thread.sleep(stepMillis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return model.step(sessions, tokens);
-        }
     }
 }
