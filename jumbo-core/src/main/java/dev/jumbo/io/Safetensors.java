@@ -1,5 +1,6 @@
 package dev.jumbo.io;
 
+import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -303,6 +304,29 @@ public final class Safetensors {
      * @throws IllegalArgumentException if a tensor is named {@code "__metadata__"} or a metadata value is null
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        write(file, tensors, metadata, Map.of());
+    }
+
+    /**
+     * {@link #write(Path, Map, Map)} with some tensors stored as {@link DType#I8} instead of F32
+     * (quantized weights; reading converts them back to exactly the same floats).
+     *
+     * @throws IllegalArgumentException if a type is neither F32 nor I8, or an I8 tensor holds a
+     *     value that is not an integer in [-128, 127] (naming the tensor and the element)
+     */
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, Map<String, DType> types) throws IOException {
+        for (Map.Entry<String, DType> e : types.entrySet()) {
+            if (e.getValue() != DType.F32 && e.getValue() != DType.I8)
+                throw new IllegalArgumentException("tensor " + quote(e.getKey()) + ": safetensors writes F32 or I8, not " + e.getValue());
+            Tensor t = tensors.get(e.getKey());
+            if (t == null) throw new IllegalArgumentException("a type is given for " + quote(e.getKey()) + ", which is not among the tensors");
+            if (e.getValue() == DType.I8) {
+                float[] v = t.toFloatArray();
+                for (int i = 0; i < v.length; i++)
+                    if (!(v[i] == Math.rint(v[i]) && v[i] >= -128 && v[i] <= 127))
+                        throw new IllegalArgumentException("tensor " + quote(e.getKey()) + " is stored as I8 but element " + i + " is " + v[i]);
+            }
+        }
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
             for (Map.Entry<String, String> e : metadata.entrySet())
@@ -314,9 +338,10 @@ public final class Safetensors {
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             if (METADATA_KEY.equals(e.getKey())) throw new IllegalArgumentException("a tensor cannot be named " + METADATA_KEY);
             Tensor t = e.getValue();
-            long bytes = 4L * t.size();
+            boolean i8 = types.get(e.getKey()) == DType.I8;
+            long bytes = (i8 ? 1L : 4L) * t.size();
             Map<String, Object> info = new LinkedHashMap<>();
-            info.put("dtype", "F32");
+            info.put("dtype", i8 ? "I8" : "F32");
             info.put("shape", t.shape().toArray());
             info.put("data_offsets", new long[] {offset, offset + bytes});
             header.put(e.getKey(), info);
@@ -331,8 +356,14 @@ public final class Safetensors {
             out.write(buffer.array(), 0, 8);
             out.write(json);
             out.write(" ".repeat(padding).getBytes(StandardCharsets.US_ASCII));
-            for (Tensor t : tensors.values()) {
-                float[] values = t.toFloatArray();
+            for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+                float[] values = e.getValue().toFloatArray();
+                if (types.get(e.getKey()) == DType.I8) {
+                    byte[] bytes = new byte[values.length];
+                    for (int i = 0; i < values.length; i++) bytes[i] = (byte) values[i];
+                    out.write(bytes);
+                    continue;
+                }
                 for (int i = 0; i < values.length; ) {
                     int k = Math.min(values.length - i, buffer.capacity() / 4);
                     buffer.clear();

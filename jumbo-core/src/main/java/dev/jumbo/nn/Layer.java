@@ -1,5 +1,6 @@
 package dev.jumbo.nn;
 
+import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import java.util.Arrays;
@@ -82,6 +83,14 @@ public abstract class Layer extends Module {
         c.put("type", getClass().getSimpleName());
         addConfig(c);
         return c;
+    }
+
+    /**
+     * The {@link #stateDict()} entries to store in a type narrower than F32, by key (e.g. int8
+     * weights as {@link DType#I8}); default none. Their values must be exact in that type.
+     */
+    public Map<String, DType> storedTypes() {
+        return Map.of();
     }
 
     /** Puts this layer's constructor arguments into {@code config}; default none. */

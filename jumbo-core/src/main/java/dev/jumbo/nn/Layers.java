@@ -34,6 +34,11 @@ public final class Layers {
                 int[] k = f.pair("kernel_size", null), s = f.pair("strides", new int[] {1, 1});
                 yield new Conv2D(f.integer("filters"), k[0], k[1], s[0], s[1], f.string("padding", "valid"), f.activation());
             }
+            case "QuantizedDense" -> new QuantizedDense(f.integer("units"), f.activation(), f.activationScale());
+            case "QuantizedConv2D" -> {
+                int[] k = f.pair("kernel_size", null), s = f.pair("strides", new int[] {1, 1});
+                yield new QuantizedConv2D(f.integer("filters"), k[0], k[1], s[0], s[1], f.string("padding", "valid"), f.activation(), f.activationScale());
+            }
             case "MaxPool2D", "AvgPool2D" -> {
                 int[] p = f.pair("pool_size", null), s = f.pair("strides", p);
                 String padding = f.string("padding", "valid");
@@ -134,6 +139,15 @@ public final class Layers {
                 return Activation.of(s);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(type + " config field 'activation': " + e.getMessage(), e);
+            }
+        }
+
+        ActivationScale activationScale() {
+            String s = string("activation_scale", null);
+            try {
+                return ActivationScale.of(s);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(type + " config field 'activation_scale': " + e.getMessage(), e);
             }
         }
 

@@ -159,7 +159,20 @@ public abstract class Module {
             float[] from = state.get(e.getKey()).toFloatArray();
             System.arraycopy(from, 0, e.getValue().buffer(), 0, from.length);
         }
+        stateLoaded();
     }
+
+    private void stateLoaded() {
+        onStateLoaded();
+        for (Object v : entries.values())
+            if (v instanceof Module m) m.stateLoaded();
+    }
+
+    /**
+     * Called after {@link #loadStateDict} has written new values into this module's parameters and
+     * buffers; a module that keeps a derived form of them (packed int8 weights) drops it here.
+     */
+    protected void onStateLoaded() {}
 
     private boolean hasUnbuiltLayer() {
         if (this instanceof Layer l && !l.isBuilt()) return true;

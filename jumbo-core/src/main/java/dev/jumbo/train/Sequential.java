@@ -13,6 +13,7 @@ import dev.jumbo.nn.Layers;
 import dev.jumbo.nn.Module;
 import dev.jumbo.nn.Parameter;
 import dev.jumbo.optim.Optimizer;
+import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import java.io.IOException;
@@ -183,7 +184,10 @@ public final class Sequential extends Module {
     /** Saves {@code config.json} (architecture) and {@code model.safetensors} (weights) into {@code dir}, each atomically. */
     public void save(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Safetensors.write(dir.resolve(WEIGHTS_FILE), stateDict(), Map.of("format", "jumbo"));
+        Map<String, DType> types = new LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++)
+            for (var e : layers.get(i).storedTypes().entrySet()) types.put(i + "." + e.getKey(), e.getValue());
+        Safetensors.write(dir.resolve(WEIGHTS_FILE), stateDict(), Map.of("format", "jumbo"), types);
         AtomicFiles.writeString(dir.resolve(CONFIG_FILE), configJson());
     }
 

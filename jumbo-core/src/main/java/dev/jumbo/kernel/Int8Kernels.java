@@ -1,0 +1,169 @@
+package dev.jumbo.kernel;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Symmetric int8 arithmetic for post-training quantized layers: finding a scale, quantizing floats
+ * to int8 values in [-127, 127], the integer product of two int8 matrices with int32 sums, and the
+ * int8 patch matrix of a convolution. Each has a naive reference in the tests.
+ *
+ * <p>The product widens 8-bit values to 16 bits and multiplies in 16-bit lanes, as
+ * {@link Q8_0Kernel} does: a product is at most 127 * 127, so the two products sharing an int lane
+ * add up in 16 bits without overflow, and the int lanes then sum exactly. -128 is never written by
+ * {@link #quantize} (symmetric range); the product requires its inputs to leave it out.
+ *
+ * <pre>{@code
+ * float s = Int8Kernels.maxAbs(x, 0, x.length) / 127;
+ * Int8Kernels.quantize(x, 0, x.length, s, xq, 0);
+ * Int8Kernels.gemm(xq, m, wq, n, k, acc);   // acc[i * n + j] = sum_t xq[i * k + t] * wq[j * k + t]
+ * }</pre>
+ */
+public final class Int8Kernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Shorts fill the preferred width; the bytes they widen from are half of it. */
+    private static final VectorSpecies<Short> H = ShortVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(H.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Values per step of the product: one byte vector's lanes. */
+    private static final int STEP = B.length();
+
+    private Int8Kernels() {}
+
+    /** The largest {@code |x[off + i]|} for {@code i < n}; 0 for none. NaN is ignored. */
+    public static float maxAbs(float[] x, int off, int n) {
+        FloatVector m = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - F.length(); i += F.length()) m = m.max(FloatVector.fromArray(F, x, off + i).abs());
+        float r = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) r = Math.max(r, Math.abs(x[off + i]));
+        return Float.isNaN(r) ? 0 : r;
+    }
+
+    /**
+     * {@code q[qOff + i] = clamp(rint(x[xOff + i] / scale), -127, 127)}; a scale of 0 (an all-zero
+     * tensor) writes zeros. Values beyond {@code 127 * scale} (outside a static calibration range)
+     * saturate.
+     */
+    public static void quantize(float[] x, int xOff, int n, float scale, byte[] q, int qOff) {
+        float inverse = scale > 0 ? 1 / scale : 0;
+        Parallel.forRange(n, 4, (from, to) -> {
+            for (int i = from; i < to; i++) q[qOff + i] = quantizeOne(x[xOff + i], inverse);
+        });
+    }
+
+    /** One value: Math.rint (ties to even) of {@code x * inverse}, clamped to [-127, 127]. */
+    static byte quantizeOne(float x, float inverse) {
+        float v = Math.clamp((float) Math.rint(x * inverse), -127f, 127f);
+        return (byte) (v == v ? v : 0); // NaN becomes 0
+    }
+
+    /**
+     * {@code c[i * n + j] = sum_t a[i * k + t] * b[j * k + t]}: rows of {@code a} ({@code m x k})
+     * against rows of {@code b} ({@code n x k}), exactly in int32 (k up to 2^31 / 127^2, 133,000).
+     * Values must lie in [-127, 127].
+     *
+     * @throws IllegalArgumentException if the arrays are too short or k is too large for exact sums
+     */
+    public static void gemm(byte[] a, int m, byte[] b, int n, int k, int[] c) {
+        if (k > 133_000) throw new IllegalArgumentException("int8 product of length " + k + " could overflow int32 sums");
+        if ((long) m * k > a.length || (long) n * k > b.length || (long) m * n > c.length)
+            throw new IllegalArgumentException("int8 gemm " + m + "x" + n + "x" + k + " does not fit arrays of " + a.length + ", " + b.length + ", " + c.length);
+        Parallel.forRange(m, (long) n * k, (from, to) -> {
+            for (int i = from; i < to; i++) row(a, i * k, b, n, k, c, i * n);
+        });
+    }
+
+    /** One row of a against every row of b, four rows of b at a time so each widened row of a is used four times. */
+    private static void row(byte[] a, int aOff, byte[] b, int n, int k, int[] c, int cOff) {
+        int j = 0;
+        for (; j + 4 <= n; j += 4) {
+            int b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+            IntVector s0 = IntVector.zero(I), s1 = s0, s2 = s0, s3 = s0;
+            int t = 0;
+            for (; t <= k - STEP; t += STEP) {
+                ShortVector x = widen(a, aOff + t);
+                s0 = s0.add(pairSums(widen(b, b0 + t).mul(x)));
+                s1 = s1.add(pairSums(widen(b, b1 + t).mul(x)));
+                s2 = s2.add(pairSums(widen(b, b2 + t).mul(x)));
+                s3 = s3.add(pairSums(widen(b, b3 + t).mul(x)));
+            }
+            int r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
+            int r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
+            for (; t < k; t++) {
+                int x = a[aOff + t];
+                r0 += x * b[b0 + t];
+                r1 += x * b[b1 + t];
+                r2 += x * b[b2 + t];
+                r3 += x * b[b3 + t];
+            }
+            c[cOff + j] = r0;
+            c[cOff + j + 1] = r1;
+            c[cOff + j + 2] = r2;
+            c[cOff + j + 3] = r3;
+        }
+        for (; j < n; j++) {
+            int b0 = j * k;
+            IntVector s = IntVector.zero(I);
+            int t = 0;
+            for (; t <= k - STEP; t += STEP) s = s.add(pairSums(widen(b, b0 + t).mul(widen(a, aOff + t))));
+            int r = s.reduceLanes(VectorOperators.ADD);
+            for (; t < k; t++) r += a[aOff + t] * b[b0 + t];
+            c[cOff + j] = r;
+        }
+    }
+
+    /**
+     * The float outputs of an int8 product: {@code y[i * n + j] = acc[i * n + j] * (xScale * wScales[j]) + bias[j]},
+     * one multiply per output, the bias added in float.
+     */
+    public static void rescale(int[] acc, int m, int n, float xScale, float[] wScales, float[] bias, float[] y, int yOff) {
+        float[] s = new float[n];
+        for (int j = 0; j < n; j++) s[j] = xScale * wScales[j];
+        for (int i = 0; i < m; i++)
+            for (int j = 0, at = i * n; j < n; j++) y[yOff + at + j] = acc[at + j] * s[j] + bias[j];
+    }
+
+    private static ShortVector widen(byte[] v, int at) {
+        return (ShortVector) ByteVector.fromArray(B, v, at).convertShape(VectorOperators.B2S, H, 0);
+    }
+
+    /**
+     * Each int lane of 16-bit products {@code p} holds two of them (low and high half); their sum,
+     * at most 2 * 127^2 and so exact in 16 bits: the low half shifted up onto the high one, then
+     * shifted back down with its sign.
+     */
+    private static IntVector pairSums(ShortVector p) {
+        IntVector v = p.reinterpretAsInts();
+        return v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+    }
+
+    /**
+     * Patch rows {@code r0 .. r1} of int8 NHWC images, laid out as {@link Im2Col#gather} lays out
+     * floats (row {@code r} at {@code dstOff + (r - r0) * kh * kw * c}); padding reads as 0, which
+     * is the quantized zero of a symmetric scale.
+     */
+    public static void im2col(ConvGeometry g, byte[] x, int r0, int r1, byte[] dst, int dstOff) {
+        int c = g.c(), kw = g.kw(), rowLen = kw * c, k = g.kh() * rowLen;
+        for (int r = r0; r < r1; r++) {
+            int ow = r % g.outW(), oh = r / g.outW() % g.outH(), b = r / (g.outW() * g.outH());
+            int d = dstOff + (r - r0) * k, iw0 = ow * g.strideW() - g.padLeft();
+            int j0 = Math.max(0, -iw0), j1 = Math.min(kw, g.w() - iw0);
+            for (int i = 0; i < g.kh(); i++, d += rowLen) {
+                int ih = oh * g.strideH() - g.padTop() + i;
+                if (ih < 0 || ih >= g.h() || j0 >= j1) {
+                    java.util.Arrays.fill(dst, d, d + rowLen, (byte) 0);
+                    continue;
+                }
+                java.util.Arrays.fill(dst, d, d + j0 * c, (byte) 0);
+                System.arraycopy(x, ((b * g.h() + ih) * g.w() + iw0 + j0) * c, dst, d + j0 * c, (j1 - j0) * c);
+                java.util.Arrays.fill(dst, d + j1 * c, d + rowLen, (byte) 0);
+            }
+        }
+    }
+}
