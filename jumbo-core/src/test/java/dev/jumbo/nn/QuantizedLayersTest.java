@@ -62,7 +62,7 @@ class QuantizedLayersTest {
     }
 
     @Test
-    void conv2dStaysWithinTheRoundingBoundOfTheFloatLayer() {
+    void conv2dStaysWithinTheRoundingBoundOfTheFloatLayerAndEqualsTheIntegerArithmetic() {
         for (String padding : new String[] {"same", "valid"}) {
             int h = 9, wd = 7, c = 3, filters = 5, kh = 3, kw = 2, stride = padding.equals("same") ? 2 : 1;
             Conv2D conv = new Conv2D(filters, kh, kw, stride, stride, padding, Activation.RELU);
@@ -74,7 +74,8 @@ class QuantizedLayersTest {
             Tensor yfT = conv.forward(x);
             assertThat(yq.shape()).isEqualTo(yfT.shape());
             float[] y = yq.toFloatArray(), yf = yfT.toFloatArray(), xs = x.toFloatArray();
-            float[] w = conv.kernel().value().toFloatArray(), sw = state(q, "kernel_scale");
+            float[] w = conv.kernel().value().toFloatArray(), sw = state(q, "kernel_scale"), qw = state(q, "kernel");
+            float[] b = conv.bias().value().toFloatArray();
             float maxX = 0;
             for (float v : xs) maxX = Math.max(maxX, Math.abs(v));
             float sx = maxX / 127;
@@ -84,6 +85,7 @@ class QuantizedLayersTest {
                     for (int ow = 0; ow < g.outW(); ow++)
                         for (int f = 0; f < filters; f++) {
                             double bound = 0;
+                            long acc = 0;
                             for (int i = 0; i < kh; i++)
                                 for (int j = 0; j < kw; j++)
                                     for (int ch = 0; ch < c; ch++) {
@@ -91,10 +93,14 @@ class QuantizedLayersTest {
                                         if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue; // padding is exactly 0 in both
                                         float xv = xs[((n * h + ih) * wd + iw) * c + ch], wv = w[((i * kw + j) * c + ch) * filters + f];
                                         bound += Math.abs(xv) * sw[f] / 2 + (Math.abs(wv) + sw[f] / 2) * sx / 2;
+                                        acc += (long) Math.rint(xv / sx) * (long) qw[((f * kh + i) * kw + j) * c + ch];
                                     }
                             int at = ((n * g.outH() + oh) * g.outW() + ow) * filters + f;
                             assertThat((double) Math.abs(y[at] - yf[at])).as("%s output %d", padding, at)
                                     .isLessThanOrEqualTo(bound + 1e-5 * (1 + Math.abs(yf[at])));
+                            double integer = Math.max(0, acc * (double) sx * sw[f] + b[f]);
+                            assertThat((double) y[at]).as("%s integer arithmetic at %d", padding, at)
+                                    .isCloseTo(integer, org.assertj.core.api.Assertions.within(1e-5 * (1 + Math.abs(integer))));
                         }
         }
     }
