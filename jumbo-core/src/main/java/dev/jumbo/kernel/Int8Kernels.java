@@ -14,9 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * int8 patch matrix of a convolution. Each has a naive reference in the tests.
  *
  * <p>The product widens 8-bit values to 16 bits and multiplies in 16-bit lanes, as
- * {@link Q8_0Kernel} does: a product is at most 127 * 127, so the two products sharing an int lane
- * add up in 16 bits without overflow, and the int lanes then sum exactly. -128 is never written by
- * {@link #quantize} (symmetric range); the product requires its inputs to leave it out.
+ * {@link Q8_0Kernel} does: a product is at most 127 * 127, so two of them add up in a 16-bit lane
+ * without overflow, and the int lanes then sum exactly. -128 is never written by {@link #quantize}
+ * (symmetric range); the product requires its inputs to leave it out.
  *
  * <pre>{@code
  * float s = Int8Kernels.maxAbs(x, 0, x.length) / 127;
@@ -66,11 +66,24 @@ public final class Int8Kernels {
     /**
      * {@code c[i * n + j] = sum_t a[i * k + t] * b[j * k + t]}: rows of {@code a} ({@code m x k})
      * against rows of {@code b} ({@code n x k}), exactly in int32 (k up to 2^31 / 127^2, 133,000).
-     * Values must lie in [-127, 127].
+     * Values must lie in [-127, 127]. A caller multiplying the same {@code b} many times widens it
+     * once ({@link #widen(byte[])}) and calls {@link #gemm(byte[], int, short[], int, int, int[])}.
      *
      * @throws IllegalArgumentException if the arrays are too short or k is too large for exact sums
      */
     public static void gemm(byte[] a, int m, byte[] b, int n, int k, int[] c) {
+        gemm(a, m, widen(b), n, k, c);
+    }
+
+    /** The int8 values of {@code b} in 16-bit lanes, as {@link #gemm(byte[], int, short[], int, int, int[])} reads its right-hand side. */
+    public static short[] widen(byte[] b) {
+        short[] w = new short[b.length];
+        for (int i = 0; i < b.length; i++) w[i] = b[i];
+        return w;
+    }
+
+    /** {@link #gemm(byte[], int, byte[], int, int, int[])} with {@code b}'s int8 values already widened to shorts. */
+    public static void gemm(byte[] a, int m, short[] b, int n, int k, int[] c) {
         if (k > 133_000) throw new IllegalArgumentException("int8 product of length " + k + " could overflow int32 sums");
         if ((long) m * k > a.length || (long) n * k > b.length || (long) m * n > c.length)
             throw new IllegalArgumentException("int8 gemm " + m + "x" + n + "x" + k + " does not fit arrays of " + a.length + ", " + b.length + ", " + c.length);
@@ -79,8 +92,12 @@ public final class Int8Kernels {
         });
     }
 
-    /** One row of a against every row of b, four rows of b at a time so each widened row of a is used four times. */
-    private static void row(byte[] a, int aOff, byte[] b, int n, int k, int[] c, int cOff) {
+    /**
+     * One row of a against every row of b, four rows of b at a time so each widened piece of a is
+     * used four times. (Adding two steps' products in 16 bits before splitting them, as Q8_0Kernel
+     * does, made this loop three times slower: C2 no longer kept its vectors in registers.)
+     */
+    private static void row(byte[] a, int aOff, short[] b, int n, int k, int[] c, int cOff) {
         int j = 0;
         for (; j + 4 <= n; j += 4) {
             int b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
@@ -88,10 +105,10 @@ public final class Int8Kernels {
             int t = 0;
             for (; t <= k - STEP; t += STEP) {
                 ShortVector x = widen(a, aOff + t);
-                s0 = s0.add(pairSums(widen(b, b0 + t).mul(x)));
-                s1 = s1.add(pairSums(widen(b, b1 + t).mul(x)));
-                s2 = s2.add(pairSums(widen(b, b2 + t).mul(x)));
-                s3 = s3.add(pairSums(widen(b, b3 + t).mul(x)));
+                s0 = s0.add(laneSums(ShortVector.fromArray(H, b, b0 + t).mul(x)));
+                s1 = s1.add(laneSums(ShortVector.fromArray(H, b, b1 + t).mul(x)));
+                s2 = s2.add(laneSums(ShortVector.fromArray(H, b, b2 + t).mul(x)));
+                s3 = s3.add(laneSums(ShortVector.fromArray(H, b, b3 + t).mul(x)));
             }
             int r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
             int r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
@@ -111,7 +128,7 @@ public final class Int8Kernels {
             int b0 = j * k;
             IntVector s = IntVector.zero(I);
             int t = 0;
-            for (; t <= k - STEP; t += STEP) s = s.add(pairSums(widen(b, b0 + t).mul(widen(a, aOff + t))));
+            for (; t <= k - STEP; t += STEP) s = s.add(laneSums(ShortVector.fromArray(H, b, b0 + t).mul(widen(a, aOff + t))));
             int r = s.reduceLanes(VectorOperators.ADD);
             for (; t < k; t++) r += a[aOff + t] * b[b0 + t];
             c[cOff + j] = r;
@@ -136,9 +153,9 @@ public final class Int8Kernels {
     /**
      * Each int lane of 16-bit products {@code p} holds two of them (low and high half); their sum,
      * at most 2 * 127^2 and so exact in 16 bits: the low half shifted up onto the high one, then
-     * shifted back down with its sign.
+     * the total shifted back down with its sign.
      */
-    private static IntVector pairSums(ShortVector p) {
+    private static IntVector laneSums(ShortVector p) {
         IntVector v = p.reinterpretAsInts();
         return v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }

@@ -32,7 +32,7 @@ public final class QuantizedConv2D extends Layer {
     private final Activation activation;
     private final ActivationScale scale;
     private Tensor kernel, kernelScale, bias, inputScale;
-    private volatile byte[] packed;
+    private volatile short[] packed;
 
     /** An unbuilt layer whose state is then loaded (from a saved model); arguments as {@link Conv2D}'s full form. */
     public QuantizedConv2D(int filters, int kh, int kw, int strideH, int strideW, String padding, Activation activation, ActivationScale scale) {
@@ -89,9 +89,9 @@ public final class QuantizedConv2D extends Layer {
 
     @Override
     protected Tensor call(Tensor x) {
-        byte[] w = packed;
-        if (w == null) packed = w = Int8Weights.pack(kernel);
-        byte[] weights = w;
+        short[] w = packed;
+        if (w == null) packed = w = Int8Kernels.widen(Int8Weights.pack(kernel));
+        short[] weights = w;
         ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, strideH, strideW, same, filters);
         float[] xs = x.toFloatArray();
         float s = Int8Weights.inputScale(scale, inputScale, xs);

@@ -26,7 +26,7 @@ public final class QuantizedDense extends Layer {
     private final Activation activation;
     private final ActivationScale scale;
     private Tensor kernel, kernelScale, bias, inputScale;
-    private volatile byte[] packed;
+    private volatile short[] packed;
 
     /** An unbuilt layer whose state is then loaded (from a saved model). */
     public QuantizedDense(int units, Activation activation, ActivationScale scale) {
@@ -79,8 +79,8 @@ public final class QuantizedDense extends Layer {
 
     @Override
     protected Tensor call(Tensor x) {
-        byte[] w = packed;
-        if (w == null) packed = w = Int8Weights.pack(kernel);
+        short[] w = packed;
+        if (w == null) packed = w = Int8Kernels.widen(Int8Weights.pack(kernel));
         int in = kernel.dim(1);
         float[] xs = x.toFloatArray();
         int m = xs.length / in;
