@@ -30,19 +30,23 @@ public final class Int8Kernels {
     private static final VectorSpecies<Short> H = ShortVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(H.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Bytes as many as the preferred float vector's lanes, for quantizing. */
+    private static final VectorSpecies<Byte> Q = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
+    /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer, ties to even (as Math.rint). */
+    private static final float ROUNDER = 12582912f;
     /** Values per step of the product: one byte vector's lanes. */
     private static final int STEP = B.length();
 
     private Int8Kernels() {}
 
-    /** The largest {@code |x[off + i]|} for {@code i < n}; 0 for none. NaN is ignored. */
+    /** The largest {@code |x[off + i]|} for {@code i < n}; 0 for none, NaN if any is NaN. */
     public static float maxAbs(float[] x, int off, int n) {
         FloatVector m = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - F.length(); i += F.length()) m = m.max(FloatVector.fromArray(F, x, off + i).abs());
         float r = m.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) r = Math.max(r, Math.abs(x[off + i]));
-        return Float.isNaN(r) ? 0 : r;
+        return r;
     }
 
     /**
@@ -52,8 +56,16 @@ public final class Int8Kernels {
      */
     public static void quantize(float[] x, int xOff, int n, float scale, byte[] q, int qOff) {
         float inverse = scale > 0 ? 1 / scale : 0;
+        FloatVector inv = FloatVector.broadcast(F, inverse), lo = FloatVector.broadcast(F, -127), hi = FloatVector.broadcast(F, 127);
+        FloatVector rounder = FloatVector.broadcast(F, ROUNDER);
         Parallel.forRange(n, 4, (from, to) -> {
-            for (int i = from; i < to; i++) q[qOff + i] = quantizeOne(x[xOff + i], inverse);
+            int i = from;
+            for (; i <= to - F.length(); i += F.length()) {
+                // clamped first, then rounded: the same as Math.rint then clamping, as 127 is whole; NaN converts to 0
+                FloatVector v = FloatVector.fromArray(F, x, xOff + i).mul(inv).max(lo).min(hi).add(rounder).sub(rounder);
+                v.convertShape(VectorOperators.F2B, Q, 0).reinterpretAsBytes().intoArray(q, qOff + i);
+            }
+            for (; i < to; i++) q[qOff + i] = quantizeOne(x[xOff + i], inverse);
         });
     }
 

@@ -35,10 +35,17 @@ final class Int8Weights {
         return b;
     }
 
-    /** The per-tensor scale of a batch: the calibrated one, or {@code max|x| / 127} of these values. */
-    static float inputScale(ActivationScale mode, Tensor calibrated, float[] x) {
-        if (mode == ActivationScale.STATIC) return calibrated.buffer()[0];
-        return Int8Kernels.maxAbs(x, 0, x.length) / 127;
+    /**
+     * The per-tensor scale of a batch: the calibrated one, or {@code max|x| / 127} of these values.
+     *
+     * @throws IllegalArgumentException naming the layer if the scale is not finite (a NaN or infinite input, a corrupt saved scale)
+     */
+    static float inputScale(String layer, ActivationScale mode, Tensor calibrated, float[] x) {
+        float s = mode == ActivationScale.STATIC ? calibrated.buffer()[0] : Int8Kernels.maxAbs(x, 0, x.length) / 127;
+        if (mode == ActivationScale.DYNAMIC && !Float.isFinite(s))
+            throw new IllegalArgumentException(layer + " cannot quantize an input holding NaN or infinity");
+        checkScale(layer, s);
+        return s;
     }
 
     static void checkScale(String layer, float inputScale) {

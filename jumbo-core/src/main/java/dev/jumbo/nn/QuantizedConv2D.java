@@ -94,8 +94,7 @@ public final class QuantizedConv2D extends Layer {
         short[] weights = w;
         ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, strideH, strideW, same, filters);
         float[] xs = x.toFloatArray();
-        float s = Int8Weights.inputScale(scale, inputScale, xs);
-        Int8Weights.checkScale(name(), s);
+        float s = Int8Weights.inputScale(name(), scale, inputScale, xs);
         byte[] xq = new byte[xs.length];
         Int8Kernels.quantize(xs, 0, xs.length, s, xq, 0);
         int rows = g.n() * g.outH() * g.outW(), k = kh * kw * g.c();

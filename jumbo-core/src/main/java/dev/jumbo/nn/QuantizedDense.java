@@ -84,8 +84,7 @@ public final class QuantizedDense extends Layer {
         int in = kernel.dim(1);
         float[] xs = x.toFloatArray();
         int m = xs.length / in;
-        float s = Int8Weights.inputScale(scale, inputScale, xs);
-        Int8Weights.checkScale(name(), s);
+        float s = Int8Weights.inputScale(name(), scale, inputScale, xs);
         byte[] xq = new byte[xs.length];
         Int8Kernels.quantize(xs, 0, xs.length, s, xq, 0);
         int[] acc = new int[m * units];

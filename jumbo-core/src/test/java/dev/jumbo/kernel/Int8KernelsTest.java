@@ -95,6 +95,23 @@ class Int8KernelsTest {
         assertThat(q).containsExactly(0, 127, -127);
     }
 
+    @Test
+    void quantizeRoundsTiesToEvenAndMapsNaNToZeroAndInfinityToTheEnds() {
+        float[] special = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, 127.5f, Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, -0f};
+        int[] expected = {0, 2, 2, 0, -2, -2, 126, 127, 0, 127, -127, 0};
+        // at every position, so the vector loop and its scalar tail both meet each case
+        for (int shift = 0; shift < 40; shift += 7) {
+            float[] x = new float[64];
+            for (int i = 0; i < special.length; i++) x[(shift + i) % 64] = special[i];
+            byte[] q = new byte[64];
+            Int8Kernels.quantize(x, 0, 61, 1f, q, 0);
+            for (int i = 0; i < special.length; i++) {
+                int at = (shift + i) % 64;
+                assertThat((int) q[at]).as("%s at %d", special[i], at).isEqualTo(at < 61 ? expected[i] : 0);
+            }
+        }
+    }
+
     @RepeatedTest(5)
     void maxAbsIsTheLargestMagnitude() {
         Fixture f = new Fixture();
@@ -104,6 +121,8 @@ class Int8KernelsTest {
         for (int i = off; i < off + n; i++) expected = Math.max(expected, Math.abs(x[i]));
         assertThat(Int8Kernels.maxAbs(x, off, n)).as("seed %d", f.seed).isEqualTo(expected);
         assertThat(Int8Kernels.maxAbs(x, 0, 0)).isZero();
+        x[off + n - 1] = Float.NaN;
+        assertThat(Int8Kernels.maxAbs(x, off, n)).isNaN();
     }
 
     @RepeatedTest(10)

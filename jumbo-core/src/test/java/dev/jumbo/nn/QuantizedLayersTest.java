@@ -151,5 +151,7 @@ class QuantizedLayersTest {
                 .hasMessageContaining("missing field 'activation_scale'");
         assertThatThrownBy(() -> QuantizedDense.of(d, ActivationScale.STATIC, Float.NaN)).hasMessageContaining("input scale");
         assertThatThrownBy(() -> QuantizedDense.of(new Dense(2), ActivationScale.DYNAMIC, 0)).hasMessageContaining("not built");
+        assertThatThrownBy(() -> qd.forward(Tensor.of(new float[] {1, Float.NaN, 2}, 1, 3)))
+                .hasMessageContaining("quantized_dense cannot quantize an input holding NaN");
     }
 }
