@@ -148,14 +148,77 @@ public final class Int8Kernels {
     }
 
     /**
-     * The float outputs of an int8 product: {@code y[i * n + j] = acc[i * n + j] * (xScale * wScales[j]) + bias[j]},
-     * one multiply per output, the bias added in float.
+     * {@code b} ({@code n x k} int8) transposed to {@code k x n} ints, as {@link #gemmColumns} reads
+     * it: for short rows (a first convolution's 3x3x1 patches) a dot product per output would be all
+     * tail, so the outputs of a row are computed side by side instead.
      */
-    public static void rescale(int[] acc, int m, int n, float xScale, float[] wScales, float[] bias, float[] y, int yOff) {
+    public static int[] transposeWiden(byte[] b, int n, int k) {
+        int[] t = new int[Math.multiplyExact(n, k)];
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < k; i++) t[i * n + j] = b[j * k + i];
+        return t;
+    }
+
+    /**
+     * The same product as {@link #gemm(byte[], int, byte[], int, int, int[])} with {@code b}
+     * transposed and widened ({@link #transposeWiden}): each output row is a sum over t of
+     * {@code a[i, t]} times row t of {@code bT}, in int lanes across the outputs, so no lane sums
+     * are needed; the faster form when k is small.
+     */
+    public static void gemmColumns(byte[] a, int m, int[] bT, int n, int k, int[] c) {
+        if (k > 133_000) throw new IllegalArgumentException("int8 product of length " + k + " could overflow int32 sums");
+        if ((long) m * k > a.length || (long) n * k > bT.length || (long) m * n > c.length)
+            throw new IllegalArgumentException("int8 gemm " + m + "x" + n + "x" + k + " does not fit arrays of " + a.length + ", " + bT.length + ", " + c.length);
+        int lanes = I.length();
+        Parallel.forRange(m, (long) n * k, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int aOff = i * k, cOff = i * n, j = 0;
+                for (; j + 2 * lanes <= n; j += 2 * lanes) {
+                    IntVector s0 = IntVector.zero(I), s1 = s0;
+                    for (int t = 0; t < k; t++) {
+                        int x = a[aOff + t], at = t * n + j;
+                        s0 = IntVector.fromArray(I, bT, at).mul(x).add(s0);
+                        s1 = IntVector.fromArray(I, bT, at + lanes).mul(x).add(s1);
+                    }
+                    s0.intoArray(c, cOff + j);
+                    s1.intoArray(c, cOff + j + lanes);
+                }
+                for (; j + lanes <= n; j += lanes) {
+                    IntVector s0 = IntVector.zero(I);
+                    for (int t = 0; t < k; t++) s0 = IntVector.fromArray(I, bT, t * n + j).mul(a[aOff + t]).add(s0);
+                    s0.intoArray(c, cOff + j);
+                }
+                for (; j < n; j++) {
+                    int r = 0;
+                    for (int t = 0; t < k; t++) r += a[aOff + t] * bT[t * n + j];
+                    c[cOff + j] = r;
+                }
+            }
+        });
+    }
+
+    /**
+     * The float outputs of an int8 product: {@code y[i * n + j] = acc[i * n + j] * (xScale * wScales[j]) + bias[j]},
+     * one multiply per output, the bias added in float; with {@code relu}, then {@code max(0, y)}
+     * (the activation fused, saving a pass).
+     */
+    public static void rescale(int[] acc, int m, int n, float xScale, float[] wScales, float[] bias, boolean relu, float[] y, int yOff) {
         float[] s = new float[n];
         for (int j = 0; j < n; j++) s[j] = xScale * wScales[j];
-        for (int i = 0; i < m; i++)
-            for (int j = 0, at = i * n; j < n; j++) y[yOff + at + j] = acc[at + j] * s[j] + bias[j];
+        int lanes = I.length();
+        FloatVector zero = FloatVector.zero(F);
+        for (int i = 0; i < m; i++) {
+            int at = i * n, j = 0;
+            for (; j + lanes <= n; j += lanes) {
+                FloatVector v = ((FloatVector) IntVector.fromArray(I, acc, at + j).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(F, s, j), FloatVector.fromArray(F, bias, j));
+                (relu ? v.max(zero) : v).intoArray(y, yOff + at + j);
+            }
+            for (; j < n; j++) {
+                float v = Math.fma((float) acc[at + j], s[j], bias[j]);
+                y[yOff + at + j] = relu ? Math.max(0, v) : v;
+            }
+        }
     }
 
     private static ShortVector widen(byte[] v, int at) {
@@ -190,7 +253,9 @@ public final class Int8Kernels {
                     continue;
                 }
                 java.util.Arrays.fill(dst, d, d + j0 * c, (byte) 0);
-                System.arraycopy(x, ((b * g.h() + ih) * g.w() + iw0 + j0) * c, dst, d + j0 * c, (j1 - j0) * c);
+                int from = ((b * g.h() + ih) * g.w() + iw0 + j0) * c, to = d + j0 * c, run = (j1 - j0) * c;
+                if (run < 32) for (int v = 0; v < run; v++) dst[to + v] = x[from + v]; // a call costs more than a few bytes
+                else System.arraycopy(x, from, dst, to, run);
                 java.util.Arrays.fill(dst, d + j1 * c, d + rowLen, (byte) 0);
             }
         }

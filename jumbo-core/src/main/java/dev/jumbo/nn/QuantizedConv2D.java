@@ -2,6 +2,7 @@ package dev.jumbo.nn;
 
 import dev.jumbo.kernel.ConvGeometry;
 import dev.jumbo.kernel.Int8Kernels;
+import dev.jumbo.kernel.Int8Matrix;
 import dev.jumbo.kernel.Parallel;
 import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Shape;
@@ -32,7 +33,7 @@ public final class QuantizedConv2D extends Layer {
     private final Activation activation;
     private final ActivationScale scale;
     private Tensor kernel, kernelScale, bias, inputScale;
-    private volatile short[] packed;
+    private volatile Int8Matrix packed;
 
     /** An unbuilt layer whose state is then loaded (from a saved model); arguments as {@link Conv2D}'s full form. */
     public QuantizedConv2D(int filters, int kh, int kw, int strideH, int strideW, String padding, Activation activation, ActivationScale scale) {
@@ -89,9 +90,9 @@ public final class QuantizedConv2D extends Layer {
 
     @Override
     protected Tensor call(Tensor x) {
-        short[] w = packed;
-        if (w == null) packed = w = Int8Kernels.widen(Int8Weights.pack(kernel));
-        short[] weights = w;
+        Int8Matrix w = packed;
+        if (w == null) packed = w = new Int8Matrix(Int8Weights.pack(kernel), filters, kh * kw * kernel.dim(3));
+        Int8Matrix weights = w;
         ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, strideH, strideW, same, filters);
         float[] xs = x.toFloatArray();
         float s = Int8Weights.inputScale(name(), scale, inputScale, xs);
@@ -100,17 +101,19 @@ public final class QuantizedConv2D extends Layer {
         int rows = g.n() * g.outH() * g.outW(), k = kh * kw * g.c();
         int band = Math.max(4, BAND_BYTES / k), bands = Math.ceilDiv(rows, band);
         float[] y = new float[rows * filters], ws = kernelScale.buffer(), b = bias.buffer();
+        boolean relu = activation == Activation.RELU; // fused into the rescaling
         Parallel.forRange(bands, (long) band * k * filters, (from, to) -> {
             byte[] patches = new byte[band * k];
             int[] acc = new int[band * filters];
             for (int i = from; i < to; i++) {
                 int r0 = i * band, r1 = Math.min(rows, r0 + band);
                 Int8Kernels.im2col(g, xq, r0, r1, patches, 0);
-                Int8Kernels.gemm(patches, r1 - r0, weights, filters, k, acc);
-                Int8Kernels.rescale(acc, r1 - r0, filters, s, ws, b, y, r0 * filters);
+                weights.multiply(patches, r1 - r0, acc);
+                Int8Kernels.rescale(acc, r1 - r0, filters, s, ws, b, relu, y, r0 * filters);
             }
         });
-        return activation.apply(Tensor.of(y, g.n(), g.outH(), g.outW(), filters));
+        Tensor out = Tensor.of(y, g.n(), g.outH(), g.outW(), filters);
+        return relu ? out : activation.apply(out);
     }
 
     @Override

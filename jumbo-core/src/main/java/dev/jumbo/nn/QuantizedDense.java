@@ -1,6 +1,7 @@
 package dev.jumbo.nn;
 
 import dev.jumbo.kernel.Int8Kernels;
+import dev.jumbo.kernel.Int8Matrix;
 import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
@@ -26,7 +27,7 @@ public final class QuantizedDense extends Layer {
     private final Activation activation;
     private final ActivationScale scale;
     private Tensor kernel, kernelScale, bias, inputScale;
-    private volatile short[] packed;
+    private volatile Int8Matrix packed;
 
     /** An unbuilt layer whose state is then loaded (from a saved model). */
     public QuantizedDense(int units, Activation activation, ActivationScale scale) {
@@ -79,19 +80,21 @@ public final class QuantizedDense extends Layer {
 
     @Override
     protected Tensor call(Tensor x) {
-        short[] w = packed;
-        if (w == null) packed = w = Int8Kernels.widen(Int8Weights.pack(kernel));
         int in = kernel.dim(1);
+        Int8Matrix w = packed;
+        if (w == null) packed = w = new Int8Matrix(Int8Weights.pack(kernel), units, in);
         float[] xs = x.toFloatArray();
         int m = xs.length / in;
         float s = Int8Weights.inputScale(name(), scale, inputScale, xs);
         byte[] xq = new byte[xs.length];
         Int8Kernels.quantize(xs, 0, xs.length, s, xq, 0);
         int[] acc = new int[m * units];
-        Int8Kernels.gemm(xq, m, w, units, in, acc);
+        w.multiply(xq, m, acc);
         float[] y = new float[m * units];
-        Int8Kernels.rescale(acc, m, units, s, kernelScale.buffer(), bias.buffer(), y, 0);
-        return activation.apply(Tensor.of(y, withLast(x.shape(), units)));
+        boolean relu = activation == Activation.RELU; // fused into the rescaling
+        Int8Kernels.rescale(acc, m, units, s, kernelScale.buffer(), bias.buffer(), relu, y, 0);
+        Tensor out = Tensor.of(y, withLast(x.shape(), units));
+        return relu ? out : activation.apply(out);
     }
 
     @Override

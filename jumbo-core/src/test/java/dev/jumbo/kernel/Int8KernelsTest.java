@@ -32,7 +32,26 @@ class Int8KernelsTest {
         byte[] a = int8(f, m * k), b = int8(f, n * k);
         int[] c = new int[m * n];
         Int8Kernels.gemm(a, m, b, n, k, c);
-        f.assertEqual(gemmReference(a, m, b, n, k), c, "gemm " + m + "x" + n + "x" + k);
+        int[] expected = gemmReference(a, m, b, n, k);
+        f.assertEqual(expected, c, "gemm " + m + "x" + n + "x" + k);
+        for (boolean byColumns : new boolean[] {false, true}) {
+            int[] d = new int[m * n];
+            new Int8Matrix(b, n, k, byColumns).multiply(a, m, d);
+            f.assertEqual(expected, d, (byColumns ? "by columns " : "by rows ") + m + "x" + n + "x" + k);
+        }
+    }
+
+    @Test
+    void int8MatrixChoosesColumnsForShortRows() {
+        Fixture f = new Fixture();
+        for (int k : new int[] {9, Int8Matrix.COLUMNS_BELOW - 1, Int8Matrix.COLUMNS_BELOW, 300}) {
+            int m = 70, n = 37; // n: two vectors of int lanes and a tail on any width
+            byte[] a = int8(f, m * k), b = int8(f, n * k);
+            int[] c = new int[m * n];
+            new Int8Matrix(b, n, k).multiply(a, m, c);
+            f.assertEqual(gemmReference(a, m, b, n, k), c, "int8 matrix k=" + k);
+        }
+        assertThatThrownBy(() -> new Int8Matrix(new byte[5], 2, 3)).hasMessageContaining("2x3 needs 6 values, got 5");
     }
 
     @Test
@@ -47,6 +66,9 @@ class Int8KernelsTest {
         new Fixture(0).assertEqual(gemmReference(a, m, b, n, k), c, "gemm at +-127");
         byte[] ones = new byte[k];
         java.util.Arrays.fill(ones, (byte) 127);
+        int[] byColumns = new int[m * n];
+        new Int8Matrix(b, n, k, true).multiply(a, m, byColumns);
+        new Fixture(0).assertEqual(gemmReference(a, m, b, n, k), byColumns, "gemm by columns at +-127");
         int[] one = new int[1];
         Int8Kernels.gemm(ones, 1, ones, 1, k, one);
         assertThat(one[0]).isEqualTo(127 * 127 * k);
@@ -158,15 +180,20 @@ class Int8KernelsTest {
     @Test
     void rescaleMultipliesOnceAndAddsTheBias() {
         Fixture f = new Fixture();
-        int m = 7, n = 5;
+        int m = 7, n = 37; // whole vectors of lanes and a tail
         int[] acc = new int[m * n];
         for (int i = 0; i < acc.length; i++) acc[i] = f.between(-100_000, 100_000);
         float[] ws = f.floats(n), bias = f.floats(n), y = new float[m * n + 2];
         float xs = 0.01f;
-        Int8Kernels.rescale(acc, m, n, xs, ws, bias, y, 2);
-        float[] expected = new float[m * n + 2];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++) expected[2 + i * n + j] = (float) ((double) acc[i * n + j] * xs * ws[j] + bias[j]);
-        f.assertClose(expected, y, 1e-6, "rescale");
+        for (boolean relu : new boolean[] {false, true}) {
+            Int8Kernels.rescale(acc, m, n, xs, ws, bias, relu, y, 2);
+            float[] expected = new float[m * n + 2];
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++) {
+                    float v = (float) ((double) acc[i * n + j] * xs * ws[j] + bias[j]);
+                    expected[2 + i * n + j] = relu ? Math.max(0, v) : v;
+                }
+            f.assertClose(expected, y, 1e-6, "rescale, relu " + relu);
+        }
     }
 }
