@@ -13,10 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  * to int8 values in [-127, 127], the integer product of two int8 matrices with int32 sums, and the
  * int8 patch matrix of a convolution. Each has a naive reference in the tests.
  *
- * <p>The product widens 8-bit values to 16 bits and multiplies in 16-bit lanes, as
- * {@link Q8_0Kernel} does: a product is at most 127 * 127, so two of them add up in a 16-bit lane
- * without overflow, and the int lanes then sum exactly. -128 is never written by {@link #quantize}
- * (symmetric range); the product requires its inputs to leave it out.
+ * <p>The product comes in two forms ({@link Int8Matrix} picks one): {@link #gemmPairs} multiplies
+ * in 16-bit lanes, as {@link Q8_0Kernel} does: a product is at most 127 * 127, so the two products
+ * sharing an int lane add up in 16 bits without overflow, and the int lanes then sum exactly;
+ * {@link #gemmColumns} multiplies in int lanes, for short rows. -128 is never written by
+ * {@link #quantize} (symmetric range); the products require their inputs to leave it out.
  *
  * <pre>{@code
  * float s = Int8Kernels.maxAbs(x, 0, x.length) / 127;
@@ -26,16 +27,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Int8Kernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Shorts fill the preferred width; the bytes they widen from are half of it. */
     private static final VectorSpecies<Short> H = ShortVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(H.vectorBitSize() / 2));
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     /** Bytes as many as the preferred float vector's lanes, for quantizing. */
     private static final VectorSpecies<Byte> Q = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.vectorBitSize() / 4));
     /** 1.5 * 2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest integer, ties to even (as Math.rint). */
     private static final float ROUNDER = 12582912f;
-    /** Values per step of the product: one byte vector's lanes. */
-    private static final int STEP = B.length();
 
     private Int8Kernels() {}
 
@@ -78,73 +75,13 @@ public final class Int8Kernels {
     /**
      * {@code c[i * n + j] = sum_t a[i * k + t] * b[j * k + t]}: rows of {@code a} ({@code m x k})
      * against rows of {@code b} ({@code n x k}), exactly in int32 (k up to 2^31 / 127^2, 133,000).
-     * Values must lie in [-127, 127]. A caller multiplying the same {@code b} many times widens it
-     * once ({@link #widen(byte[])}) and calls {@link #gemm(byte[], int, short[], int, int, int[])}.
+     * Values must lie in [-127, 127]. A caller multiplying the same {@code b} many times prepares
+     * it once as an {@link Int8Matrix}, which this builds each call.
      *
      * @throws IllegalArgumentException if the arrays are too short or k is too large for exact sums
      */
     public static void gemm(byte[] a, int m, byte[] b, int n, int k, int[] c) {
-        gemm(a, m, widen(b), n, k, c);
-    }
-
-    /** The int8 values of {@code b} in 16-bit lanes, as {@link #gemm(byte[], int, short[], int, int, int[])} reads its right-hand side. */
-    public static short[] widen(byte[] b) {
-        short[] w = new short[b.length];
-        for (int i = 0; i < b.length; i++) w[i] = b[i];
-        return w;
-    }
-
-    /** {@link #gemm(byte[], int, byte[], int, int, int[])} with {@code b}'s int8 values already widened to shorts. */
-    public static void gemm(byte[] a, int m, short[] b, int n, int k, int[] c) {
-        if (k > 133_000) throw new IllegalArgumentException("int8 product of length " + k + " could overflow int32 sums");
-        if ((long) m * k > a.length || (long) n * k > b.length || (long) m * n > c.length)
-            throw new IllegalArgumentException("int8 gemm " + m + "x" + n + "x" + k + " does not fit arrays of " + a.length + ", " + b.length + ", " + c.length);
-        Parallel.forRange(m, (long) n * k, (from, to) -> {
-            for (int i = from; i < to; i++) row(a, i * k, b, n, k, c, i * n);
-        });
-    }
-
-    /**
-     * One row of a against every row of b, four rows of b at a time so each widened piece of a is
-     * used four times. (Adding two steps' products in 16 bits before splitting them, as Q8_0Kernel
-     * does, made this loop three times slower: C2 no longer kept its vectors in registers.)
-     */
-    private static void row(byte[] a, int aOff, short[] b, int n, int k, int[] c, int cOff) {
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            int b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-            IntVector s0 = IntVector.zero(I), s1 = s0, s2 = s0, s3 = s0;
-            int t = 0;
-            for (; t <= k - STEP; t += STEP) {
-                ShortVector x = widen(a, aOff + t);
-                s0 = s0.add(laneSums(ShortVector.fromArray(H, b, b0 + t).mul(x)));
-                s1 = s1.add(laneSums(ShortVector.fromArray(H, b, b1 + t).mul(x)));
-                s2 = s2.add(laneSums(ShortVector.fromArray(H, b, b2 + t).mul(x)));
-                s3 = s3.add(laneSums(ShortVector.fromArray(H, b, b3 + t).mul(x)));
-            }
-            int r0 = s0.reduceLanes(VectorOperators.ADD), r1 = s1.reduceLanes(VectorOperators.ADD);
-            int r2 = s2.reduceLanes(VectorOperators.ADD), r3 = s3.reduceLanes(VectorOperators.ADD);
-            for (; t < k; t++) {
-                int x = a[aOff + t];
-                r0 += x * b[b0 + t];
-                r1 += x * b[b1 + t];
-                r2 += x * b[b2 + t];
-                r3 += x * b[b3 + t];
-            }
-            c[cOff + j] = r0;
-            c[cOff + j + 1] = r1;
-            c[cOff + j + 2] = r2;
-            c[cOff + j + 3] = r3;
-        }
-        for (; j < n; j++) {
-            int b0 = j * k;
-            IntVector s = IntVector.zero(I);
-            int t = 0;
-            for (; t <= k - STEP; t += STEP) s = s.add(laneSums(ShortVector.fromArray(H, b, b0 + t).mul(widen(a, aOff + t))));
-            int r = s.reduceLanes(VectorOperators.ADD);
-            for (; t < k; t++) r += a[aOff + t] * b[b0 + t];
-            c[cOff + j] = r;
-        }
+        new Int8Matrix(b, n, k).multiply(a, m, c);
     }
 
     /**
@@ -198,6 +135,71 @@ public final class Int8Kernels {
     }
 
     /**
+     * {@code b} ({@code n x k} int8) laid out for {@link #gemmPairs}: for each pair of positions
+     * {@code (t, t + 1)}, the outputs side by side, each with its two weights adjacent:
+     * {@code p[(t / 2) * 2 * nPad + 2 * j + t % 2] = b[j, t]}, with {@code n} rounded up to whole
+     * vectors of int lanes ({@code nPad}) and an odd {@code k} padded, both with zeros.
+     */
+    public static short[] pairColumns(byte[] b, int n, int k) {
+        int nPad = roundUp(n, I.length());
+        short[] p = new short[Math.multiplyExact(Math.ceilDiv(k, 2) * 2, nPad)];
+        for (int j = 0; j < n; j++)
+            for (int t = 0; t < k; t++) p[(t / 2) * 2 * nPad + 2 * j + t % 2] = b[j * k + t];
+        return p;
+    }
+
+    private static int roundUp(int n, int multiple) {
+        return Math.ceilDiv(n, multiple) * multiple;
+    }
+
+    /**
+     * The same product as {@link #gemm(byte[], int, byte[], int, int, int[])} with {@code b} in
+     * {@link #pairColumns} layout: for each pair of a row's values, both are broadcast into every
+     * int lane as two shorts, multiplied with the next two weights of every output at once, and the
+     * two products of a lane added (at most 2 * 127^2) into the output's int32 sum. No lane sums
+     * across outputs are needed, so each output is one lane of a vector from start to end.
+     */
+    public static void gemmPairs(byte[] a, int m, short[] p, int n, int k, int[] c) {
+        if (k > 133_000) throw new IllegalArgumentException("int8 product of length " + k + " could overflow int32 sums");
+        int nPad = roundUp(n, I.length()), lanes = I.length();
+        if ((long) m * k > a.length || (long) Math.ceilDiv(k, 2) * 2 * nPad > p.length || (long) m * n > c.length)
+            throw new IllegalArgumentException("int8 gemm " + m + "x" + n + "x" + k + " does not fit arrays of " + a.length + ", " + p.length + ", " + c.length);
+        Parallel.forRange(m, (long) n * k, (from, to) -> {
+            int[] row = new int[nPad];
+            for (int i = from; i < to; i++) {
+                int aOff = i * k, j = 0;
+                for (; j + 4 * lanes <= nPad; j += 4 * lanes) {
+                    IntVector s0 = IntVector.zero(I), s1 = s0, s2 = s0, s3 = s0;
+                    for (int t = 0; t < k; t += 2) {
+                        ShortVector x = pair(a, aOff, t, k);
+                        int at = t * nPad + 2 * j; // (t / 2) * 2 * nPad, t even
+                        s0 = s0.add(laneSums(ShortVector.fromArray(H, p, at).mul(x)));
+                        s1 = s1.add(laneSums(ShortVector.fromArray(H, p, at + 2 * lanes).mul(x)));
+                        s2 = s2.add(laneSums(ShortVector.fromArray(H, p, at + 4 * lanes).mul(x)));
+                        s3 = s3.add(laneSums(ShortVector.fromArray(H, p, at + 6 * lanes).mul(x)));
+                    }
+                    s0.intoArray(row, j);
+                    s1.intoArray(row, j + lanes);
+                    s2.intoArray(row, j + 2 * lanes);
+                    s3.intoArray(row, j + 3 * lanes);
+                }
+                for (; j < nPad; j += lanes) {
+                    IntVector s0 = IntVector.zero(I);
+                    for (int t = 0; t < k; t += 2) s0 = s0.add(laneSums(ShortVector.fromArray(H, p, t * nPad + 2 * j).mul(pair(a, aOff, t, k))));
+                    s0.intoArray(row, j);
+                }
+                System.arraycopy(row, 0, c, i * n, n);
+            }
+        });
+    }
+
+    /** {@code a[t]} and {@code a[t + 1]} (0 past the row's end) as two shorts repeated across a vector. */
+    private static ShortVector pair(byte[] a, int aOff, int t, int k) {
+        int hi = t + 1 < k ? a[aOff + t + 1] : 0;
+        return IntVector.broadcast(I, (a[aOff + t] & 0xFFFF) | hi << 16).reinterpretAsShorts();
+    }
+
+    /**
      * The float outputs of an int8 product: {@code y[i * n + j] = acc[i * n + j] * (xScale * wScales[j]) + bias[j]},
      * one multiply per output, the bias added in float; with {@code relu}, then {@code max(0, y)}
      * (the activation fused, saving a pass).
@@ -219,10 +221,6 @@ public final class Int8Kernels {
                 y[yOff + at + j] = relu ? Math.max(0, v) : v;
             }
         }
-    }
-
-    private static ShortVector widen(byte[] v, int at) {
-        return (ShortVector) ByteVector.fromArray(B, v, at).convertShape(VectorOperators.B2S, H, 0);
     }
 
     /**

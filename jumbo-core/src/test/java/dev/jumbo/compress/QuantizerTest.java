@@ -60,14 +60,20 @@ class QuantizerTest {
     void quantizesDenseAndConvAndKeepsTheOtherLayersAndTheInput() {
         Sequential m = cnn();
         float[] before = m.stateDict().get("0.kernel").toFloatArray();
-        Sequential q = Quantizer.calibrated(m, Tensor.randn(rnd, 10, 8, 8, 1), 4);
+        Tensor x = Tensor.randn(rnd, 10, 8, 8, 1);
+        Sequential q = Quantizer.calibrated(m, x, 4);
         assertThat(q.layers().get(0)).isInstanceOf(QuantizedConv2D.class);
         assertThat(q.layers().get(1)).isInstanceOf(MaxPool2D.class);
         assertThat(q.layers().get(3)).isInstanceOf(QuantizedDense.class);
         assertThat(m.stateDict().get("0.kernel").toFloatArray()).containsExactly(before);
-        Tensor x = Tensor.randn(rnd, 5, 8, 8, 1);
+        // each layer's static scale is its calibrated range over 127, by index
+        Map<Integer, Float> max = Quantizer.calibrate(m, x, 10);
+        for (int i : new int[] {0, 3, 4})
+            assertThat(q.layers().get(i).stateDict().get("input_scale").toFloatArray()).containsExactly(max.get(i) / 127);
+        // on the calibration data nothing saturates; how close the probabilities come is the
+        // layers' business (QuantizedLayersTest), here only a gross miswiring must show
         float[] pf = m.predict(x, 5).toFloatArray(), pq = q.predict(x, 5).toFloatArray();
-        for (int i = 0; i < pf.length; i++) assertThat(pq[i]).isCloseTo(pf[i], org.assertj.core.api.Assertions.within(0.05f));
+        for (int i = 0; i < pf.length; i++) assertThat(pq[i]).isCloseTo(pf[i], org.assertj.core.api.Assertions.within(0.1f));
     }
 
     @Test

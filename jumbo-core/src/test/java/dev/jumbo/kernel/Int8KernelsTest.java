@@ -37,7 +37,7 @@ class Int8KernelsTest {
         for (boolean byColumns : new boolean[] {false, true}) {
             int[] d = new int[m * n];
             new Int8Matrix(b, n, k, byColumns).multiply(a, m, d);
-            f.assertEqual(expected, d, (byColumns ? "by columns " : "by rows ") + m + "x" + n + "x" + k);
+            f.assertEqual(expected, d, (byColumns ? "by columns " : "by pairs ") + m + "x" + n + "x" + k);
         }
     }
 
