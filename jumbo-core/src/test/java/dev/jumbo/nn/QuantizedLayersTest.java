@@ -3,6 +3,7 @@ package dev.jumbo.nn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.jumbo.kernel.Int8Matrix;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.testing.GradCheck;
@@ -28,7 +29,13 @@ class QuantizedLayersTest {
 
     @Test
     void denseStaysWithinTheRoundingBoundOfTheFloatLayerAndEqualsTheIntegerArithmetic() {
-        int in = 37, units = 7, batch = 9;
+        // both forms of Int8Matrix: short rows by columns, long rows by pairs (an odd length: a padded pair)
+        denseAgainstFloat(37);
+        denseAgainstFloat(Int8Matrix.COLUMNS_BELOW + 73);
+    }
+
+    private void denseAgainstFloat(int in) {
+        int units = 7, batch = 9;
         Dense dense = new Dense(units, Activation.RELU);
         dense.build(Shape.of(in));
         for (int j = 0; j < units; j++) dense.bias().value().buffer()[j] = (float) rnd.nextGaussian() * 0.1f;
@@ -64,7 +71,8 @@ class QuantizedLayersTest {
     @Test
     void conv2dStaysWithinTheRoundingBoundOfTheFloatLayerAndEqualsTheIntegerArithmetic() {
         for (String padding : new String[] {"same", "valid"}) {
-            int h = 9, wd = 7, c = 3, filters = 5, kh = 3, kw = 2, stride = padding.equals("same") ? 2 : 1;
+            // 'same': patches of 18 values (by columns); 'valid': 144 (by pairs)
+            int h = 9, wd = 7, c = padding.equals("same") ? 3 : 24, filters = 5, kh = 3, kw = 2, stride = padding.equals("same") ? 2 : 1;
             Conv2D conv = new Conv2D(filters, kh, kw, stride, stride, padding, Activation.RELU);
             conv.build(Shape.of(h, wd, c));
             for (int j = 0; j < filters; j++) conv.bias().value().buffer()[j] = (float) rnd.nextGaussian() * 0.1f;
