@@ -1,16 +1,15 @@
 package dev.jumbo.onnx;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
+import static dev.jumbo.onnx.OnnxGraph.integer;
+import static dev.jumbo.onnx.OnnxGraph.ints;
+import static dev.jumbo.onnx.OnnxGraph.real;
+
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.StringStringEntryProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
-import com.google.protobuf.ByteString;
 import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Layer;
@@ -18,8 +17,6 @@ import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Sequential;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +64,7 @@ public final class SequentialOnnx {
      * @throws IllegalArgumentException naming the layer (its index and type) that cannot be exported
      */
     public static ModelProto toModel(Sequential model) {
-        Graph g = new Graph();
+        OnnxGraph g = new OnnxGraph(INPUT);
         Shape shape = model.inputShape();
         List<Layer> layers = model.layers();
         for (int i = 0; i < layers.size(); i++) {
@@ -147,7 +144,7 @@ public final class SequentialOnnx {
     }
 
     /** Applies {@code a} to the graph's current value. Softmax is over Jumbo's last axis, the channels, so an image goes back to NHWC first. */
-    private static void activation(Graph g, Activation a, String p) {
+    private static void activation(OnnxGraph g, Activation a, String p) {
         String x = g.x;
         switch (a) {
             case LINEAR -> { }
@@ -155,25 +152,13 @@ public final class SequentialOnnx {
             case SIGMOID -> g.node("Sigmoid", p + "sigmoid", List.of(x));
             case TANH -> g.node("Tanh", p + "tanh", List.of(x));
             case LEAKY_RELU -> g.add(g.builder("LeakyRelu", p + "leaky_relu", List.of(x))
-                    .addAttribute(AttributeProto.newBuilder().setName("alpha").setType(AttributeProto.AttributeType.FLOAT).setF(Activation.LEAKY_RELU_SLOPE)));
+                    .addAttribute(real("alpha", Activation.LEAKY_RELU_SLOPE)));
             case SOFTMAX -> {
                 g.nhwc();
                 g.add(g.builder("Softmax", p + "softmax", List.of(g.x)).addAttribute(integer("axis", -1)));
             }
-            case GELU -> {
-                // 0.5 x (1 + erf(x / sqrt 2))
-                String e = g.node("Erf", p + "erf", List.of(g.node("Mul", p + "x_over_sqrt2", List.of(x, g.scalar(p + "inv_sqrt2", (float) (1 / Math.sqrt(2)))))));
-                String onePlus = g.node("Add", p + "one_plus_erf", List.of(e, g.scalar(p + "one", 1f)));
-                g.node("Mul", p + "gelu", List.of(g.node("Mul", p + "half_x", List.of(x, g.scalar(p + "half", 0.5f))), onePlus));
-            }
-            case GELU_TANH -> {
-                // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-                String cube = g.node("Mul", p + "x3", List.of(g.node("Mul", p + "x2", List.of(x, x)), x));
-                String inner = g.node("Add", p + "inner", List.of(x, g.node("Mul", p + "cubic", List.of(cube, g.scalar(p + "c044715", 0.044715f)))));
-                String t = g.node("Tanh", p + "tanh", List.of(g.node("Mul", p + "scaled", List.of(inner, g.scalar(p + "sqrt_2_over_pi", (float) Math.sqrt(2 / Math.PI))))));
-                String onePlus = g.node("Add", p + "one_plus_tanh", List.of(t, g.scalar(p + "one", 1f)));
-                g.node("Mul", p + "gelu", List.of(g.node("Mul", p + "half_x", List.of(x, g.scalar(p + "half", 0.5f))), onePlus));
-            }
+            case GELU -> g.gelu(x, p);
+            case GELU_TANH -> g.geluTanh(x, p);
         }
     }
 
@@ -205,89 +190,16 @@ public final class SequentialOnnx {
         return Tensor.of(t.toFloatArray(), dims);
     }
 
+    /** A float value of shape {@code [batch, ...example]}, {@code batch} symbolic. */
+    private static ValueInfoProto valueInfo(String name, Shape example) {
+        Object[] dims = new Object[example.rank() + 1];
+        dims[0] = "batch";
+        for (int i = 0; i < example.rank(); i++) dims[i + 1] = example.dim(i);
+        return OnnxGraph.valueInfo(name, TensorProto.DataType.FLOAT_VALUE, dims);
+    }
+
     private static int[] pair(Object listOfTwo) {
         List<?> l = (List<?>) listOfTwo;
         return new int[] {((Number) l.get(0)).intValue(), ((Number) l.get(1)).intValue()};
-    }
-
-    private static AttributeProto ints(String name, int[] values) {
-        AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (int v : values) b.addInts(v);
-        return b.build();
-    }
-
-    private static AttributeProto integer(String name, long value) {
-        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
-    }
-
-    /** A float tensor value with a symbolic first dimension {@code batch}. */
-    private static ValueInfoProto valueInfo(String name, Shape example) {
-        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"));
-        for (int d : example.toArray()) shape.addDim(TensorShapeProto.Dimension.newBuilder().setDimValue(d));
-        TypeProto type = TypeProto.newBuilder()
-                .setTensorType(TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE).setShape(shape))
-                .build();
-        return ValueInfoProto.newBuilder().setName(name).setType(type).build();
-    }
-
-    /**
-     * The graph being built: nodes in order, initializers, the name of the latest value {@code x}
-     * (each node added becomes it) and whether that value is an image in ONNX's channel-first layout.
-     */
-    private static final class Graph {
-        final GraphProto.Builder graph = GraphProto.newBuilder();
-        String x = INPUT;
-        boolean channelFirst;
-        private int transposes;
-
-        NodeProto.Builder builder(String op, String output, List<String> inputs) {
-            return NodeProto.newBuilder().setOpType(op).setName(output).addAllInput(inputs).addOutput(output);
-        }
-
-        /** Adds the node; its output, which becomes the current value. */
-        String add(NodeProto.Builder node) {
-            graph.addNode(node);
-            x = node.getOutput(0);
-            return x;
-        }
-
-        /** A binary op of the current value and {@code other}. */
-        void apply(String op, String output, String other) {
-            node(op, output, List.of(x, other));
-        }
-
-        String node(String op, String output, List<String> inputs) {
-            return add(builder(op, output, inputs));
-        }
-
-        /** Makes the current value channel-first, transposing an NHWC image. */
-        void nchw() {
-            if (channelFirst) return;
-            add(builder("Transpose", "to_nchw_" + transposes++, List.of(x)).addAttribute(ints("perm", new int[] {0, 3, 1, 2})));
-            channelFirst = true;
-        }
-
-        /** Makes the current value Jumbo's layout again, transposing a channel-first image back. */
-        void nhwc() {
-            if (!channelFirst) return;
-            add(builder("Transpose", "to_nhwc_" + transposes++, List.of(x)).addAttribute(ints("perm", new int[] {0, 2, 3, 1})));
-            channelFirst = false;
-        }
-
-        /** Adds {@code t} as a float initializer (little-endian raw data) named {@code "w_" + name}, apart from node outputs; that name. */
-        String initializer(String label, Tensor t) {
-            String name = "w_" + label;
-            float[] v = t.toFloatArray();
-            ByteBuffer bytes = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-            bytes.asFloatBuffer().put(v);
-            TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE).setRawData(ByteString.copyFrom(bytes.array()));
-            for (int d : t.shape().toArray()) b.addDims(d);
-            graph.addInitializer(b);
-            return name;
-        }
-
-        String scalar(String name, float value) {
-            return initializer(name, Tensor.scalar(value));
-        }
     }
 }

@@ -157,6 +157,7 @@ class SequentialOnnxTest {
         assertThat(got).hasSameSizeAs(want);
         double max = 0;
         for (int i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i] - want[i]));
+        System.out.printf("%d layers, batch %d: max abs difference %.2e%n", m.layers().size(), batch, max);
         assertThat(max).as("max abs difference, ONNX Runtime against Jumbo").isLessThanOrEqualTo(TOLERANCE);
     }
 }
