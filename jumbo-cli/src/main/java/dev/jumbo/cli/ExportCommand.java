@@ -1,10 +1,21 @@
 package dev.jumbo.cli;
 
+import dev.jumbo.io.FormatException;
+import dev.jumbo.io.GgufWriter;
+import dev.jumbo.io.Json;
 import dev.jumbo.io.Safetensors;
+import dev.jumbo.io.SafetensorsFolder;
+import dev.jumbo.models.GgufModels;
+import dev.jumbo.models.Gpt2;
+import dev.jumbo.onnx.Gpt2Onnx;
 import dev.jumbo.onnx.SequentialOnnx;
+import dev.jumbo.text.ByteLevelBpe;
+import dev.jumbo.text.Tokenizer;
+import dev.jumbo.text.Tokenizers;
 import dev.jumbo.train.Sequential;
 import dev.jumbo.train.SequentialGguf;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,10 +28,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code jumbo export}: a model folder from {@code jumbo train} as one ONNX, GGUF or safetensors file. */
+/**
+ * {@code jumbo export}: a model folder from {@code jumbo train} (a Sequential) or {@code jumbo train-lm}
+ * (a GPT-2) as one ONNX, GGUF or safetensors file, written atomically and never into the folder.
+ */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write a model folder from `jumbo train` as one file: ONNX (opset " + SequentialOnnx.OPSET + ", for ONNX Runtime), "
-                + "GGUF (F32 tensors, the architecture JSON in its metadata) or safetensors (the architecture JSON in its header).",
+        description = {"Write a model folder from `jumbo train` or `jumbo train-lm` (GPT-2) as one file: ONNX (opset " + SequentialOnnx.OPSET + ", for ONNX Runtime), "
+                + "GGUF (F32; a Sequential's architecture JSON in its metadata, a GPT-2 in llama.cpp's layout) or safetensors (the config in its header).",
                 "Example: jumbo export --model runs/cnn --format onnx --out cnn.onnx"})
 final class ExportCommand implements Callable<Integer> {
     /** The metadata key holding the architecture JSON in an exported safetensors file (the same key as in the GGUF). */
@@ -30,7 +44,7 @@ final class ExportCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    ModelOption model;
+    ModelOption model; // a GPT-2 folder is read from model.dir too
 
     @Option(names = "--format", required = true, paramLabel = "FORMAT", description = "onnx, gguf or safetensors.")
     String format;
@@ -44,30 +58,79 @@ final class ExportCommand implements Callable<Integer> {
         if (!f.equals("onnx") && !f.equals("gguf") && !f.equals("safetensors"))
             throw new IllegalArgumentException("--format '" + format + "' is not one of onnx, gguf, safetensors");
         checkOutside(model.dir, out);
-        Main.banner(spec.commandLine().getErr());
+        PrintWriter err = spec.commandLine().getErr();
+        Main.banner(err);
+        String what = isGpt2(model.dir) ? exportGpt2(f, err) : exportSequential(f);
+        spec.commandLine().getOut().printf("%s -> %s: %s, %,d bytes%n", model.dir, out, what, Files.size(out));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    /** Whether the folder is a GPT-2 in HuggingFace's layout (what {@code train-lm} writes) rather than a {@code train} folder. */
+    private static boolean isGpt2(Path dir) throws IOException {
+        Path config = dir.resolve(Sequential.CONFIG_FILE);
+        if (!Files.isRegularFile(config)) return false; // Sequential.load names what is missing
+        Map<?, ?> c = Json.readObject(config);
+        Object type = c.get("model_type");
+        if (type == null || type.equals("gpt2")) return type != null;
+        throw new FormatException(config, "model_type '" + type + "': export covers folders of jumbo train (Sequential) and GPT-2 (jumbo train-lm)");
+    }
+
+    private String exportSequential(String f) throws IOException {
         Sequential m = model.load();
-        Path parent = out.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
-        String what = switch (f) {
-            case "onnx" -> {
-                SequentialOnnx.write(m, out);
-                yield "ONNX opset " + SequentialOnnx.OPSET;
-            }
-            case "gguf" -> {
-                SequentialGguf.write(m, out);
-                yield "GGUF v3, F32";
-            }
+        createParent();
+        switch (f) {
+            case "onnx" -> SequentialOnnx.write(m, out);
+            case "gguf" -> SequentialGguf.write(m, out);
             default -> {
                 Map<String, String> metadata = new LinkedHashMap<>();
                 metadata.put("format", "jumbo");
                 metadata.put(CONFIG_KEY, m.configJson());
                 Safetensors.write(out, m.stateDict(), metadata);
-                yield "safetensors, F32";
             }
+        }
+        return describe(f) + ", Sequential of " + m.layers().size() + " layers";
+    }
+
+    private String exportGpt2(String f, PrintWriter err) throws IOException {
+        Gpt2 gpt2 = Gpt2.load(model.dir);
+        createParent();
+        switch (f) {
+            case "onnx" -> Gpt2Onnx.write(gpt2, out);
+            case "gguf" -> {
+                String name = model.dir.toAbsolutePath().normalize().getFileName().toString();
+                GgufWriter writer = GgufModels.gpt2Writer(gpt2, name);
+                Tokenizer tokenizer = Tokenizers.load(model.dir);
+                if (tokenizer instanceof ByteLevelBpe bpe) bpe.putGguf(writer);
+                else
+                    err.println("note: the folder's tokenizer (" + tokenizer.getClass().getSimpleName() + ") has no GGUF form Jumbo or llama.cpp reads; "
+                            + out + " holds the weights only (GgufModels.gpt2 loads it; jumbo generate needs a tokenizer in the file)");
+                writer.write(out);
+            }
+            default -> {
+                // the folder's tensors under HuggingFace's names, with its config.json in the header
+                Map<String, String> metadata = new LinkedHashMap<>();
+                metadata.put("format", "pt");
+                metadata.put("config", Files.readString(model.dir.resolve("config.json")));
+                Safetensors.write(out, SafetensorsFolder.read(model.dir), metadata);
+            }
+        }
+        var c = gpt2.config();
+        return describe(f) + ", GPT-2 of " + c.nLayer() + " layers, width " + c.nEmbd() + ", vocabulary " + c.vocabSize();
+    }
+
+    /** The folder the file goes in, once the model has loaded (a bad model leaves no empty folder behind). */
+    private void createParent() throws IOException {
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+    }
+
+    private static String describe(String f) {
+        return switch (f) {
+            case "onnx" -> "ONNX opset " + SequentialOnnx.OPSET;
+            case "gguf" -> "GGUF v3, F32";
+            default -> "safetensors, F32";
         };
-        spec.commandLine().getOut().printf("%s -> %s: %s, %d layers, %,d bytes%n", model.dir, out, what, m.layers().size(), Files.size(out));
-        spec.commandLine().getOut().flush();
-        return 0;
     }
 
     /** The export is a new file beside the model, never a file in (or the place of) the folder it reads. */
