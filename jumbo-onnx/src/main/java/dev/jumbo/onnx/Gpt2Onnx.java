@@ -2,22 +2,22 @@ package dev.jumbo.onnx;
 
 import static dev.jumbo.onnx.OnnxGraph.integer;
 import static dev.jumbo.onnx.OnnxGraph.ints;
-import static dev.jumbo.onnx.OnnxGraph.real;
+import static dev.jumbo.onnx.TransformerOnnx.layerNorm;
+import static dev.jumbo.onnx.TransformerOnnx.linear;
+import static dev.jumbo.onnx.TransformerOnnx.selfAttention;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.jumbo.io.AtomicFiles;
+import dev.jumbo.onnx.TransformerOnnx.Weights;
 import dev.jumbo.models.Gpt2;
 import dev.jumbo.models.Gpt2Config;
 import dev.jumbo.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
  * A {@link Gpt2} written as an ONNX model (opset {@value SequentialOnnx#OPSET}) that ONNX Runtime
@@ -56,8 +56,8 @@ public final class Gpt2Onnx {
      */
     public static ModelProto toModel(Gpt2 model) {
         Gpt2Config c = model.config();
-        int d = c.nEmbd(), heads = c.nHead(), hd = c.headDim(), p = c.nPositions();
-        Weights w = new Weights(model.stateDict());
+        int d = c.nEmbd(), heads = c.nHead(), p = c.nPositions();
+        Weights w = new Weights("GPT-2", model.stateDict());
         OnnxGraph g = new OnnxGraph(INPUT);
 
         // the sequence length as a 1-D tensor [t], for slicing the position table and the mask
@@ -74,29 +74,10 @@ public final class Gpt2Onnx {
             for (int j = i + 1; j < p; j++) m[i * p + j] = Float.NEGATIVE_INFINITY;
         String tt = g.add(g.builder("Concat", "mask_end", List.of(t, t)).addAttribute(integer("axis", 0)));
         String mask = g.node("Slice", "causal_mask", List.of(g.initializer("causal_mask", Tensor.of(m, p, p)), g.int64s("zeros2", 0, 0), tt, g.int64s("axes01", 0, 1)));
-        String headShape = g.int64s("head_shape", 0, 0, heads, hd), joinedShape = g.int64s("joined_shape", 0, 0, d);
-        String scale = g.scalar("attention_scale", (float) (1 / Math.sqrt(hd)));
-        String axis2 = g.int64s("axis2", 2);
-
         for (int i = 0; i < c.nLayer(); i++) {
             String b = "h." + i + ".", n = "h" + i + "_";
             String normed = layerNorm(g, x, w, b + "norm1", n + "norm1", c.layerNormEpsilon());
-            String qkv = linear(g, normed, w, b + "attention.qkv", n + "qkv");
-            String[] parts = new String[3];
-            for (int k = 0; k < 3; k++) {
-                String sliced = g.node("Slice", n + "qkv_" + k, List.of(qkv, g.int64s(n + "from_" + k, (long) k * d), g.int64s(n + "to_" + k, (long) (k + 1) * d), axis2));
-                g.node("Reshape", n + "heads_" + k, List.of(sliced, headShape));
-                // q and v to [b, heads, t, hd]; k to [b, heads, hd, t], ready for q k^T
-                parts[k] = g.add(g.builder("Transpose", n + "by_head_" + k, List.of(g.x)).addAttribute(k == 1 ? ints("perm", 0, 2, 3, 1) : ints("perm", 0, 2, 1, 3)));
-            }
-            g.node("MatMul", n + "scores", List.of(parts[0], parts[1]));
-            g.apply("Mul", n + "scaled", scale);
-            g.apply("Add", n + "masked", mask);
-            g.add(g.builder("Softmax", n + "weights", List.of(g.x)).addAttribute(integer("axis", -1)));
-            g.node("MatMul", n + "attended", List.of(g.x, parts[2]));
-            g.add(g.builder("Transpose", n + "by_position", List.of(g.x)).addAttribute(ints("perm", 0, 2, 1, 3)));
-            String joined = g.node("Reshape", n + "joined", List.of(g.x, joinedShape));
-            x = g.node("Add", n + "residual1", List.of(x, linear(g, joined, w, b + "attention.output", n + "attn_out")));
+            x = g.node("Add", n + "residual1", List.of(x, selfAttention(g, normed, w, b + "attention", n, d, heads, mask)));
 
             normed = layerNorm(g, x, w, b + "norm2", n + "norm2", c.layerNormEpsilon());
             String hidden = g.geluTanh(linear(g, normed, w, b + "fc", n + "fc"), n + "gelu_");
@@ -105,7 +86,7 @@ public final class Gpt2Onnx {
         String last = layerNorm(g, x, w, "ln_f", "ln_f", c.layerNormEpsilon());
         String classifier = g.add(g.builder("Transpose", "wte_t", List.of(wte)).addAttribute(ints("perm", 1, 0)));
         g.node("MatMul", OUTPUT, List.of(last, classifier));
-        w.checkAllTaken();
+        w.checkAllTaken(name -> false);
 
         GraphProto graph = g.graph.setName("jumbo_gpt2")
                 .addInput(OnnxGraph.valueInfo(INPUT, TensorProto.DataType.INT64_VALUE, "batch", "sequence"))
@@ -118,35 +99,5 @@ public final class Gpt2Onnx {
                 .setProducerVersion("0.1.0")
                 .setGraph(graph)
                 .build();
-    }
-
-    private static String layerNorm(OnnxGraph g, String x, Weights w, String module, String name, double epsilon) {
-        String gamma = g.initializer(module + ".gamma", w.take(module + ".gamma")), beta = g.initializer(module + ".beta", w.take(module + ".beta"));
-        return g.add(g.builder("LayerNormalization", name, List.of(x, gamma, beta)).addAttribute(integer("axis", -1)).addAttribute(real("epsilon", (float) epsilon)));
-    }
-
-    /** A Dense: {@code x · kernel + bias}, the kernel stored {@code [in, out]} as MatMul wants it. */
-    private static String linear(OnnxGraph g, String x, Weights w, String module, String name) {
-        g.node("MatMul", name + "_matmul", List.of(x, g.initializer(module + ".kernel", w.take(module + ".kernel"))));
-        return g.apply("Add", name, g.initializer(module + ".bias", w.take(module + ".bias")));
-    }
-
-    /** The model's state dict, each entry taken once; what is left over at the end is a parameter the graph would silently drop. */
-    private record Weights(Map<String, Tensor> state, Set<String> taken) {
-        Weights(Map<String, Tensor> state) {
-            this(state, new HashSet<>());
-        }
-
-        Tensor take(String name) {
-            Tensor t = state.get(name);
-            if (t == null) throw new IllegalStateException("GPT-2 has no parameter '" + name + "' (the ONNX writer and Gpt2 disagree)");
-            taken.add(name);
-            return t;
-        }
-
-        void checkAllTaken() {
-            for (String k : state.keySet())
-                if (!taken.contains(k)) throw new IllegalStateException("GPT-2 parameter '" + k + "' has no place in the ONNX graph (the ONNX writer and Gpt2 disagree)");
-        }
     }
 }
