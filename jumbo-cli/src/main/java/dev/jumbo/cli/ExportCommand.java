@@ -5,8 +5,10 @@ import dev.jumbo.io.GgufWriter;
 import dev.jumbo.io.Json;
 import dev.jumbo.io.Safetensors;
 import dev.jumbo.io.SafetensorsFolder;
+import dev.jumbo.models.Bert;
 import dev.jumbo.models.GgufModels;
 import dev.jumbo.models.Gpt2;
+import dev.jumbo.onnx.BertOnnx;
 import dev.jumbo.onnx.Gpt2Onnx;
 import dev.jumbo.onnx.SequentialOnnx;
 import dev.jumbo.text.ByteLevelBpe;
@@ -29,12 +31,12 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code jumbo export}: a model folder from {@code jumbo train} (a Sequential) or {@code jumbo train-lm}
- * (a GPT-2) as one ONNX, GGUF or safetensors file, written atomically and never into the folder.
+ * {@code jumbo export}: a model folder from {@code jumbo train} (a Sequential), {@code jumbo train-lm}
+ * (a GPT-2) or a BERT folder as one ONNX, GGUF or safetensors file, written atomically and never into the folder.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write a model folder from `jumbo train` or `jumbo train-lm` (GPT-2) as one file: ONNX (opset " + SequentialOnnx.OPSET + ", for ONNX Runtime), "
-                + "GGUF (F32; a Sequential's architecture JSON in its metadata, a GPT-2 in llama.cpp's layout) or safetensors (the config in its header).",
+        description = {"Write a model folder from `jumbo train`, `jumbo train-lm` (GPT-2) or a BERT folder as one file: ONNX (opset " + SequentialOnnx.OPSET + ", for ONNX Runtime), "
+                + "GGUF (F32; a Sequential's architecture JSON in its metadata, a GPT-2 in llama.cpp's layout; not BERT) or safetensors (the config in its header).",
                 "Example: jumbo export --model runs/cnn --format onnx --out cnn.onnx"})
 final class ExportCommand implements Callable<Integer> {
     /** The metadata key holding the architecture JSON in an exported safetensors file (the same key as in the GGUF). */
@@ -60,20 +62,23 @@ final class ExportCommand implements Callable<Integer> {
         checkOutside(model.dir, out);
         PrintWriter err = spec.commandLine().getErr();
         Main.banner(err);
-        String what = isGpt2(model.dir) ? exportGpt2(f, err) : exportSequential(f);
+        String what = switch (modelType(model.dir)) {
+            case "gpt2" -> exportGpt2(f, err);
+            case "bert" -> exportBert(f);
+            default -> exportSequential(f);
+        };
         spec.commandLine().getOut().printf("%s -> %s: %s, %,d bytes%n", model.dir, out, what, Files.size(out));
         spec.commandLine().getOut().flush();
         return 0;
     }
 
-    /** Whether the folder is a GPT-2 in HuggingFace's layout (what {@code train-lm} writes) rather than a {@code train} folder. */
-    private static boolean isGpt2(Path dir) throws IOException {
+    /** The folder's {@code model_type} ("gpt2", "bert": HuggingFace's layout), or "" for a {@code train} folder (a Sequential). */
+    private static String modelType(Path dir) throws IOException {
         Path config = dir.resolve(Sequential.CONFIG_FILE);
-        if (!Files.isRegularFile(config)) return false; // Sequential.load names what is missing
-        Map<?, ?> c = Json.readObject(config);
-        Object type = c.get("model_type");
-        if (type == null || type.equals("gpt2")) return type != null;
-        throw new FormatException(config, "model_type '" + type + "': export covers folders of jumbo train (Sequential) and GPT-2 (jumbo train-lm)");
+        if (!Files.isRegularFile(config)) return ""; // Sequential.load names what is missing
+        Object type = Json.readObject(config).get("model_type");
+        if (type == null || type.equals("gpt2") || type.equals("bert")) return type == null ? "" : (String) type;
+        throw new FormatException(config, "model_type '" + type + "': export covers folders of jumbo train (Sequential), GPT-2 (jumbo train-lm) and BERT");
     }
 
     private String exportSequential(String f) throws IOException {
@@ -107,16 +112,29 @@ final class ExportCommand implements Callable<Integer> {
                             + out + " holds the weights only (GgufModels.gpt2 loads it; jumbo generate needs a tokenizer in the file)");
                 writer.write(out);
             }
-            default -> {
-                // the folder's tensors under HuggingFace's names, with its config.json in the header
-                Map<String, String> metadata = new LinkedHashMap<>();
-                metadata.put("format", "pt");
-                metadata.put("config", Files.readString(model.dir.resolve("config.json")));
-                Safetensors.write(out, SafetensorsFolder.read(model.dir), metadata);
-            }
+            default -> copySafetensors();
         }
         var c = gpt2.config();
         return describe(f) + ", GPT-2 of " + c.nLayer() + " layers, width " + c.nEmbd() + ", vocabulary " + c.vocabSize();
+    }
+
+    private String exportBert(String f) throws IOException {
+        if (f.equals("gguf"))
+            throw new IllegalArgumentException("GGUF export of a BERT folder is not covered yet (its WordPiece vocabulary would need llama.cpp's spelling); use --format onnx or safetensors");
+        Bert bert = Bert.load(model.dir);
+        createParent();
+        if (f.equals("onnx")) BertOnnx.write(bert, out);
+        else copySafetensors();
+        var c = bert.config();
+        return describe(f) + ", BERT encoder of " + c.numHiddenLayers() + " layers, width " + c.hiddenSize();
+    }
+
+    /** A HuggingFace-layout folder's tensors under their names in one file, its config.json in the header. */
+    private void copySafetensors() throws IOException {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        metadata.put("config", Files.readString(model.dir.resolve("config.json")));
+        Safetensors.write(out, SafetensorsFolder.read(model.dir), metadata);
     }
 
     /** The folder the file goes in, once the model has loaded (a bad model leaves no empty folder behind). */

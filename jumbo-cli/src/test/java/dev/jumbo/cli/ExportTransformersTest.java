@@ -8,6 +8,8 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jumbo.io.Safetensors;
 import dev.jumbo.io.SafetensorsFolder;
+import dev.jumbo.models.Bert;
+import dev.jumbo.models.BertConfig;
 import dev.jumbo.models.GgufModels;
 import dev.jumbo.models.Gpt2;
 import dev.jumbo.tensor.GradMode;
@@ -20,8 +22,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code jumbo export} of GPT-2 folders written by {@code jumbo train-lm}, with characters and with GPT-2's own tokenizer. */
-class ExportGpt2Test {
+/** {@code jumbo export} of GPT-2 folders written by {@code jumbo train-lm} (with characters and with GPT-2's own tokenizer) and of a BERT folder. */
+class ExportTransformersTest {
     @TempDir
     Path tmp;
 
@@ -96,6 +98,48 @@ class ExportGpt2Test {
         assertThat(fromGguf.get("prompt_token_ids")).isEqualTo(fromFolder.get("prompt_token_ids"));
         assertThat(fromGguf.get("sequences").get(0).get("token_ids")).isEqualTo(fromFolder.get("sequences").get(0).get("token_ids"));
         assertThat(fromGguf.get("sequences").get(0).get("token_ids").size()).isEqualTo(6);
+    }
+
+    @Test
+    void aBertFolderRunsInOnnxRuntimeAndIsRefusedAsGguf() throws Exception {
+        dev.jumbo.nn.Init.seed(31);
+        Path dir = tmp.resolve("bert");
+        new Bert(new BertConfig(50, 16, 2, 2, 32, 10, 2, 1e-12)).save(dir);
+        Bert bert = Bert.load(dir);
+        Path onnx = tmp.resolve("bert.onnx");
+        CliTest.Result r = CliTest.run("export", "--model", dir.toString(), "--format", "onnx", "--out", onnx.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("BERT encoder of 2 layers");
+        long[] ids = {2, 17, 33, 4, 9, 0, 0}, mask = {1, 1, 1, 1, 1, 0, 0};
+        float[] idsF = new float[ids.length], maskF = new float[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            idsF[i] = ids[i];
+            maskF[i] = mask[i];
+        }
+        float[] want;
+        try (var scope = GradMode.noGrad()) {
+            want = bert.forward(Tensor.of(idsF, 1, ids.length), Tensor.of(maskF, 1, ids.length)).toFloatArray();
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        float[] got;
+        try (OrtSession session = env.createSession(onnx.toString(), new OrtSession.SessionOptions());
+             OnnxTensor i = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), new long[] {1, ids.length});
+             OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {1, ids.length});
+             OrtSession.Result result = session.run(Map.of("input_ids", i, "attention_mask", m))) {
+            FloatBuffer fb = ((OnnxTensor) result.get("last_hidden_state").orElseThrow()).getFloatBuffer();
+            got = new float[fb.remaining()];
+            fb.get(got);
+        }
+        assertThat(got).hasSameSizeAs(want);
+        double max = 0;
+        for (int k = 0; k < got.length; k++) max = Math.max(max, Math.abs(got[k] - want[k]));
+        assertThat(max).as("max abs difference of hidden states, ONNX Runtime against Jumbo").isLessThanOrEqualTo(1e-4);
+
+        Path gguf = tmp.resolve("bert.gguf");
+        r = CliTest.run("export", "--model", dir.toString(), "--format", "gguf", "--out", gguf.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("GGUF export of a BERT folder is not covered yet");
+        assertThat(gguf).doesNotExist();
     }
 
     private static JsonNode generate(Path model) throws Exception {
