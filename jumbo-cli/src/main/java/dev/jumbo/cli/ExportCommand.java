@@ -46,7 +46,7 @@ final class ExportCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Mixin
-    ModelOption model; // a GPT-2 folder is read from model.dir too
+    ModelOption model; // a GPT-2 or BERT folder is read from model.dir too
 
     @Option(names = "--format", required = true, paramLabel = "FORMAT", description = "onnx, gguf or safetensors.")
     String format;

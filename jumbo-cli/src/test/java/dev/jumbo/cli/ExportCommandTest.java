@@ -94,6 +94,11 @@ class ExportCommandTest {
             assertThat(r.code()).isEqualTo(1);
             assertThat(r.err()).contains("inside the model folder");
         }
+        // a link to the folder is the folder
+        Path link = Files.createSymbolicLink(tmp.resolve("link-to-run"), model);
+        CliTest.Result viaLink = CliTest.run("export", "--model", model.toString(), "--format", "onnx", "--out", link.resolve("cnn.onnx").toString());
+        assertThat(viaLink.code()).isEqualTo(1);
+        assertThat(viaLink.err()).contains("inside the model folder");
         CliTest.Result r = CliTest.run("export", "--model", model.toString(), "--format", "onnx", "--out", model.toString());
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("is a folder");
