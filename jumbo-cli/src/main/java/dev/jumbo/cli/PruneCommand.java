@@ -88,6 +88,12 @@ final class PruneCommand implements Callable<Integer> {
         long paramsBefore = parameters(original);
         Init.seed(seed);
 
+        // what pruning at once to the target costs before any fine-tuning, on a copy
+        Sequential atOnce = structured ? StructuredPruning.prune(original, sparsity).model() : copyOf(original);
+        if (!structured) PruningMask.magnitude(atOnce, sparsity, global ? PruningMask.Scope.GLOBAL : PruningMask.Scope.PER_LAYER).apply();
+        atOnce.compile(new Adam(learningRate), "sparse_categorical_crossentropy", "accuracy");
+        Map<String, Double> untuned = atOnce.evaluate(test, 256);
+
         Sequential pruned;
         FitOptions options = FitOptions.defaults().epochs(epochs).batchSize(batchSize).seed(seed).validationData(test)
                 .callbacks(new TrainCommand.EpochTimer(err));
@@ -108,11 +114,11 @@ final class PruneCommand implements Callable<Integer> {
         OutputFolder.write(out, model.dir, "--model", pruned::save);
 
         PrintWriter o = spec.commandLine().getOut();
-        o.printf("%-12s %-18s %-18s %12s %12s %9s %9s%n", "layer", "kernel before", "kernel after", "params before", "params after", "sparsity", "after");
+        o.printf("%-12s %-18s %-18s %13s %13s %12s %12s%n", "layer", "kernel before", "kernel after", "params before", "params after", "zeros before", "zeros after");
         List<Map<String, Object>> layers = new ArrayList<>();
         for (int i = 0; i < sparsityBefore.size(); i++) {
             LayerSparsity b = sparsityBefore.get(i), a = sparsityAfter.get(i);
-            o.printf("%-12s %-18s %-18s %,12d %,12d %8.1f%% %8.1f%%%n", b.layer(), b.kernelShape(), a.kernelShape(), b.parameters(), a.parameters(),
+            o.printf("%-12s %-18s %-18s %,13d %,13d %11.1f%% %11.1f%%%n", b.layer(), b.kernelShape(), a.kernelShape(), b.parameters(), a.parameters(),
                     100 * b.sparsity(), 100 * a.sparsity());
             Map<String, Object> l = new LinkedHashMap<>();
             l.put("layer", b.layer());
@@ -126,8 +132,8 @@ final class PruneCommand implements Callable<Integer> {
         }
         o.printf("kernels: %.1f%% zeros before, %.1f%% after; parameters %,d -> %,d%n", 100 * LayerSparsity.overall(sparsityBefore),
                 100 * LayerSparsity.overall(sparsityAfter), paramsBefore, paramsAfter);
-        o.printf("test accuracy %.4f before, %.4f after (test loss %.4f -> %.4f); pruned model written to %s%n",
-                before.get("accuracy"), after.get("accuracy"), before.get("loss"), after.get("loss"), out);
+        o.printf("test accuracy %.4f before, %.4f pruned at once without fine-tuning, %.4f after (test loss %.4f -> %.4f); pruned model written to %s%n",
+                before.get("accuracy"), untuned.get("accuracy"), after.get("accuracy"), before.get("loss"), after.get("loss"), out);
         if (json) {
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("model", model.dir.toString());
@@ -136,6 +142,7 @@ final class PruneCommand implements Callable<Integer> {
             r.put("sparsity", sparsity);
             r.put("fine_tune_epochs", epochs);
             r.put("test_accuracy_before", before.get("accuracy"));
+            r.put("test_accuracy_pruned_at_once", untuned.get("accuracy"));
             r.put("test_accuracy_after", after.get("accuracy"));
             r.put("test_loss_before", before.get("loss"));
             r.put("test_loss_after", after.get("loss"));
@@ -147,6 +154,12 @@ final class PruneCommand implements Callable<Integer> {
             o.println(JsonOutput.line(r));
         }
         return 0;
+    }
+
+    private static Sequential copyOf(Sequential m) throws java.io.IOException {
+        Sequential copy = Sequential.fromConfig(m.configJson(), Path.of(Sequential.CONFIG_FILE));
+        copy.loadStateDict(m.stateDict());
+        return copy;
     }
 
     static long parameters(Sequential m) {

@@ -56,6 +56,7 @@ class CompressCommandsTest {
         });
         assertThat(j.get("parameters_after").asLong()).isEqualTo(j.get("parameters_before").asLong());
         assertThat(j.get("test_accuracy_after").asDouble()).isGreaterThan(0.5);
+        assertThat(j.has("test_accuracy_pruned_at_once")).isTrue();
         assertThat(r.out()).contains("conv2d_0").contains("dense_6").contains("test accuracy").contains("80.0%");
         assertThat(r.err()).contains("epoch 2/2");
         // the saved model holds the zeros: per kernel, round(0.8 n) of 288, 18,432, 102,400 and 640
@@ -76,6 +77,7 @@ class CompressCommandsTest {
         JsonNode j = r.lastJson();
         assertThat(j.get("method").asText()).isEqualTo("unstructured-global");
         assertThat(j.get("kernel_sparsity_after").asDouble()).isCloseTo(0.5, within(1e-5));
+        assertThat(j.get("test_accuracy_pruned_at_once").asDouble()).isEqualTo(j.get("test_accuracy_after").asDouble());
         // with one threshold the layers end up unequally sparse
         double first = j.get("layers").get(0).get("sparsity_after").asDouble(), big = j.get("layers").get(2).get("sparsity_after").asDouble();
         assertThat(Math.abs(first - big)).isGreaterThan(0.01);
