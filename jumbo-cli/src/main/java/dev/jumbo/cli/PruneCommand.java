@@ -130,8 +130,8 @@ final class PruneCommand implements Callable<Integer> {
             l.put("sparsity_after", a.sparsity());
             layers.add(l);
         }
-        o.printf("kernels: %.1f%% zeros before, %.1f%% after; parameters %,d -> %,d%n", 100 * LayerSparsity.overall(sparsityBefore),
-                100 * LayerSparsity.overall(sparsityAfter), paramsBefore, paramsAfter);
+        o.printf("kernels: %.1f%% zeros before, %.1f%% after; parameters %,d -> %,d; FLOPs per example %,d -> %,d%n", 100 * LayerSparsity.overall(sparsityBefore),
+                100 * LayerSparsity.overall(sparsityAfter), paramsBefore, paramsAfter, flops(original), flops(pruned));
         o.printf("test accuracy %.4f before, %.4f pruned at once without fine-tuning, %.4f after (test loss %.4f -> %.4f); pruned model written to %s%n",
                 before.get("accuracy"), untuned.get("accuracy"), after.get("accuracy"), before.get("loss"), after.get("loss"), out);
         if (json) {
@@ -148,6 +148,8 @@ final class PruneCommand implements Callable<Integer> {
             r.put("test_loss_after", after.get("loss"));
             r.put("parameters_before", paramsBefore);
             r.put("parameters_after", paramsAfter);
+            r.put("flops_before", flops(original));
+            r.put("flops_after", flops(pruned));
             r.put("kernel_sparsity_after", LayerSparsity.overall(sparsityAfter));
             r.put("layers", layers);
             r.put("out", out.toString());
@@ -160,6 +162,17 @@ final class PruneCommand implements Callable<Integer> {
         Sequential copy = Sequential.fromConfig(m.configJson(), Path.of(Sequential.CONFIG_FILE));
         copy.loadStateDict(m.stateDict());
         return copy;
+    }
+
+    /** Dense FLOPs per example, as {@code jumbo summary} counts them: zeros of a masked kernel are still multiplied. */
+    static long flops(Sequential m) {
+        long total = 0;
+        dev.jumbo.tensor.Shape s = m.inputShape();
+        for (dev.jumbo.nn.Layer l : m.layers()) {
+            total += l.flops(s);
+            s = l.outputShape(s);
+        }
+        return total;
     }
 
     static long parameters(Sequential m) {

@@ -96,6 +96,11 @@ class CompressCommandsTest {
         // after: conv 3*3*1*16+16 = 160, conv 3*3*16*32+32 = 4,640, dense 800*32+32 = 25,632, dense 32*10+10 = 330
         assertThat(j.get("parameters_after").asLong()).isEqualTo(30_762);
         assertThat(j.get("layers").get(2).get("kernel_shape_after").asText()).isEqualTo("[800, 32]");
+        // FLOPs per example, 2 per multiply-add: before 2 (26*26*32*9 + 11*11*64*9*32 + 1600*64 + 64*10)
+        // = 389,376 + 4,460,544 + 204,800 + 1,280 = 5,056,000; after 2 (26*26*16*9 + 11*11*32*9*16 + 800*32 + 32*10)
+        // = 194,688 + 1,115,136 + 51,200 + 640 = 1,361,664 (conv2 loses both inputs and outputs: a quarter)
+        assertThat(j.get("flops_before").asLong()).isEqualTo(5_056_000L);
+        assertThat(j.get("flops_after").asLong()).isEqualTo(1_361_664L);
         assertThat(j.get("test_accuracy_after").asDouble()).isGreaterThan(0.5);
         assertThat(PruneCommand.parameters(Sequential.load(out))).isEqualTo(30_762);
         assertInputUntouched();
