@@ -27,12 +27,23 @@ final class OutputFolder {
         });
     }
 
-    /** Refuses an {@code out} that is {@code input} or one of its parents: replacing it would delete the input. */
+    /**
+     * Refuses an {@code out} that is {@code input} or one of its parents (replacing it would
+     * delete the input), and an existing folder that is neither empty nor a model folder: the
+     * whole folder is replaced, and a mistyped {@code --out} must not take other files with it.
+     */
     static void requireSeparate(Path out, Path input, String inputOption) throws IOException {
         Path o = out.toAbsolutePath().normalize(), in = input.toAbsolutePath().normalize();
         boolean same = o.equals(in) || Files.exists(o) && Files.exists(in) && Files.isSameFile(o, in);
         if (same || in.startsWith(o))
             throw new IllegalArgumentException("--out " + out + (same ? " is the " : " holds the ") + inputOption + " folder " + input
                     + ": write the new model elsewhere (the input is never overwritten)");
+        if (Files.isDirectory(o) && !Files.isRegularFile(o.resolve(dev.jumbo.train.Sequential.CONFIG_FILE))) {
+            try (var entries = Files.list(o)) {
+                if (entries.findAny().isPresent())
+                    throw new IllegalArgumentException("--out " + out + " is a folder with other files in it, not a model folder: the output replaces"
+                            + " the whole folder, so name a new or empty folder (or a previous model folder)");
+            }
+        }
     }
 }

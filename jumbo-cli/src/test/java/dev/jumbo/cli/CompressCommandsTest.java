@@ -81,6 +81,11 @@ class CompressCommandsTest {
         // with one threshold the layers end up unequally sparse
         double first = j.get("layers").get(0).get("sparsity_after").asDouble(), big = j.get("layers").get(2).get("sparsity_after").asDouble();
         assertThat(Math.abs(first - big)).isGreaterThan(0.01);
+        // a second run replaces the previous model folder at --out
+        CliTest.Result again = CliTest.run("prune", "--model", model.toString(), "--sparsity", "0.3", "--global", "--fine-tune-epochs", "0",
+                "fashion-mnist", "--data", data.toString(), "--out", out.toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(LayerSparsity.overall(LayerSparsity.of(Sequential.load(out)))).isCloseTo(0.3, within(1e-5));
         assertInputUntouched();
     }
 
@@ -118,6 +123,13 @@ class CompressCommandsTest {
                 "--data", data.toString(), "--out", model.toString());
         assertThat(d.code()).isEqualTo(1);
         assertThat(d.err()).contains("--teacher folder");
+        Path documents = Files.createDirectories(tmp.resolve("documents"));
+        Files.writeString(documents.resolve("notes.txt"), "keep me");
+        CliTest.Result other = CliTest.run("prune", "--model", model.toString(), "--sparsity", "0.5", "--fine-tune-epochs", "0",
+                "fashion-mnist", "--data", data.toString(), "--out", documents.toString());
+        assertThat(other.code()).isEqualTo(1);
+        assertThat(other.err()).contains("not a model folder");
+        assertThat(documents.resolve("notes.txt")).hasContent("keep me");
         CliTest.Result both = CliTest.run("prune", "--model", model.toString(), "--sparsity", "0.5", "--structured", "--global",
                 "fashion-mnist", "--data", data.toString(), "--out", tmp.resolve("x").toString());
         assertThat(both.code()).isEqualTo(1);
