@@ -4,8 +4,10 @@ import dev.jumbo.compress.Distillation;
 import dev.jumbo.compress.DistillationLoss;
 import dev.jumbo.data.Splits;
 import dev.jumbo.data.TensorDataset;
+import dev.jumbo.loss.SparseCategoricalCrossentropy;
 import dev.jumbo.nn.Init;
 import dev.jumbo.optim.Adam;
+import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Callback;
 import dev.jumbo.train.FitOptions;
@@ -94,7 +96,7 @@ final class DistillCommand implements Callable<Integer> {
         TensorDataset soft = new TensorDataset(train.x(), Distillation.targets(train.y(), logits));
         student.compile(new Adam(learningRate), loss);
         // the student's test figures per epoch, by plain cross-entropy: the distillation loss needs teacher outputs the test set has not got
-        Trainer judge = new Trainer(student, new Adam(learningRate), new dev.jumbo.loss.SparseCategoricalCrossentropy(), List.of("accuracy"));
+        Trainer judge = new Trainer(student, new Adam(learningRate), new SparseCategoricalCrossentropy(), List.of("accuracy"));
         Callback testEachEpoch = new Callback() {
             @Override
             public void onEpochEnd(TrainingRun run, int epoch, Map<String, Double> logs) {
@@ -133,7 +135,7 @@ final class DistillCommand implements Callable<Integer> {
     }
 
     /** {@code mlp}, {@code cnn}, {@code cnn-small} (= {@code cnn:0.5}) or {@code ARCH:WIDTH}. */
-    static Sequential student(String spec, dev.jumbo.tensor.Shape example, int classes) {
+    static Sequential student(String spec, Shape example, int classes) {
         String arch = spec;
         double width = 1;
         if (spec.equals("cnn-small")) {

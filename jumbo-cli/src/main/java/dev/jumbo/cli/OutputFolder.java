@@ -2,6 +2,7 @@ package dev.jumbo.cli;
 
 import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.io.AtomicFolder;
+import dev.jumbo.train.Sequential;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ final class OutputFolder {
         if (same || in.startsWith(o))
             throw new IllegalArgumentException("--out " + out + (same ? " is the " : " holds the ") + inputOption + " folder " + input
                     + ": write the new model elsewhere (the input is never overwritten)");
-        if (Files.isDirectory(o) && !Files.isRegularFile(o.resolve(dev.jumbo.train.Sequential.CONFIG_FILE))) {
+        if (Files.isDirectory(o) && !Files.isRegularFile(o.resolve(Sequential.CONFIG_FILE))) {
             try (var entries = Files.list(o)) {
                 if (entries.findAny().isPresent())
                     throw new IllegalArgumentException("--out " + out + " is a folder with other files in it, not a model folder: the output replaces"

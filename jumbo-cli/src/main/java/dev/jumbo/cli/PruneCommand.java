@@ -8,9 +8,12 @@ import dev.jumbo.compress.StructuredPruning;
 import dev.jumbo.data.Splits;
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Init;
+import dev.jumbo.nn.Layer;
 import dev.jumbo.optim.Adam;
+import dev.jumbo.tensor.Shape;
 import dev.jumbo.train.FitOptions;
 import dev.jumbo.train.Sequential;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,25 +91,25 @@ final class PruneCommand implements Callable<Integer> {
         long paramsBefore = parameters(original);
         Init.seed(seed);
 
-        // what pruning at once to the target costs before any fine-tuning, on a copy
+        // pruned at once to the target, before any fine-tuning: what the fine-tuning has to recover
+        PruningMask.Scope scope = global ? PruningMask.Scope.GLOBAL : PruningMask.Scope.PER_LAYER;
         Sequential atOnce = structured ? StructuredPruning.prune(original, sparsity).model() : copyOf(original);
-        if (!structured) PruningMask.magnitude(atOnce, sparsity, global ? PruningMask.Scope.GLOBAL : PruningMask.Scope.PER_LAYER).apply();
+        if (!structured) PruningMask.magnitude(atOnce, sparsity, scope).apply();
         atOnce.compile(new Adam(learningRate), "sparse_categorical_crossentropy", "accuracy");
         Map<String, Double> untuned = atOnce.evaluate(test, 256);
 
-        Sequential pruned;
         FitOptions options = FitOptions.defaults().epochs(epochs).batchSize(batchSize).seed(seed).validationData(test)
                 .callbacks(new TrainCommand.EpochTimer(err));
         if (!noProgress) options = options.callbacks(new ProgressBarCallback(err));
-        if (structured) {
-            pruned = StructuredPruning.prune(original, sparsity).model();
-            pruned.compile(new Adam(learningRate), "sparse_categorical_crossentropy", "accuracy");
+        Sequential pruned;
+        if (structured || epochs == 0) {
+            // the smaller model fine-tunes as it is; a masked one without epochs is done
+            pruned = atOnce;
             if (epochs > 0) pruned.fit(train, options);
         } else {
+            // unstructured: the sparsity rises over the epochs instead of all at once
             pruned = original;
-            PruningMask.Scope scope = global ? PruningMask.Scope.GLOBAL : PruningMask.Scope.PER_LAYER;
-            if (epochs == 0) PruningMask.magnitude(pruned, sparsity, scope).apply();
-            else pruned.fit(train, options.callbacks(new GradualPruning(pruned, new PolynomialSchedule(0, sparsity, epochs), scope)));
+            pruned.fit(train, options.callbacks(new GradualPruning(pruned, new PolynomialSchedule(0, sparsity, epochs), scope)));
         }
         Map<String, Double> after = pruned.evaluate(test, 256);
         List<LayerSparsity> sparsityAfter = LayerSparsity.of(pruned);
@@ -158,7 +161,7 @@ final class PruneCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Sequential copyOf(Sequential m) throws java.io.IOException {
+    private static Sequential copyOf(Sequential m) throws IOException {
         Sequential copy = Sequential.fromConfig(m.configJson(), Path.of(Sequential.CONFIG_FILE));
         copy.loadStateDict(m.stateDict());
         return copy;
@@ -167,8 +170,8 @@ final class PruneCommand implements Callable<Integer> {
     /** Dense FLOPs per example, as {@code jumbo summary} counts them: zeros of a masked kernel are still multiplied. */
     static long flops(Sequential m) {
         long total = 0;
-        dev.jumbo.tensor.Shape s = m.inputShape();
-        for (dev.jumbo.nn.Layer l : m.layers()) {
+        Shape s = m.inputShape();
+        for (Layer l : m.layers()) {
             total += l.flops(s);
             s = l.outputShape(s);
         }
