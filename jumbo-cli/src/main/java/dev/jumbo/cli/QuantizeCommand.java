@@ -16,13 +16,10 @@ import dev.jumbo.nn.QuantizedDense;
 import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Sequential;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -63,7 +60,7 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--calibration-examples", defaultValue = "512", paramLabel = "N", description = "int8-static: how many of the first training examples calibrate (default: ${DEFAULT-VALUE}).")
     int calibrationExamples;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE.gguf|DIR", description = "The file to write (replaced atomically), or the new model folder (written aside, then moved into place).")
+    @Option(names = "--out", required = true, paramLabel = "FILE.gguf|DIR", description = "The file to write (replaced atomically), or the model folder (written whole, then moved into place; never the input).")
     Path out;
 
     /** The types this command writes, by their command-line names. */
@@ -108,7 +105,7 @@ final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code --method}: a Sequential folder with its Dense and Conv2D layers in int8, written aside and moved to {@code --out}. */
+    /** {@code --method}: a Sequential folder with its Dense and Conv2D layers in int8, written whole to {@code --out} ({@link OutputFolder}). */
     private int quantizeFolder() throws Exception {
         ActivationScale scale = switch (method.toLowerCase(Locale.ROOT)) {
             case "int8-dynamic" -> ActivationScale.DYNAMIC;
@@ -122,17 +119,7 @@ final class QuantizeCommand implements Callable<Integer> {
         if (calibrationExamples < 1) throw new IllegalArgumentException("--calibration-examples must be at least 1, got " + calibrationExamples);
         if (!Files.isDirectory(model))
             throw new IllegalArgumentException("--method " + method + " takes a model folder written by jumbo train; " + model + " is not a folder");
-        Path target = out.toAbsolutePath().normalize();
-        if (target.equals(model.toAbsolutePath().normalize()) || Files.exists(target) && Files.isSameFile(target, model))
-            throw new IllegalArgumentException("--out " + out + " is the input model folder: write the quantized model to a new folder");
-        if (Files.exists(target)) {
-            boolean empty = false;
-            if (Files.isDirectory(target))
-                try (var entries = Files.list(target)) {
-                    empty = entries.findAny().isEmpty();
-                }
-            if (!empty) throw new IllegalArgumentException("--out " + out + " already exists and is not an empty folder: choose a new one or remove it");
-        }
+        OutputFolder.requireSeparate(out, model, "--model"); // before the work, so a refusal comes at once
         PrintWriter err = spec.commandLine().getErr();
         Main.banner(err);
         long start = System.nanoTime();
@@ -147,31 +134,12 @@ final class QuantizeCommand implements Callable<Integer> {
         } else {
             quantized = Quantizer.dynamic(source);
         }
-        Path parent = target.getParent();
-        Files.createDirectories(parent);
-        Path temp = Files.createTempDirectory(parent, "." + target.getFileName() + ".tmp");
-        try {
-            quantized.save(temp);
-            Path labels = model.resolve(TrainCommand.LABELS_FILE);
-            if (Files.isRegularFile(labels)) Files.copy(labels, temp.resolve(TrainCommand.LABELS_FILE));
-            // a folder appears at --out only once complete: a rename within one parent (onto an empty folder, if any)
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (Exception e) {
-            deleteTree(temp);
-            throw e;
-        }
-        long before = Files.size(model.resolve(Sequential.WEIGHTS_FILE)), after = Files.size(target.resolve(Sequential.WEIGHTS_FILE));
+        OutputFolder.write(out, model, "--model", quantized::save);
+        long before = Files.size(model.resolve(Sequential.WEIGHTS_FILE)), after = Files.size(out.resolve(Sequential.WEIGHTS_FILE));
         long layers = quantized.layers().stream().filter(l -> l instanceof QuantizedDense || l instanceof QuantizedConv2D).count();
         spec.commandLine().getOut().printf("%s -> %s: %s, %d of %d layers in int8, weights %d -> %d bytes (%.1f s)%n",
                 model, out, method.toLowerCase(Locale.ROOT), layers, quantized.layers().size(), before, after, (System.nanoTime() - start) / 1e9);
         return 0;
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 
     /** Copies every {@code tokenizer.*} key of {@code source} as it is typed there. */

@@ -102,13 +102,18 @@ final class TrainCommand implements Callable<Integer> {
         if (!noProgress) options = options.callbacks(new ProgressBarCallback(err));
         options = validationSplit > 0 ? options.validationSplit(validationSplit) : options.validationData(test);
         if (resume) options = options.resumeFrom(checkpoint);
+        EnergyMeter meter = new EnergyMeter(EnergyMeter.DEFAULT_WATTS_PER_CORE);
+        EnergyMeter.Reading before = meter.read();
         History history = model.fit(train, options);
+        EnergyMeter.Energy energy = meter.since(before);
         model.save(out);
         if (data.dataset.equals("fashion-mnist")) AtomicFiles.writeString(out.resolve(LABELS_FILE), String.join("\n", FashionMnist.CLASS_NAMES) + "\n");
         Charts.trainingCurves(history, out.resolve("training.png"), arch + " on " + data.dataset);
         Map<String, Double> testFigures = model.evaluate(test, 256);
         PrintWriter o = spec.commandLine().getOut();
         o.printf("test loss %.4f, test accuracy %.4f; model written to %s%n", testFigures.get("loss"), testFigures.get("accuracy"), out);
+        double joulesPerEpoch = energy.joules() / Math.max(1, history.epochs());
+        o.printf("energy %.0f J per epoch, %s%n", joulesPerEpoch, energy.label());
         if (json) {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("arch", arch);
@@ -118,6 +123,8 @@ final class TrainCommand implements Callable<Integer> {
             result.put("test_accuracy", testFigures.get("accuracy"));
             result.put("test_loss", testFigures.get("loss"));
             result.put("seconds_per_epoch", timer.medianSeconds());
+            result.put("energy_joules_per_epoch", joulesPerEpoch);
+            result.put("energy_measured", energy.measured());
             result.put("history", history.asMap());
             result.put("out", out.toString());
             o.println(JsonOutput.line(result));

@@ -58,6 +58,8 @@ class CliTest {
         assertThat(j.get("test_accuracy").asDouble()).isGreaterThan(0.5);
         assertThat(j.has("test_loss")).isTrue();
         assertThat(j.get("seconds_per_epoch").asDouble()).isPositive();
+        assertThat(j.get("energy_joules_per_epoch").asDouble()).isPositive();
+        assertThat(trained.out()).contains(j.get("energy_measured").asBoolean() ? "measured (RAPL)" : "estimated (CPU-seconds x W per core)");
         assertThat(model.resolve("config.json")).isRegularFile();
         assertThat(model.resolve("model.safetensors")).isRegularFile();
         assertThat(Files.readAllLines(model.resolve("metrics.csv"))).hasSize(3).first().asString()

@@ -62,6 +62,11 @@ class QuantizeInt8CommandTest {
             assertThat(p.out().lines().count()).isGreaterThanOrEqualTo(3);
         }
         assertThat(Files.readAllBytes(model.resolve("model.safetensors"))).isEqualTo(weightsBefore);
+        // a previous model folder at --out is replaced whole: static scales give way to dynamic ones
+        Path again = tmp.resolve("cnn-int8-static");
+        CliTest.Result r = CliTest.run("quantize", "--model", model.toString(), "--method", "int8-dynamic", "--out", again.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(Files.readString(again.resolve("config.json"))).contains("\"dynamic\"").doesNotContain("\"static\"");
         // the output folders were written aside and moved: no temporary folder remains
         try (var names = Files.list(tmp)) {
             assertThat(names.map(p -> p.getFileName().toString()).filter(n -> n.contains(".tmp")).toList()).isEmpty();
@@ -73,10 +78,10 @@ class QuantizeInt8CommandTest {
         String[] names = Arrays.stream(model.toFile().list()).sorted().toArray(String[]::new);
         CliTest.Result same = CliTest.run("quantize", "--model", model.toString(), "--method", "int8-dynamic", "--out", model.resolve("../cnn").toString());
         assertThat(same.code()).isNotZero();
-        assertThat(same.err()).contains("is the input model folder");
+        assertThat(same.err()).contains("is the --model folder");
         CliTest.Result taken = CliTest.run("quantize", "--model", model.toString(), "--method", "int8-dynamic", "--out", data.toString());
         assertThat(taken.code()).isNotZero();
-        assertThat(taken.err()).contains("already exists and is not an empty folder");
+        assertThat(taken.err()).contains("is a folder with other files in it");
         CliTest.Result noData = CliTest.run("quantize", "--model", model.toString(), "--method", "int8-static", "--out", tmp.resolve("x").toString());
         assertThat(noData.err()).contains("int8-static needs --calibration-data");
         CliTest.Result both = CliTest.run("quantize", "--model", model.toString(), "--method", "int8-static", "--type", "q8_0", "--out", tmp.resolve("x").toString());

@@ -1,12 +1,17 @@
 package dev.jumbo.models;
 
 import dev.jumbo.io.FormatException;
+import dev.jumbo.io.GgmlType;
 import dev.jumbo.io.Gguf;
 import dev.jumbo.io.GgufFile;
 import dev.jumbo.io.GgufTensor;
+import dev.jumbo.io.GgufValueType;
+import dev.jumbo.io.GgufWriter;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -98,6 +103,60 @@ public final class GgufModels {
                 throw new FormatException(file, e.getMessage());
             }
         }
+    }
+
+    /**
+     * A writer holding {@code model} as llama.cpp's converter lays GPT-2 out, the file {@link #gpt2}
+     * reads back with the same weights: {@code gpt2.*} hyper-parameters, F32 tensors
+     * {@code token_embd}, {@code position_embd}, {@code output_norm} and per block {@code attn_norm},
+     * {@code attn_qkv}, {@code attn_output}, {@code ffn_norm}, {@code ffn_up}, {@code ffn_down}, the
+     * matrices stored [out, in] as llama.cpp has them. No tokenizer keys: the caller adds them.
+     */
+    public static GgufWriter gpt2Writer(Gpt2 model, String name) {
+        Gpt2Config c = model.config();
+        Map<String, Tensor> w = model.stateDict();
+        GgufWriter out = new GgufWriter()
+                .put("general.architecture", "gpt2")
+                .put("general.name", name)
+                .put("general.file_type", GgufValueType.UINT32, 0) // all F32
+                .put("gpt2.context_length", GgufValueType.UINT32, c.nPositions())
+                .put("gpt2.embedding_length", GgufValueType.UINT32, c.nEmbd())
+                .put("gpt2.feed_forward_length", GgufValueType.UINT32, 4 * c.nEmbd())
+                .put("gpt2.block_count", GgufValueType.UINT32, c.nLayer())
+                .put("gpt2.attention.head_count", GgufValueType.UINT32, c.nHead())
+                .put("gpt2.attention.layer_norm_epsilon", GgufValueType.FLOAT32, (float) c.layerNormEpsilon());
+        addF32(out, "token_embd.weight", w.get("wte.embeddings"));
+        addF32(out, "position_embd.weight", w.get("wpe.embeddings"));
+        addF32(out, "output_norm.weight", w.get("ln_f.gamma"));
+        addF32(out, "output_norm.bias", w.get("ln_f.beta"));
+        for (int i = 0; i < c.nLayer(); i++) {
+            String b = "blk." + i + ".", h = "h." + i + ".";
+            addF32(out, b + "attn_norm.weight", w.get(h + "norm1.gamma"));
+            addF32(out, b + "attn_norm.bias", w.get(h + "norm1.beta"));
+            // Jumbo's kernels are [in, out] (HuggingFace's Conv1D); llama.cpp stores [out, in]
+            addF32(out, b + "attn_qkv.weight", w.get(h + "attention.qkv.kernel").transpose(0, 1).contiguous());
+            addF32(out, b + "attn_qkv.bias", w.get(h + "attention.qkv.bias"));
+            addF32(out, b + "attn_output.weight", w.get(h + "attention.output.kernel").transpose(0, 1).contiguous());
+            addF32(out, b + "attn_output.bias", w.get(h + "attention.output.bias"));
+            addF32(out, b + "ffn_norm.weight", w.get(h + "norm2.gamma"));
+            addF32(out, b + "ffn_norm.bias", w.get(h + "norm2.beta"));
+            addF32(out, b + "ffn_up.weight", w.get(h + "fc.kernel").transpose(0, 1).contiguous());
+            addF32(out, b + "ffn_up.bias", w.get(h + "fc.bias"));
+            addF32(out, b + "ffn_down.weight", w.get(h + "proj.kernel").transpose(0, 1).contiguous());
+            addF32(out, b + "ffn_down.bias", w.get(h + "proj.bias"));
+        }
+        return out;
+    }
+
+    /** {@code t} (PyTorch's dimension order) as an F32 tensor: ggml's dimensions are the same reversed. */
+    private static void addF32(GgufWriter out, String name, Tensor t) {
+        int[] shape = t.shape().toArray();
+        long[] dims = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) dims[i] = shape[shape.length - 1 - i];
+        float[] values = t.toFloatArray();
+        ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values);
+        out.addTensor(name, GgmlType.F32, dims, bytes.array());
     }
 
     private static void architecture(GgufFile g, String expected) throws FormatException {

@@ -2,6 +2,8 @@ package dev.jumbo.text;
 
 import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.io.FormatException;
+import dev.jumbo.io.GgufValueType;
+import dev.jumbo.io.GgufWriter;
 import dev.jumbo.io.Json;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -318,6 +320,28 @@ public final class ByteLevelBpe implements Tokenizer {
     @Override
     public int vocabSize() {
         return tokens.length;
+    }
+
+    /**
+     * Puts this vocabulary into a GGUF file as llama.cpp's converter writes GPT-2's, the keys
+     * {@link Tokenizers#fromGguf} reads back: {@code tokenizer.ggml.model} "gpt2", {@code .pre}
+     * "gpt-2" (llama.cpp's name), {@code .tokens} by id, {@code .merges} ("left right", best first), and
+     * {@code <|endoftext|>} as {@code bos_token_id} and {@code eos_token_id} when the vocabulary has it.
+     *
+     * @throws IllegalArgumentException if an id has no token (GGUF lists every id)
+     */
+    public void putGguf(GgufWriter writer) {
+        for (int id = 0; id < tokens.length; id++)
+            if (tokens[id] == null) throw new IllegalArgumentException("token id " + id + " has no token; a GGUF vocabulary lists every id");
+        List<String> merges = ranks.entrySet().stream().sorted(Map.Entry.comparingByValue()).map(Map.Entry::getKey).toList();
+        writer.put("tokenizer.ggml.model", "gpt2")
+                .put("tokenizer.ggml.pre", "gpt-2")
+                .putArray("tokenizer.ggml.tokens", GgufValueType.STRING, List.of(tokens))
+                .putArray("tokenizer.ggml.merges", GgufValueType.STRING, merges);
+        int end = id("<|endoftext|>");
+        if (end >= 0)
+            writer.put("tokenizer.ggml.bos_token_id", GgufValueType.UINT32, end)
+                    .put("tokenizer.ggml.eos_token_id", GgufValueType.UINT32, end);
     }
 
     /** The id of a token string (such as {@code "<|endoftext|>"}), or -1. */

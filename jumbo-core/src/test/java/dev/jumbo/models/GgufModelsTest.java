@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jumbo.io.FormatException;
 import dev.jumbo.io.GgmlType;
+import dev.jumbo.io.Gguf;
+import dev.jumbo.io.GgufFile;
+import dev.jumbo.io.GgufTensor;
 import dev.jumbo.io.GgufValueType;
 import dev.jumbo.io.GgufWriter;
 import dev.jumbo.io.Json;
@@ -83,6 +86,25 @@ class GgufModelsTest {
         assertThat(fromGguf.config()).isEqualTo(fromHf.config());
         int[] ids = {3, 14, 15, 9, 2, 6};
         assertThat(fromGguf.logits(ids)).containsExactly(fromHf.logits(ids));
+    }
+
+    @Test
+    void gpt2WriterLaysOutWhatLlamaCppsConverterWritesAndLoadsBackWithIdenticalLogits() throws Exception {
+        Gpt2 fromHf = Gpt2.load(Path.of(GgufModelsTest.class.getResource("/gpt2-tiny").toURI()));
+        Path written = tmp.resolve("written.gguf");
+        GgufModels.gpt2Writer(fromHf, "gpt2-tiny").write(written);
+        Gpt2 back = GgufModels.gpt2(written);
+        assertThat(back.config()).isEqualTo(fromHf.config());
+        int[] ids = {3, 14, 15, 9, 2, 6};
+        assertThat(back.logits(ids)).containsExactly(fromHf.logits(ids));
+        // tensor for tensor the file the test writes by hand in the converter's layout above
+        try (GgufFile mine = Gguf.open(written); GgufFile converter = Gguf.open(gpt2Gguf())) {
+            assertThat(mine.tensors()).hasSameSizeAs(converter.tensors());
+            for (GgufTensor t : converter.tensors()) {
+                assertThat(mine.tensorInfo(t.name()).dims()).as(t.name()).containsExactly(t.dims());
+                assertThat(mine.tensor(t.name()).toFloatArray()).as(t.name()).containsExactly(converter.tensor(t.name()).toFloatArray());
+            }
+        }
     }
 
     @Test

@@ -87,6 +87,24 @@ class GgufTokenizersTest {
     }
 
     @Test
+    void gpt2PutIntoGgufHoldsLlamaCppsTokensAndMergesAndReadsBack(@TempDir Path tmp) throws IOException {
+        ByteLevelBpe files = ByteLevelBpe.load(SharedData.dir().resolve("gpt2-tokenizer"));
+        Path written = tmp.resolve("gpt2-vocab.gguf");
+        GgufWriter w = new GgufWriter().put("general.architecture", "gpt2");
+        files.putGguf(w);
+        w.write(written);
+        try (GgufFile mine = Gguf.open(written); GgufFile llamaCpp = Gguf.open(VECTORS.resolve("ggml-vocab-gpt-2.gguf"))) {
+            assertThat(mine.strings("tokenizer.ggml.tokens")).containsExactly(llamaCpp.strings("tokenizer.ggml.tokens"));
+            assertThat(mine.strings("tokenizer.ggml.merges")).containsExactly(llamaCpp.strings("tokenizer.ggml.merges"));
+            assertThat(mine.string("tokenizer.ggml.pre")).isEqualTo(llamaCpp.string("tokenizer.ggml.pre", "gpt-2"));
+            assertThat(mine.integer("tokenizer.ggml.eos_token_id")).isEqualTo(50256);
+            Tokenizer t = Tokenizers.fromGguf(mine);
+            for (String s : List.of("Hello world", " 🦙 llamas\n\n  and   spaces", "I'm 3.14159 sure"))
+                assertThat(t.encode(s)).as(s).containsExactly(files.encode(s));
+        }
+    }
+
+    @Test
     void gpt2FromGgufEqualsGpt2FromItsOwnFiles() throws IOException {
         ByteLevelBpe files = ByteLevelBpe.load(SharedData.dir().resolve("gpt2-tokenizer"));
         try (GgufFile gguf = Gguf.open(VECTORS.resolve("ggml-vocab-gpt-2.gguf"))) {
