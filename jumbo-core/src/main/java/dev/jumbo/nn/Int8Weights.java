@@ -23,13 +23,17 @@ final class Int8Weights {
         }
     }
 
-    /** The int8 values held (exactly) as floats in a state buffer, as bytes for the kernels. */
-    static byte[] pack(Tensor q) {
+    /**
+     * The int8 values held (exactly) as floats in a state buffer, as bytes for the kernels.
+     *
+     * @throws IllegalArgumentException if a value is not an integer in [-127, 127] (a saved file's -128 included)
+     */
+    static byte[] pack(String layer, Tensor q) {
         float[] v = q.buffer();
         byte[] b = new byte[v.length];
         for (int i = 0; i < v.length; i++) {
             if (!(v[i] == Math.rint(v[i]) && Math.abs(v[i]) <= 127))
-                throw new IllegalStateException("int8 weight " + i + " is " + v[i] + ", not an integer in [-127, 127]");
+                throw new IllegalArgumentException(layer + " int8 weight " + i + " is " + v[i] + ", not an integer in [-127, 127]");
             b[i] = (byte) v[i];
         }
         return b;

@@ -85,13 +85,17 @@ public final class QuantizedConv2D extends Layer {
 
     @Override
     protected void onStateLoaded() {
-        packed = null;
+        packed = pack(); // now, so a bad saved weight fails the load, not the first prediction
+    }
+
+    private Int8Matrix pack() {
+        return new Int8Matrix(Int8Weights.pack(name(), kernel), filters, kh * kw * kernel.dim(3));
     }
 
     @Override
     protected Tensor call(Tensor x) {
         Int8Matrix w = packed;
-        if (w == null) packed = w = new Int8Matrix(Int8Weights.pack(kernel), filters, kh * kw * kernel.dim(3));
+        if (w == null) packed = w = pack();
         Int8Matrix weights = w;
         ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, strideH, strideW, same, filters);
         float[] xs = x.toFloatArray();

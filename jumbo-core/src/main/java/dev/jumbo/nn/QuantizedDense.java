@@ -75,14 +75,18 @@ public final class QuantizedDense extends Layer {
 
     @Override
     protected void onStateLoaded() {
-        packed = null; // the int8 bytes are packed again from the new values on the next call
+        packed = pack(); // now, so a bad saved weight fails the load, not the first prediction
+    }
+
+    private Int8Matrix pack() {
+        return new Int8Matrix(Int8Weights.pack(name(), kernel), units, kernel.dim(1));
     }
 
     @Override
     protected Tensor call(Tensor x) {
         int in = kernel.dim(1);
         Int8Matrix w = packed;
-        if (w == null) packed = w = new Int8Matrix(Int8Weights.pack(kernel), units, in);
+        if (w == null) packed = w = pack();
         float[] xs = x.toFloatArray();
         int m = xs.length / in;
         float s = Int8Weights.inputScale(name(), scale, inputScale, xs);

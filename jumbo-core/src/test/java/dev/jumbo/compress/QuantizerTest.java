@@ -93,6 +93,20 @@ class QuantizerTest {
     }
 
     @Test
+    void aSavedInt8WeightOutsideTheSymmetricRangeFailsTheLoadNamingIt() throws Exception {
+        Sequential q = Quantizer.dynamic(cnn());
+        Map<String, Tensor> state = new java.util.LinkedHashMap<>(q.stateDict());
+        float[] k = state.get("3.kernel").toFloatArray();
+        k[5] = -128; // an I8 file can hold it; the symmetric products must not meet it
+        state.put("3.kernel", Tensor.of(k, state.get("3.kernel").shape()));
+        Path out = Files.createTempDirectory(dir, "bad");
+        q.save(out);
+        Safetensors.write(out.resolve(Sequential.WEIGHTS_FILE), state, null, Map.of("3.kernel", dev.jumbo.tensor.DType.I8));
+        assertThatThrownBy(() -> Sequential.load(out)).isInstanceOf(dev.jumbo.io.FormatException.class)
+                .hasMessageContaining("model.safetensors").hasMessageContaining("quantized_dense int8 weight 5 is -128.0");
+    }
+
+    @Test
     void safetensorsRefusesAnI8TensorThatIsNotWholeBytes() {
         Map<String, Tensor> t = Map.of("w", Tensor.of(new float[] {1, 2.5f}, 2));
         assertThatThrownBy(() -> Safetensors.write(dir.resolve("x.safetensors"), t, null, Map.of("w", dev.jumbo.tensor.DType.I8)))
