@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -28,8 +27,8 @@ import picocli.CommandLine.Spec;
  * {@code jumbo bench compress}: the trade-off table of issue 7 in one command. It trains the CNN,
  * then makes each compressed variant with the commands a user would run ({@code quantize},
  * {@code prune}, {@code distill}, in this process), and measures every folder the same way: test
- * accuracy, size on disk, parameters, FLOPs per example, images per second at batch 256 (median
- * over {@code --seconds}) and the energy of 1,000 predictions ({@link EnergyMeter}: measured or
+ * accuracy, size on disk (config and weights), parameters, FLOPs per example, images per second at
+ * batch 256 (median over {@code --seconds}, after as long of warm-up) and the energy of 1,000 predictions ({@link EnergyMeter}: measured or
  * estimated, and said which).
  */
 @Command(name = "compress", mixinStandardHelpOptions = true,
@@ -123,7 +122,8 @@ final class CompressBench implements Callable<Integer> {
         double accuracy = m.evaluate(fitted, 256).get("accuracy");
         int n = Math.min(256, fitted.size());
         Tensor batch = fitted.x().slice(0, 0, n);
-        m.predict(batch, n); // warm-up
+        // warm-up as long as the measurement: the JIT compiles each variant's kernels (the first row would pay for them otherwise)
+        for (long warm = System.nanoTime() + (long) (seconds * 1e9); System.nanoTime() < warm; ) m.predict(batch, n);
         long end = System.nanoTime() + (long) (seconds * 1e9);
         List<Double> times = new ArrayList<>();
         EnergyMeter.Reading start = meter.read();
@@ -153,12 +153,9 @@ final class CompressBench implements Callable<Integer> {
         return row;
     }
 
+    /** The files a model is: its config and weights (a training run's checkpoint, metrics and chart beside them are not). */
     private static long folderBytes(Path dir) throws IOException {
-        try (Stream<Path> files = Files.list(dir)) {
-            long total = 0;
-            for (Path f : files.filter(Files::isRegularFile).toList()) total += Files.size(f);
-            return total;
-        }
+        return Files.size(dir.resolve(Sequential.CONFIG_FILE)) + Files.size(dir.resolve(Sequential.WEIGHTS_FILE));
     }
 
     private static String kb(long bytes) {
