@@ -108,6 +108,20 @@ class PredictTest {
         }
     }
 
+    /** An int8 model from jumbo quantize serves like any other: the server's probabilities are its own predictions. */
+    @Test
+    void anInt8ClassifierServesItsOwnPredictions() {
+        Sequential int8 = dev.jumbo.compress.Quantizer.dynamic(cnn);
+        api.server.serve("cnn-int8", int8, LABELS);
+        float[] x = random(new Random(), 2 * 28 * 28);
+        ObjectNode body = TestServer.JSON.createObjectNode().put("model", "cnn-int8");
+        body.set("input", nested(x, 2, 784));
+        JsonNode data = TestServer.json(predict(body)).get("data");
+        float[] expected = reference(int8, x, 2, 28, 28, 1);
+        for (int i = 0; i < 2; i++)
+            assertThat(probabilities(data.get(i))).containsExactly(java.util.Arrays.copyOfRange(expected, i * 10, i * 10 + 10), org.assertj.core.data.Offset.offset(1e-6f));
+    }
+
     @Test
     void logitsBecomeProbabilitiesAndOneExampleNeedsNoBatchDimension() {
         float[] x = random(new Random(), 5);
