@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -25,24 +26,46 @@ class DecodingAllocationTest {
     private static final Pattern BYTES = Pattern.compile(
             "(\\S+ dim \\d+): (\\d+) bytes per token on the decoding thread, (\\d+) on the compute threads, after \\d+ sessions \\(allowed (\\d+)\\)");
 
+    /**
+     * Each model decodes within its allowance in a JVM of its own. A model over it is measured again
+     * in a fresh JVM, twice at most: the JIT's decisions differ from one JVM to the next, and once in
+     * CI every wide model (its attention heads on the full-width vector path) allocated 256 KB a token
+     * for 45 s, the Vector API's boxes of code left uncompiled, where the next JVMs settled at 3 KB.
+     * Allocation in Jumbo's own code shows in every JVM, and fails the test.
+     */
     @Test
     void decodingATokenAllocatesNothing() throws Exception {
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules", "jdk.incubator.vector",
-                "-Xmx1g", "-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName()).redirectErrorStream(true).start();
+        List<String> pending = AllocationProbe.models().stream().map(AllocationProbe.Probe::name).toList();
+        Map<String, String> last = new java.util.LinkedHashMap<>();
+        for (int attempt = 0; attempt < 3 && !pending.isEmpty(); attempt++) {
+            String out = probe(pending);
+            List<String> over = new java.util.ArrayList<>();
+            for (String name : pending) {
+                String line = out.lines().filter(l -> l.startsWith(name + ": ") && l.contains("bytes per token")).findFirst()
+                        .orElseThrow(() -> new AssertionError("no figure for " + name + " in:\n" + out));
+                assertThat(out.lines().filter(l -> l.startsWith(name + ": ") && l.contains("allocations sampled in the model's own code")))
+                        .as(out).containsExactly(name + ": 0 allocations sampled in the model's own code");
+                Matcher m = BYTES.matcher(line);
+                assertThat(m.matches()).as(line).isTrue();
+                long caller = Long.parseLong(m.group(2)), pool = Long.parseLong(m.group(3)), allowed = Long.parseLong(m.group(4));
+                last.put(name, line);
+                if (caller > allowed || pool > allowed) over.add(name);
+            }
+            pending = over;
+        }
+        assertThat(pending).as("over their allowance in three JVMs: " + last).isEmpty();
+    }
+
+    /** Runs {@link AllocationProbe} on the named models in a fresh JVM and returns what it printed. */
+    private static String probe(List<String> names) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-Xmx1g", "-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName()));
+        command.addAll(names);
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertThat(p.waitFor()).as(out).isZero();
         System.out.print(out);
-        List<String> lines = out.lines().filter(l -> l.contains("bytes per token")).toList();
-        assertThat(lines).as(out).hasSize(AllocationProbe.models().size());
-        assertThat(out.lines().filter(l -> l.contains("allocations sampled in the model's own code")))
-                .as(out).hasSize(AllocationProbe.models().size()).allMatch(l -> l.contains(": 0 allocations"));
-        for (String line : lines) {
-            Matcher m = BYTES.matcher(line);
-            assertThat(m.matches()).as(line).isTrue();
-            long caller = Long.parseLong(m.group(2)), pool = Long.parseLong(m.group(3)), allowed = Long.parseLong(m.group(4));
-            assertThat(pool).as(line).isLessThanOrEqualTo(allowed);
-            assertThat(caller).as(line).isLessThanOrEqualTo(allowed);
-        }
+        return out;
     }
 
     /** Measures bytes allocated per decoded token after the JIT has settled; run by {@link #decodingATokenAllocatesNothing}. */
@@ -90,6 +113,7 @@ class DecodingAllocationTest {
         public static void main(String[] args) {
             var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             for (Probe probe : models()) {
+                if (args.length > 0 && !List.of(args).contains(probe.name())) continue;
                 CausalLm model = probe.model();
                 int[] ids = LlamaTest.randomIds(127, probe.vocab(), 4);
                 int[][] one = new int[ids.length][];
@@ -97,7 +121,7 @@ class DecodingAllocationTest {
                 int tokens = ids.length - 70;
                 long allowed = RESIDUE_PER_CALL * probe.callsPerToken();
                 long caller = Long.MAX_VALUE, pool = Long.MAX_VALUE;
-                long deadline = System.nanoTime() + 45_000_000_000L; // it ends once settled; a loaded machine compiles late
+                long deadline = System.nanoTime() + 20_000_000_000L; // it ends once settled, within a few seconds in a JVM that compiles the kernels
                 int rounds = 0;
                 // the Vector API allocates until the JIT has compiled its callers: decode sessions until
                 // the count settles well below the allowance (or time is up), keeping the best session
