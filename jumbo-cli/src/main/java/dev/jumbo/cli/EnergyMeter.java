@@ -21,15 +21,23 @@ final class EnergyMeter {
     /** An EPYC 9654's 360 W TDP over its 96 cores, the processor family of this project's machines: a busy core's share. */
     static final double DEFAULT_WATTS_PER_CORE = 3.75;
 
-    private static final Path RAPL = Path.of("/sys/class/powercap/intel-rapl:0/energy_uj"),
-            RAPL_MAX = Path.of("/sys/class/powercap/intel-rapl:0/max_energy_range_uj");
+    /** The package's RAPL zone in Linux's powercap tree. */
+    static final Path RAPL_ZONE = Path.of("/sys/class/powercap/intel-rapl:0");
 
     private final double wattsPerCore;
+    private final Path energy, maxRange;
     private final boolean rapl;
 
     EnergyMeter(double wattsPerCore) {
+        this(wattsPerCore, RAPL_ZONE);
+    }
+
+    /** A meter reading the RAPL zone at {@code zone} ({@code energy_uj}, {@code max_energy_range_uj}) when it is readable. */
+    EnergyMeter(double wattsPerCore, Path zone) {
         if (!(wattsPerCore > 0)) throw new IllegalArgumentException("--watts-per-core must be positive, got " + wattsPerCore);
         this.wattsPerCore = wattsPerCore;
+        this.energy = zone.resolve("energy_uj");
+        this.maxRange = zone.resolve("max_energy_range_uj");
         this.rapl = raplMicrojoules() >= 0;
     }
 
@@ -63,17 +71,17 @@ final class EnergyMeter {
         throw new IllegalStateException("this JVM does not report its process CPU time");
     }
 
-    private static long raplMicrojoules() {
+    private long raplMicrojoules() {
         try {
-            return Long.parseLong(Files.readString(RAPL).strip());
+            return Long.parseLong(Files.readString(energy).strip());
         } catch (IOException | RuntimeException e) {
             return -1; // no counter here, or not readable (a VM, or no root): estimate instead
         }
     }
 
-    private static long maxRange() {
+    private long maxRange() {
         try {
-            return Long.parseLong(Files.readString(RAPL_MAX).strip());
+            return Long.parseLong(Files.readString(maxRange).strip());
         } catch (IOException | RuntimeException e) {
             return 0;
         }
