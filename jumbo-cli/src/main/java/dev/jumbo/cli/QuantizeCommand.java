@@ -48,7 +48,8 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--type", paramLabel = "TYPE", description = "For a Llama: q8_0, q4_0 or f16.")
     String type;
 
-    @Option(names = "--method", paramLabel = "METHOD", description = "For a model folder: int8-dynamic (activation scales from each batch) or int8-static (calibrated once, needs --calibration-data).")
+    @Option(names = "--method", paramLabel = "METHOD", description = "For a model folder: int8-dynamic (activation scales from each batch) or int8-static (calibrated once, needs --calibration-data);"
+            + " q8_0, q4_0 or f16 are --type's.")
     String method;
 
     @Option(names = "--calibration-data", paramLabel = "DATASET", description = "int8-static: the dataset whose training examples calibrate the activation scales (fashion-mnist, mnist or csv:FILE).")
@@ -75,6 +76,11 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // the one option spells GGUF types as methods too: --method q8_0 is --type q8_0
+        if (type == null && method != null && List.of("q8_0", "q4_0", "f16").contains(method.toLowerCase(Locale.ROOT))) {
+            type = method;
+            method = null;
+        }
         if ((type == null) == (method == null))
             throw new IllegalArgumentException("give either --type (a Llama file to GGUF) or --method (a model folder to int8), not " + (type == null ? "neither" : "both"));
         if (method != null) return quantizeFolder();
