@@ -2,7 +2,6 @@ package dev.jumbo.nn;
 
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,12 +16,7 @@ import java.util.Map;
  * }</pre>
  */
 public final class Conv2D extends Layer {
-    private final int filters;
-    private final int kh;
-    private final int kw;
-    private final int strideH;
-    private final int strideW;
-    private final boolean same;
+    private final ConvWindow window;
     private final Activation activation;
     private Parameter kernel;
     private Parameter bias;
@@ -34,13 +28,17 @@ public final class Conv2D extends Layer {
 
     /** The full form; {@code padding} is "valid" or "same". */
     public Conv2D(int filters, int kh, int kw, int strideH, int strideW, String padding, Activation activation) {
-        this.filters = Check.positive("Conv2D", "filters", filters);
-        this.kh = Check.positive("Conv2D", "kernel height", kh);
-        this.kw = Check.positive("Conv2D", "kernel width", kw);
-        this.strideH = Check.positive("Conv2D", "stride height", strideH);
-        this.strideW = Check.positive("Conv2D", "stride width", strideW);
-        this.same = Check.same("Conv2D", padding);
+        this.window = ConvWindow.of("Conv2D", filters, kh, kw, strideH, strideW, padding);
         this.activation = Check.activation("Conv2D", activation);
+    }
+
+    /** What it slides over its input. */
+    ConvWindow window() {
+        return window;
+    }
+
+    Activation activation() {
+        return activation;
     }
 
     /** The {@code [kh, kw, channels, filters]} kernel; null until built. */
@@ -55,45 +53,31 @@ public final class Conv2D extends Layer {
 
     @Override
     protected void onBuild(Shape inputShape) {
-        int c = inputShape.dim(2);
+        int c = inputShape.dim(2), kh = window.kh(), kw = window.kw(), filters = window.filters();
         kernel = addParameter("kernel", Init.glorotUniform(kh * kw * c, kh * kw * filters, kh, kw, c, filters));
         bias = addParameter("bias", Init.zeros(filters));
     }
 
     @Override
     protected Tensor call(Tensor x) {
-        if (activation == Activation.RELU) return x.conv2dRelu(kernel.value(), bias.value(), strideH, strideW, same);
-        return activation.apply(x.conv2d(kernel.value(), bias.value(), strideH, strideW, same));
+        if (activation == Activation.RELU) return x.conv2dRelu(kernel.value(), bias.value(), window.strideH(), window.strideW(), window.same());
+        return activation.apply(x.conv2d(kernel.value(), bias.value(), window.strideH(), window.strideW(), window.same()));
     }
 
     @Override
     public Shape outputShape(Shape inputShape) {
-        if (inputShape.rank() != 3 || inputShape.size() == 0) throw badInput(inputShape, "a non-empty [height, width, channels] image");
-        if (kernel != null && inputShape.dim(2) != kernel.value().dim(2))
-            throw badInput(inputShape, kernel.value().dim(2) + " channels (it was built for that)");
-        if (!same && (kh > inputShape.dim(0) || kw > inputShape.dim(1)))
-            throw badInput(inputShape, "at least " + kh + "x" + kw + " pixels for its kernel with 'valid' padding");
-        return Shape.of(outSize(inputShape.dim(0), kh, strideH, same), outSize(inputShape.dim(1), kw, strideW, same), filters);
+        return window.outputShape(this, inputShape, kernel == null ? -1 : kernel.value().dim(2));
     }
 
     /** {@code 2 · outH · outW · filters · kh · kw · channels}; bias and activation are not counted. */
     @Override
     public long flops(Shape inputShape) {
-        Shape out = outputShape(inputShape);
-        return 2L * out.dim(0) * out.dim(1) * filters * kh * kw * inputShape.dim(2);
+        return window.flops(inputShape, outputShape(inputShape));
     }
 
     @Override
     protected void addConfig(Map<String, Object> config) {
-        config.put("filters", filters);
-        config.put("kernel_size", List.of(kh, kw));
-        config.put("strides", List.of(strideH, strideW));
-        config.put("padding", same ? "same" : "valid");
+        window.addConfig(config);
         config.put("activation", activation.id());
-    }
-
-    /** Output length of a sliding window along one axis, Keras rules. */
-    static int outSize(int in, int window, int stride, boolean same) {
-        return same ? Math.ceilDiv(in, stride) : (in - window) / stride + 1;
     }
 }

@@ -28,7 +28,7 @@ abstract sealed class Pooling2D extends Layer permits MaxPool2D, AvgPool2D {
         if (inputShape.rank() != 3 || inputShape.size() == 0) throw badInput(inputShape, "a non-empty [height, width, channels] image");
         if (!same && (poolH > inputShape.dim(0) || poolW > inputShape.dim(1)))
             throw badInput(inputShape, "at least " + poolH + "x" + poolW + " pixels for its window with 'valid' padding");
-        return Shape.of(Conv2D.outSize(inputShape.dim(0), poolH, strideH, same), Conv2D.outSize(inputShape.dim(1), poolW, strideW, same), inputShape.dim(2));
+        return Shape.of(ConvWindow.outSize(inputShape.dim(0), poolH, strideH, same), ConvWindow.outSize(inputShape.dim(1), poolW, strideW, same), inputShape.dim(2));
     }
 
     @Override

@@ -7,7 +7,6 @@ import dev.jumbo.kernel.Parallel;
 import dev.jumbo.tensor.DType;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,8 +27,8 @@ public final class QuantizedConv2D extends Layer {
     /** Patch bytes one task gathers and multiplies at a time: small enough to stay in L2. */
     private static final int BAND_BYTES = 1 << 16;
 
-    private final int filters, kh, kw, strideH, strideW;
-    private final boolean same;
+    private final ConvWindow window;
+    private final int filters, kh, kw; // the window's, read on every call
     private final Activation activation;
     private final ActivationScale scale;
     private Tensor kernel, kernelScale, bias, inputScale;
@@ -37,12 +36,10 @@ public final class QuantizedConv2D extends Layer {
 
     /** An unbuilt layer whose state is then loaded (from a saved model); arguments as {@link Conv2D}'s full form. */
     public QuantizedConv2D(int filters, int kh, int kw, int strideH, int strideW, String padding, Activation activation, ActivationScale scale) {
-        this.filters = Check.positive("QuantizedConv2D", "filters", filters);
-        this.kh = Check.positive("QuantizedConv2D", "kernel height", kh);
-        this.kw = Check.positive("QuantizedConv2D", "kernel width", kw);
-        this.strideH = Check.positive("QuantizedConv2D", "stride height", strideH);
-        this.strideW = Check.positive("QuantizedConv2D", "stride width", strideW);
-        this.same = Check.same("QuantizedConv2D", padding);
+        this.window = ConvWindow.of("QuantizedConv2D", filters, kh, kw, strideH, strideW, padding);
+        this.filters = filters;
+        this.kh = kh;
+        this.kw = kw;
         this.activation = Check.activation("QuantizedConv2D", activation);
         if (scale == null) throw new IllegalArgumentException("QuantizedConv2D needs an activation scale, dynamic or static");
         this.scale = scale;
@@ -54,13 +51,11 @@ public final class QuantizedConv2D extends Layer {
      */
     public static QuantizedConv2D of(Conv2D trained, ActivationScale scale, float inputScale) {
         if (!trained.isBuilt()) throw new IllegalArgumentException("quantizing a Conv2D layer that is not built: it has no weights yet");
-        Map<String, Object> c = trained.config();
-        List<?> k = (List<?>) c.get("kernel_size"), s = (List<?>) c.get("strides");
+        ConvWindow cw = trained.window();
         Tensor w = trained.kernel().value();
-        int filters = w.dim(3), channels = w.dim(2);
-        QuantizedConv2D q = new QuantizedConv2D(filters, w.dim(0), w.dim(1), (Integer) s.get(0), (Integer) s.get(1),
-                (String) c.get("padding"), Activation.of((String) c.get("activation")), scale);
-        if (!k.equals(List.of(w.dim(0), w.dim(1)))) throw new IllegalStateException("Conv2D kernel " + w.shape() + " does not match its config " + c);
+        int filters = cw.filters(), channels = w.dim(2);
+        QuantizedConv2D q = new QuantizedConv2D(filters, cw.kh(), cw.kw(), cw.strideH(), cw.strideW(), cw.same() ? "same" : "valid",
+                trained.activation(), scale);
         q.build(Shape.of(q.kh, q.kw, channels)); // any input with these channels: the weights depend on nothing else
         Int8Weights.quantize(w.toFloatArray(), q.kh * q.kw * channels, filters, q.kernel.buffer(), q.kernelScale.buffer());
         System.arraycopy(trained.bias().value().toFloatArray(), 0, q.bias.buffer(), 0, filters);
@@ -97,7 +92,7 @@ public final class QuantizedConv2D extends Layer {
         Int8Matrix w = packed;
         if (w == null) packed = w = pack();
         Int8Matrix weights = w;
-        ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, strideH, strideW, same, filters);
+        ConvGeometry g = ConvGeometry.of(x.dim(0), x.dim(1), x.dim(2), x.dim(3), kh, kw, window.strideH(), window.strideW(), window.same(), filters);
         float[] xs = x.toFloatArray();
         float s = Int8Weights.inputScale(name(), scale, inputScale, xs);
         byte[] xq = new byte[xs.length];
@@ -122,19 +117,13 @@ public final class QuantizedConv2D extends Layer {
 
     @Override
     public Shape outputShape(Shape inputShape) {
-        if (inputShape.rank() != 3 || inputShape.size() == 0) throw badInput(inputShape, "a non-empty [height, width, channels] image");
-        if (kernel != null && inputShape.dim(2) != kernel.dim(3))
-            throw badInput(inputShape, kernel.dim(3) + " channels (it was built for that)");
-        if (!same && (kh > inputShape.dim(0) || kw > inputShape.dim(1)))
-            throw badInput(inputShape, "at least " + kh + "x" + kw + " pixels for its kernel with 'valid' padding");
-        return Shape.of(Conv2D.outSize(inputShape.dim(0), kh, strideH, same), Conv2D.outSize(inputShape.dim(1), kw, strideW, same), filters);
+        return window.outputShape(this, inputShape, kernel == null ? -1 : kernel.dim(3));
     }
 
     /** As {@link Conv2D#flops}, here integer multiply-adds. */
     @Override
     public long flops(Shape inputShape) {
-        Shape out = outputShape(inputShape);
-        return 2L * out.dim(0) * out.dim(1) * filters * kh * kw * inputShape.dim(2);
+        return window.flops(inputShape, outputShape(inputShape));
     }
 
     @Override
@@ -144,10 +133,7 @@ public final class QuantizedConv2D extends Layer {
 
     @Override
     protected void addConfig(Map<String, Object> config) {
-        config.put("filters", filters);
-        config.put("kernel_size", List.of(kh, kw));
-        config.put("strides", List.of(strideH, strideW));
-        config.put("padding", same ? "same" : "valid");
+        window.addConfig(config);
         config.put("activation", activation.id());
         config.put("activation_scale", scale.id());
     }
