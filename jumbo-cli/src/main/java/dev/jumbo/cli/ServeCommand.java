@@ -134,8 +134,7 @@ final class ServeCommand implements Callable<Integer> {
             err.println(where + "; embeddings of " + encoder.dimensions() + " dimensions, texts up to " + encoder.maxTokens() + " tokens (POST /v1/embeddings)");
             return;
         }
-        if (Files.isRegularFile(path.resolve(Sequential.CONFIG_FILE)) && Files.isRegularFile(path.resolve(Sequential.WEIGHTS_FILE))
-                && Files.readString(path.resolve(Sequential.CONFIG_FILE)).contains("\"jumbo-sequential/")) {
+        if (Files.isDirectory(path) && Sequential.isModelFolder(path)) {
             Sequential classifier = Sequential.load(path);
             Path labelsFile = path.resolve(TrainCommand.LABELS_FILE);
             List<String> labels = Files.isRegularFile(labelsFile) ? Files.readAllLines(labelsFile).stream().filter(l -> !l.isBlank()).toList() : List.of();

@@ -175,10 +175,24 @@ public final class Sequential extends Module {
     /** The architecture as JSON: input shape and each layer's config. */
     public String configJson() {
         Map<String, Object> c = new LinkedHashMap<>();
-        c.put("format", "jumbo-sequential/1");
+        c.put("format", FORMAT);
         c.put("input_shape", Arrays.stream(inputShape.toArray()).boxed().toList());
         c.put("layers", layers.stream().map(Layer::config).toList());
         return Json.write(c, true);
+    }
+
+    /** The {@code format} that {@link #configJson} writes, by which a folder's config says it is a Sequential's. */
+    public static final String FORMAT = "jumbo-sequential/1";
+
+    /** Whether {@code dir} holds a model {@link #save} wrote: both files, its config naming {@link #FORMAT}. */
+    public static boolean isModelFolder(Path dir) throws IOException {
+        Path config = dir.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(config) || !Files.isRegularFile(dir.resolve(WEIGHTS_FILE))) return false;
+        try {
+            return Json.parse(Files.readString(config)) instanceof Map<?, ?> c && FORMAT.equals(c.get("format"));
+        } catch (Json.ParseException e) {
+            return false; // not a config of ours: the caller tries the other kinds, whose loaders say what is wrong
+        }
     }
 
     /** Saves {@code config.json} (architecture) and {@code model.safetensors} (weights) into {@code dir}, each atomically. */

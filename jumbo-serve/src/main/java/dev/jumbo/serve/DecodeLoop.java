@@ -45,7 +45,7 @@ public final class DecodeLoop implements AutoCloseable {
     private final List<Sequence> joining = new ArrayList<>(), stepping = new ArrayList<>();
     private final List<CausalLm.Session> sessions = new ArrayList<>();
     private int[] tokens = new int[0];
-    private final java.util.Map<Integer, int[]> stepTokens = new java.util.HashMap<>(); // by count: a step's exact-length array
+    private final int[][] stepTokens; // by count: a step's exact-length array
     // the server's metrics, written by the loop thread only and read by scrapes: cheap per token, no allocation
     private final AtomicLong generatedTokens = new AtomicLong();
     private final AtomicLong promptTokens = new AtomicLong();
@@ -59,6 +59,7 @@ public final class DecodeLoop implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.maxActive = maxActive;
         this.maxWaiting = maxWaiting;
+        this.stepTokens = new int[maxActive + 1][];
     }
 
     /** A loop for {@code model}, running on a thread named after {@code name} until closed. */
@@ -243,7 +244,8 @@ public final class DecodeLoop implements AutoCloseable {
         }
         if (stepping.isEmpty()) return;
         try {
-            int[] feed = stepTokens.computeIfAbsent(stepping.size(), int[]::new);
+            int n = stepping.size();
+            int[] feed = stepTokens[n] != null ? stepTokens[n] : (stepTokens[n] = new int[n]);
             System.arraycopy(tokens, 0, feed, 0, feed.length);
             float[][] logits = model.step(sessions, feed);
             for (int i = 0; i < logits.length; i++) stepping.get(i).logits = logits[i];
