@@ -47,6 +47,9 @@ import java.util.function.UnaryOperator;
  * TokenAttributions a = TokenAttributions.integratedGradients(m, m.defaultTarget(), IntegratedGradients.defaults());
  * }</pre>
  *
+ * <p>The factories put the model in inference mode, which is what is explained (as
+ * {@link ModelFunction#of} does); the model's weights are not changed.
+ *
  * <p>A model that offers {@code Tensor embed(int[] ids)} ({@code [1, t, d]}) and
  * {@code Tensor forwardEmbeddings(Tensor x)} (logits {@code [b, t, vocab]}) is a causal LM here in one line:
  * {@code TextModel.causalLm(m::embed, m::forwardEmbeddings, List.of(), ids, tokens, -1)}.
