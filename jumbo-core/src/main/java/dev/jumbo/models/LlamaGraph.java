@@ -84,9 +84,29 @@ public final class LlamaGraph extends Module {
             inverseFrequencies[j] = Math.pow(config.ropeTheta(), -2.0 * j / config.headSize());
     }
 
-    /** The graph of {@code model}'s weights, read row by row into F32 (the model may be closed afterwards). */
+    /**
+     * The graph of {@code model}'s weights, read row by row into F32 (the model may be closed afterwards).
+     *
+     * @throws IllegalArgumentException if the F32 copy would not fit in the heap, saying how large it is
+     */
     public static LlamaGraph of(Llama model) {
-        return new LlamaGraph(Objects.requireNonNull(model, "model"));
+        Objects.requireNonNull(model, "model");
+        checkFits(model.config(), Runtime.getRuntime().maxMemory());
+        return new LlamaGraph(model);
+    }
+
+    /** @throws IllegalArgumentException if the F32 weights of {@code c} are more than half of {@code heap} bytes */
+    static void checkFits(LlamaConfig c, long heap) {
+        long bytes = 4 * f32Weights(c);
+        if (bytes > heap / 2)
+            throw new IllegalArgumentException("a LlamaGraph copies the model's weights into F32: " + (bytes >> 20) + " MB, more than half of the "
+                    + (heap >> 20) + " MB heap; it is meant for small models (use the runtime, Llama, to generate with large ones)");
+    }
+
+    /** The weights of a model of this shape (a tied classifier counted once). */
+    static long f32Weights(LlamaConfig c) {
+        long d = c.dim(), perLayer = 2 * d + 2 * d * d + 2 * (long) c.kvDim() * d + 3 * d * c.hiddenDim();
+        return (long) c.vocabSize() * d * (c.sharedClassifier() ? 1 : 2) + c.layers() * perLayer + d;
     }
 
     private static Tensor matrix(WeightMatrix w) {

@@ -190,6 +190,19 @@ class LlamaGraphTest {
     }
 
     @Test
+    void countsTheWeightsItCopiesAndRefusesAModelTooLargeForTheHeap() {
+        LlamaConfig c = LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NORM, false);
+        LlamaGraph graph = LlamaGraph.of(LlamaTest.Weights.random(c, 1).llama());
+        long held = graph.parameters().stream().mapToLong(p -> p.value().size()).sum();
+        assertThat(LlamaGraph.f32Weights(c)).isEqualTo(held);
+        // TinyLlama's shape: 1.1 billion weights, 4.4 GB in F32; the matrices are never built, the count refuses it first
+        LlamaConfig big = new LlamaConfig(2048, 5632, 22, 32, 4, 32000, 2048, 1e-5f, 10000, LlamaConfig.RopeStyle.NORM, false);
+        assertThatThrownBy(() -> LlamaGraph.checkFits(big, 4L << 30)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("4196 MB, more than half of the 4096 MB heap");
+        LlamaGraph.checkFits(c, 4 * LlamaGraph.f32Weights(c) * 2); // exactly half: fits
+    }
+
+    @Test
     void rejectsBadInputsNamingThem() {
         LlamaConfig c = LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NORM, true);
         LlamaGraph graph = LlamaGraph.of(LlamaTest.Weights.random(c, 1).llama());
