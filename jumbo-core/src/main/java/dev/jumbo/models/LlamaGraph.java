@@ -26,7 +26,9 @@ import java.util.Objects;
  * }</pre>
  *
  * <p>Its logits equal the runtime's ({@link Llama#logits}) within float rounding. It keeps no
- * cache: each forward reads the whole sequence.
+ * cache: each forward reads the whole sequence. Its parameters require gradients, as any module's
+ * do; freeze them ({@link Parameter#freeze}) when only the input's gradient is wanted, as the
+ * explainers' {@code Gradients} does for the duration of its passes.
  */
 public final class LlamaGraph extends Module {
     private final LlamaConfig config;
