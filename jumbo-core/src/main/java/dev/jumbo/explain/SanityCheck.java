@@ -53,13 +53,18 @@ public final class SanityCheck {
      */
     public record Row(int layer, String name, double spearmanAbs, double spearman) {}
 
-    /** {@link #cascading(Sequential, ModelFunction.Output, Explainer, float[], int, long)} explaining the model's outputs as they are. */
+    /**
+     * {@link #cascading(Sequential, ModelFunction.Output, Explainer, float[], int, long)} on the logits: a trained
+     * classifier's softmax is often saturated at the input (a probability of 1.0 in float), where every gradient
+     * of the probability is 0 and there is no map to compare.
+     */
     public static List<Row> cascading(Sequential model, Explainer explainer, float[] input, int target, long seed) {
-        return cascading(model, ModelFunction.Output.AS_IS, explainer, input, target, seed);
+        return cascading(model, ModelFunction.Output.LOGITS, explainer, input, target, seed);
     }
 
     /**
-     * Cascading randomisation: a row per layer with parameters, from the output layer down.
+     * Cascading randomisation: a row per layer with parameters, from the output layer down. A map that is
+     * constant (all zeros: dead units, a saturated output) has no ranks, and its correlations are NaN.
      *
      * @throws IllegalArgumentException if the model has no layer with parameters, or the explainer refuses the input or target
      */
@@ -86,11 +91,17 @@ public final class SanityCheck {
 
     /**
      * The rank correlation of the signed attributions of two explanations of the same input by the
-     * same method on the same model: 1 for a deterministic method, less for a sampling one (SmoothGrad
-     * with different seeds, LIME), which is as high as the cascade's correlations can be expected to go.
+     * same method on the same model (a copy, so the caller's is not even put in inference mode), of its
+     * logits: 1 for a deterministic method, less for a sampling one (SmoothGrad with different seeds, LIME),
+     * which is as high as the cascade's correlations can be expected to go; NaN for a constant map.
      */
     public static double repeatability(Sequential model, Explainer explainer, float[] input, int target) {
-        ModelFunction f = ModelFunction.of(model, ModelFunction.Output.AS_IS);
+        return repeatability(model, ModelFunction.Output.LOGITS, explainer, input, target);
+    }
+
+    /** {@link #repeatability(Sequential, Explainer, float[], int)} on the given outputs. */
+    public static double repeatability(Sequential model, ModelFunction.Output output, Explainer explainer, float[] input, int target) {
+        ModelFunction f = ModelFunction.of(copyOf(model), output);
         return RankCorrelation.spearman(explainer.explain(f, input, target).attributions(),
                 explainer.explain(f, input, target).attributions());
     }
