@@ -2,6 +2,7 @@ package dev.jumbo.explain;
 
 import dev.jumbo.tensor.Shape;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -79,7 +80,7 @@ public record Occlusion(int window, int stride, float fill) {
                 System.arraycopy(input, 0, batch, j * size, size);
                 int r = (from + j) / cols * stride, q = (from + j) % cols * stride;
                 for (int y = r; y < Math.min(h, r + windowH); y++)
-                    java.util.Arrays.fill(batch, j * size + (y * w + q) * c, j * size + (y * w + Math.min(w, q + window)) * c, fill);
+                    Arrays.fill(batch, j * size + (y * w + q) * c, j * size + (y * w + Math.min(w, q + window)) * c, fill);
             }
             float[] out = Gradients.outputs(f, batch, n, Gradients.DEFAULT_CHUNK);
             for (int j = 0; j < n; j++) {

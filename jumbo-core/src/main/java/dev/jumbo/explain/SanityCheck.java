@@ -70,8 +70,10 @@ public final class SanityCheck {
      */
     public static List<Row> cascading(Sequential model, ModelFunction.Output output, Explainer explainer, float[] input,
                                       int target, long seed) {
-        Explanation original = explainer.explain(ModelFunction.of(copyOf(model), output), input, target);
+        if (model.parameters().isEmpty())
+            throw new IllegalArgumentException("the sanity check needs a model with weights: no layer of this one has parameters");
         Sequential copy = copyOf(model), fresh = rebuilt(model);
+        Explanation original = explainer.explain(ModelFunction.of(copy, output), input, target);
         List<Layer> layers = copy.layers(), freshLayers = fresh.layers();
         Random random = new Random(seed);
         List<Row> rows = new ArrayList<>();
@@ -85,7 +87,6 @@ public final class SanityCheck {
                     RankCorrelation.spearman(abs(original.attributions()), abs(e.attributions())),
                     RankCorrelation.spearman(original.attributions(), e.attributions())));
         }
-        if (rows.isEmpty()) throw new IllegalArgumentException("the sanity check needs a model with weights: no layer of this one has parameters");
         return rows;
     }
 
