@@ -224,6 +224,7 @@ public final class ExplanationReport {
     }
 
     private static String number(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e15) return Long.toString((long) v); // counts (steps, samples) as counts
         return Double.isFinite(v) ? String.format(Locale.ROOT, "%.6g", v) : Double.toString(v);
     }
 

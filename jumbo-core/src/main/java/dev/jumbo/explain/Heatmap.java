@@ -25,9 +25,10 @@ import javax.imageio.ImageIO;
  * and a title naming the method and the class explained.
  *
  * <pre>{@code
- * Explanation ig = IntegratedGradients.of(model).explain(x, 9);
+ * ModelFunction f = ModelFunction.of(model, ModelFunction.Output.AS_IS);
+ * Explanation ig = IntegratedGradients.defaults().explain(f, x, 9);    // x: a 28x28x1 image
  * BufferedImage picture = Heatmap.overlay(x, 28, 28, 1, ig, "ankle boot");
- * Heatmap.writePng(Heatmap.sideBySide(List.of(saliency, picture), List.of("saliency", "IG")), Path.of("why.png"));
+ * Heatmap.writePng(Heatmap.sideBySide(List.of(picture), List.of("Integrated Gradients")), Path.of("why.png"));
  * }</pre>
  *
  * Everything is drawn with Java2D into a {@link BufferedImage}; no display is needed (headless).

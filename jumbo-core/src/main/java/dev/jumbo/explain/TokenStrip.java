@@ -52,6 +52,7 @@ public final class TokenStrip {
         int x = MARGIN, y = Heatmap.TITLE_HEIGHT;
         for (int i = 0; i < pieces.size(); i++) {
             Piece p = pieces.get(i);
+            if (fm.stringWidth(p.text()) + 2 * PAD > WIDTH - 2 * MARGIN) pieces.set(i, p = fit(p, fm)); // a token longer than a line
             int w = fm.stringWidth(p.text()) + 2 * PAD;
             int left = x + (p.joined() || x == MARGIN ? 0 : GAP);
             if (left + w > WIDTH - MARGIN && x > MARGIN) {
@@ -171,6 +172,14 @@ public final class TokenStrip {
             pieces.add(new Piece(text, joined, lineBreak));
         }
         return pieces;
+    }
+
+    /** {@code p} with its text cut (and "…" added) to fit on one line. */
+    private static Piece fit(Piece p, FontMetrics fm) {
+        String text = p.text();
+        int end = text.length();
+        while (end > 1 && fm.stringWidth(text.substring(0, end) + "\u2026") + 2 * PAD > WIDTH - 2 * MARGIN) end--;
+        return new Piece(text.substring(0, end) + "\u2026", p.joined(), p.lineBreak());
     }
 
     /** GPT-2's byte-level spelling back to text: each character stands for a byte (see ByteLevelBpe), the bytes are UTF-8. */

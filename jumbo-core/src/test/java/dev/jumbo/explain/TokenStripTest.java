@@ -55,6 +55,18 @@ class TokenStripTest {
     }
 
     @Test
+    void aTokenLongerThanALineIsCutToFit() {
+        BufferedImage p = TokenStrip.picture(List.of("a", "x".repeat(500), "b"), new float[] {1, 1, 1}, "t");
+        assertThat(p.getWidth()).isEqualTo(TokenStrip.WIDTH);
+        // three lines: a, the cut token, b; the cut box reaches to within a character of the right margin, not past it
+        int y = Heatmap.TITLE_HEIGHT + TokenStrip.LINE_HEIGHT + 2;
+        assertThat(HeatmapTest.red(p.getRGB(TokenStrip.MARGIN + 2, y))).isTrue();
+        assertThat(HeatmapTest.red(p.getRGB(TokenStrip.WIDTH - TokenStrip.MARGIN - 14, y))).isTrue();
+        assertThat(p.getRGB(TokenStrip.WIDTH - 2, y)).isEqualTo(0xFFFFFFFF);
+        assertThat(HeatmapTest.red(p.getRGB(TokenStrip.MARGIN + 2, y + TokenStrip.LINE_HEIGHT))).as("b on the third line").isTrue();
+    }
+
+    @Test
     void htmlEscapesTokensAndCarriesEachValue() {
         String html = TokenStrip.html(List.of("<script>alert(1)</script>", "\u0120&amp;", "ok\"'"), new float[] {0.5f, -1, 0}, "ig <b>");
         assertThat(html).doesNotContain("<script").doesNotContain("<b>").contains("&lt;script&gt;").contains("ig &lt;b&gt;");
