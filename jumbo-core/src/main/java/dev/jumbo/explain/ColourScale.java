@@ -69,12 +69,14 @@ public enum ColourScale {
 
     /**
      * The colour of {@code t} for drawing over a picture: {@link #rgb} with alpha
-     * {@code maxAlpha * |t|}, so 0 leaves the picture as it is and the ends cover it most.
+     * {@code maxAlpha * sqrt|t|}, so 0 leaves the picture as it is and the ends cover it most. The
+     * square root keeps middling values visible: their colours are already pale, and a linear alpha
+     * would fade them twice.
      */
     public int argb(double t, double maxAlpha) {
         if (!(maxAlpha >= 0 && maxAlpha <= 1)) throw new IllegalArgumentException("maxAlpha " + maxAlpha + " is not in [0, 1]");
         t = Math.clamp(t, low(), 1);
-        int alpha = (int) Math.round(255 * maxAlpha * Math.abs(t));
+        int alpha = (int) Math.round(255 * maxAlpha * Math.sqrt(Math.abs(t)));
         return alpha << 24 | rgb(t) & 0xFFFFFF;
     }
 

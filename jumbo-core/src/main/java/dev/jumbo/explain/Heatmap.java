@@ -13,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
@@ -22,7 +23,9 @@ import javax.imageio.ImageIO;
  * with nearest neighbour so a 28x28 input is 252 pixels wide, the attributions drawn over it on a
  * {@link ColourScale} (diverging for signed maps, sequential for non-negative ones, see
  * {@link ColourScale#of}) with alpha growing with their size, a colour bar labelled with its ends,
- * and a title naming the method and the class explained.
+ * and a title naming the method and the class explained. The scale ends where the largest values
+ * holding 2% of the total |attribution| begin, as Captum's {@code visualize_image_attr} does, so one
+ * extreme pixel does not leave the rest invisible; those beyond it take the end colour.
  *
  * <pre>{@code
  * ModelFunction f = ModelFunction.of(model, ModelFunction.Output.AS_IS);
@@ -69,12 +72,14 @@ public final class Heatmap {
         float[] map = pixelMap(e, h, w);
         int[] rgb = imageRgb(image, channels, e.method());
         ColourScale scale = ColourScale.of(map);
-        float end = 0;
-        for (float v : map) end = Math.max(end, Math.abs(v));
+        float end = scaleEnd(map), max = 0;
+        for (float v : map) max = Math.max(max, Math.abs(v));
 
         int s = Math.max(1, TARGET_SIDE / Math.max(h, w));
         String title = e.method() + ": " + targetLabel;
-        String top = label(end), bottom = label(scale.low() * end);
+        // when the few largest values lie beyond the end, the labels say the end colours hold them too
+        String beyond = max > end ? (LABEL_FONT.canDisplay('\u2265') ? "\u2265 " : ">= ") : "";
+        String top = beyond + label(end), bottom = (scale.low() < 0 ? beyond.replace('\u2265', '\u2264').replace('>', '<') : "") + label(scale.low() * end);
         FontMetrics titleMetrics = metrics(TITLE_FONT), labelMetrics = metrics(LABEL_FONT);
         int labelWidth = Math.max(labelMetrics.stringWidth(top), labelMetrics.stringWidth(bottom));
         int width = Math.max(MARGIN + w * s + GAP + BAR_WIDTH + 4 + labelWidth + MARGIN, 2 * MARGIN + titleMetrics.stringWidth(title));
@@ -94,7 +99,8 @@ public final class Heatmap {
         // The bar shows each colour as it would look over white, alpha included, top = +end.
         int bx = x0 + w * s + GAP, barHeight = h * s;
         for (int y = 0; y < barHeight; y++) {
-            double t = 1 - (1 - scale.low()) * y / Math.max(1, barHeight - 1);
+            // rows 0 and barHeight - 1 are the border: the ends go just inside it
+            double t = 1 - (1 - scale.low()) * Math.clamp((y - 1.0) / Math.max(1, barHeight - 3), 0, 1);
             int c = ColourScale.over(scale.argb(t, MAX_ALPHA), 0xFFFFFFFF);
             for (int x = 0; x < BAR_WIDTH; x++) out.setRGB(bx + x, y0 + y, c);
         }
@@ -153,6 +159,32 @@ public final class Heatmap {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
         }
         return bytes.toByteArray();
+    }
+
+    /** Share of the total |attribution| that may lie beyond the colour scale's end: Captum's default {@code outlier_perc}. */
+    static final double OUTLIER_SHARE = 0.02;
+
+    /**
+     * Where the colour scale ends: the smallest |value| at which the values up to it, added in
+     * increasing order, hold {@code 1 - }{@value #OUTLIER_SHARE} of the total (Captum's
+     * {@code _cumulative_sum_threshold}). A few extreme pixels would otherwise squeeze everything
+     * else into the palest colours; beyond the end the colour stays at its end. 0 for an all-zero map.
+     */
+    static float scaleEnd(float[] map) {
+        float[] sorted = new float[map.length];
+        double total = 0;
+        for (int i = 0; i < map.length; i++) {
+            sorted[i] = Math.abs(map[i]);
+            total += sorted[i];
+        }
+        if (total == 0) return 0;
+        Arrays.sort(sorted);
+        double sum = 0, goal = (1 - OUTLIER_SHARE) * total;
+        for (float v : sorted) {
+            sum += v;
+            if (sum >= goal) return v;
+        }
+        return sorted[sorted.length - 1]; // rounding kept the sum just under the goal
     }
 
     /**

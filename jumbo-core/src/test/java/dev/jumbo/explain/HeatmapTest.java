@@ -76,7 +76,7 @@ class HeatmapTest {
         // the colour bar: red at the top, white at the bottom
         int bar = X0 + 252 + Heatmap.GAP + Heatmap.BAR_WIDTH / 2;
         assertThat(red(p.getRGB(bar, Y0 + 2))).isTrue();
-        assertThat(p.getRGB(bar, Y0 + 250)).isEqualTo(0xFFFFFFFF);
+        assertThat(p.getRGB(bar, Y0 + 250)).as("the bottom row inside the border, 0").isEqualTo(0xFFFFFFFF);
         try (Stream<Path> files = Files.list(dir)) {
             assertThat(files).as("no temporary file left").containsExactly(file);
         }
@@ -105,7 +105,9 @@ class HeatmapTest {
         int bar = X0 + 252 + Heatmap.GAP + Heatmap.BAR_WIDTH / 2;
         assertThat(red(p.getRGB(bar, Y0 + 1))).isTrue();
         assertThat(blue(p.getRGB(bar, Y0 + 250))).isTrue();
-        assertThat(p.getRGB(bar, Y0 + 126)).as("white at 0, the bar's middle").isEqualTo(0xFFFFFFFF);
+        int middle = p.getRGB(bar, Y0 + 126);
+        for (int shift = 0; shift <= 16; shift += 8)
+            assertThat(middle >> shift & 0xFF).as("nearly white at 0, the bar's middle: %06x", middle & 0xFFFFFF).isGreaterThan(225);
     }
 
     @Test
@@ -160,6 +162,38 @@ class HeatmapTest {
         Explanation e = explanation("ig", Shape.of(12, 12), new float[144]);
         assertSamePixels(Heatmap.overlay(wide, 12, 12, 1, e), Heatmap.overlay(unit, 12, 12, 1, e));
         assertThat(Heatmap.overlay(unit, 12, 12, 1, e).getHeight()).as("12x12 drawn 21 times larger").isEqualTo(Heatmap.TITLE_HEIGHT + 252 + Heatmap.MARGIN);
+    }
+
+    @Test
+    void theScaleEndsWhereTheLargestTwoPercentOfTheMassBegins() {
+        Random r = new Random(System.nanoTime());
+        for (int trial = 0; trial < 200; trial++) {
+            float[] map = new float[1 + r.nextInt(900)];
+            for (int i = 0; i < map.length; i++) map[i] = (float) (r.nextBoolean() ? r.nextGaussian() : Math.pow(r.nextGaussian(), 5));
+            float end = Heatmap.scaleEnd(map);
+            double total = 0, above = 0, atOrAbove = 0;
+            for (float v : map) {
+                total += Math.abs(v);
+                if (Math.abs(v) > end) above += Math.abs(v);
+                if (Math.abs(v) >= end) atOrAbove += Math.abs(v);
+            }
+            assertThat(above).as("beyond the end: at most 2%% of %s", total).isLessThanOrEqualTo(0.02 * total * (1 + 1e-6));
+            assertThat(atOrAbove).as("from the end up: more than 2%%").isGreaterThanOrEqualTo(0.02 * total * (1 - 1e-6));
+        }
+        float[] uniform = new float[50];
+        java.util.Arrays.fill(uniform, -0.5f);
+        assertThat(Heatmap.scaleEnd(uniform)).isEqualTo(0.5f);
+        assertThat(Heatmap.scaleEnd(new float[9])).isZero();
+
+        // one pixel holding 1% of the mass takes the end colour with the rest, not the whole scale for itself
+        float[] map = new float[28 * 28];
+        for (int i = 0; i < 600; i++) map[i] = 1;
+        map[700] = 6;
+        float[] white = new float[28 * 28];
+        java.util.Arrays.fill(white, 1);
+        BufferedImage p = Heatmap.overlay(white, 28, 28, 1, explanation("saliency", Shape.of(28, 28), map));
+        assertThat(at(p, 25, 0)).isEqualTo(at(p, 0, 0));
+        assertThat(red(at(p, 0, 0))).isTrue();
     }
 
     @Test
