@@ -97,11 +97,15 @@ public final class ExplanationReport {
             return this;
         }
 
-        /** A section with {@code e}'s attributions (one per token) as a {@link TokenStrip}. */
+        /**
+         * A section with {@code e}'s attributions as a {@link TokenStrip}: one per token, or per
+         * token and embedding dimension, summed (see {@link TokenStrip#perToken}).
+         */
         public Builder tokens(Explanation e, List<String> tokens) {
             List<String> copy = List.copyOf(tokens);
-            TokenStrip.pieces(copy, e.attributions(), null);
-            sections.add(new Section(e.method(), e, label -> TokenStrip.html(copy, e.attributions(), e.method() + ": " + label)));
+            float[] perToken = TokenStrip.perToken(e, copy.size());
+            TokenStrip.pieces(copy, perToken, null);
+            sections.add(new Section(e.method(), e, label -> TokenStrip.html(copy, perToken, e.method() + ": " + label)));
             return this;
         }
 

@@ -146,6 +146,29 @@ public final class TokenStrip {
     }
 
     /**
+     * One attribution per token from {@code e}: its attributions as they are when there is one per
+     * token, or summed over the last dimension when they are per token and embedding dimension
+     * (shape [T, D], what Integrated Gradients gives on a transformer's embeddings).
+     *
+     * @throws IllegalArgumentException naming the method when the shape is neither [T] nor [T, D]
+     */
+    public static float[] perToken(Explanation e, int tokens) {
+        int[] dims = e.shape().toArray();
+        if (dims.length == 1 && dims[0] == tokens) return e.attributions().clone();
+        if (dims.length == 2 && dims[0] == tokens) {
+            float[] sums = new float[tokens];
+            for (int t = 0; t < tokens; t++) {
+                double sum = 0;
+                for (int d = 0; d < dims[1]; d++) sum += e.attributions()[t * dims[1] + d];
+                sums[t] = (float) sum;
+            }
+            return sums;
+        }
+        throw new IllegalArgumentException(e.method() + ": attributions of shape " + e.shape() + " are not one per token of " + tokens
+                + " ([" + tokens + "] or [" + tokens + ", D])");
+    }
+
+    /**
      * How each token is shown. {@code font}, when given, is checked for the marks' glyphs; plain
      * ASCII marks stand in for those it lacks.
      */

@@ -158,7 +158,7 @@ class ExplanationReportTest {
         ExplanationReport.Builder b = ExplanationReport.builder("t");
         assertThatThrownBy(() -> b.prediction(new float[3], List.of("a", "b"))).hasMessageContaining("2 labels for 3 outputs");
         assertThatThrownBy(() -> b.features(e, List.of("a"))).hasMessageContaining("ig").hasMessageContaining("1 feature names for 3");
-        assertThatThrownBy(() -> b.tokens(e, List.of("a", "b"))).hasMessageContaining("2 tokens for 3");
+        assertThatThrownBy(() -> b.tokens(e, List.of("a", "b"))).hasMessageContaining("ig: attributions of shape [3] are not one per token of 2");
         assertThatThrownBy(() -> b.image(e, new float[9], 3, 3, 1)).hasMessageContaining("ig").hasMessageContaining("[3]");
         b.prediction(new float[] {1, 0, 0}, List.of("a", "b", "c")).features(e, List.of("x", "y", "z"));
         assertThatThrownBy(b::html).hasMessageContaining("ig: 2 outputs, but the report has 3 labels");

@@ -77,6 +77,23 @@ class TokenStripTest {
     }
 
     @Test
+    void attributionsPerEmbeddingDimensionAreSummedPerToken() {
+        Random r = new Random(System.nanoTime());
+        float[] a = new float[4 * 6];
+        for (int i = 0; i < a.length; i++) a[i] = (float) r.nextGaussian();
+        Explanation e = new Explanation("ig", 0, new float[] {1}, dev.jumbo.tensor.Shape.of(4, 6), a, Double.NaN, java.util.Map.of());
+        float[] sums = TokenStrip.perToken(e, 4);
+        for (int t = 0; t < 4; t++) {
+            float want = 0;
+            for (int d = 0; d < 6; d++) want += a[t * 6 + d];
+            assertThat(sums[t]).isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5f));
+        }
+        assertThatThrownBy(() -> TokenStrip.perToken(e, 6)).hasMessageContaining("ig").hasMessageContaining("[4, 6]").hasMessageContaining("6 ([6] or [6, D])");
+        Explanation flat = new Explanation("ig", 0, new float[] {1}, dev.jumbo.tensor.Shape.of(3), new float[] {1, 2, 3}, Double.NaN, java.util.Map.of());
+        assertThat(TokenStrip.perToken(flat, 3)).containsExactly(1, 2, 3);
+    }
+
+    @Test
     void refusesAMismatchOrANonFiniteAttributionNamingTheToken() {
         assertThatThrownBy(() -> TokenStrip.html(List.of("a", "b"), new float[3], "t")).hasMessageContaining("2 tokens for 3 attributions");
         assertThatThrownBy(() -> TokenStrip.picture(List.of("a", "bee"), new float[] {0, Float.NaN}, "t"))
