@@ -148,8 +148,9 @@ public final class KernelShap {
             if (left * remaining[s - 1] / subsets < 1 - 1e-8) break;
             full++;
             left -= (long) subsets;
-            if (remaining[s - 1] < 1)
-                for (int t = 0; t < sizes; t++) remaining[t] /= 1 - remaining[s - 1];
+            double rest = 1 - remaining[s - 1];   // the weight of the sizes still to come
+            if (rest > 0)
+                for (int t = 0; t < sizes; t++) remaining[t] /= rest;
             double w = weight[s - 1] / ExactShapley.binomial(m, s) / (s <= paired ? 2 : 1);
             int[] pick = new int[s];
             for (int j = 0; j < s; j++) pick[j] = j;
