@@ -94,7 +94,7 @@ public final class Lime {
             if (training[i].length != m)
                 throw new IllegalArgumentException("training row " + i + " has " + training[i].length + " values, the model takes " + m);
         Gradients.checkTarget(target, f.outputs());
-        new Settings(samples, kernelWidth, 1);
+        new Settings(samples, kernelWidth, 1);   // checks the samples and width as the coalition settings are checked
         double[] std = new double[m];
         for (int j = 0; j < m; j++) {
             double mean = 0, sq = 0;
@@ -143,7 +143,7 @@ public final class Lime {
      * @throws IllegalArgumentException if the game has no feature or the settings are out of range
      */
     public static Explanation coalitions(FeatureGame game, int samples, double kernelWidth, double distanceScale, long seed) {
-        new Settings(samples, kernelWidth, distanceScale);
+        new Settings(samples, kernelWidth, distanceScale);   // checks them
         int m = game.features();
         if (m < 1) throw new IllegalArgumentException("LIME needs at least one feature, the game has " + m);
         Random random = new Random(seed);

@@ -150,12 +150,21 @@ class ShapleyTest {
     }
 
     @Test
-    void theAutomaticBudgetEnumeratesEveryCoalitionUpToElevenFeatures() {
+    void theAutomaticBudgetEnumeratesEveryCoalitionUpToElevenFeaturesAndAFullBudgetAlways() {
         for (int m = 1; m <= 12; m++) {
             Explanation e = KernelShap.explain(game(m, s -> count(s)), 0, 1);
             assertThat(e.details().get("exact")).as("m=%d", m).isEqualTo(m <= 11 ? 1.0 : 0.0);
             assertThat(e.details().get("samples")).as("m=%d", m).isEqualTo(Math.min(Math.pow(2, m) - 2, 2 * m + 2048));
             for (float a : e.attributions()) assertThat((double) a).isCloseTo(1, within(1e-5));   // additive game: its weights
+        }
+        for (int m = 2; m <= 14; m++) {   // a budget of all 2^m - 2 coalitions, or more, always enumerates them
+            int all = (1 << m) - 2;
+            for (int budget : new int[] {all, all + 1 + m}) {
+                Explanation e = KernelShap.explain(game(m, s -> Math.pow(count(s), 1.5)), budget, 1);
+                assertThat(e.details()).as("m=%d budget %d", m, budget).containsEntry("exact", 1.0).containsEntry("samples", (double) all);
+                for (float a : e.attributions()) assertThat((double) a).isCloseTo(Math.pow(m, 1.5) / m, within(1e-4));
+            }
+            assertThat(KernelShap.explain(game(m, s -> 0), all - 1, 1).details()).containsEntry("exact", 0.0);
         }
     }
 
