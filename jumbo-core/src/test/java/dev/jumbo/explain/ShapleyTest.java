@@ -209,6 +209,25 @@ class ShapleyTest {
     }
 
     @Test
+    void onALinearModelEveryMethodGivesTheWeightTimesTheDistanceFromTheBackgroundMean() {
+        Random r = new Random(System.nanoTime());
+        int m = 6, target = r.nextInt(2);
+        Sequential model = LimeTest.linear(m, r);
+        ModelFunction f = ModelFunction.of(model, ModelFunction.Output.AS_IS);
+        float[] k = ((Dense) model.layers().get(0)).kernel().value().buffer();
+        float[] x = rows(1, m, r)[0];
+        float[][] background = rows(12, m, r);
+        TabularGame g = new TabularGame(f, x, background, target);
+        for (Explanation e : new Explanation[] {ExactShapley.explain(g), KernelShap.explain(g, 0, 1), KernelShap.explain(g, 30, r.nextLong())})
+            for (int j = 0; j < m; j++) {
+                double mean = 0;
+                for (float[] b : background) mean += b[j] / (double) background.length;
+                // interventional Shapley values of f(x) = w.x + c: w_j (x_j - E[b_j]); exact for any coalitions a linear fit sees
+                assertThat((double) e.attributions()[j]).as("%s feature %d", e, j).isCloseTo(k[j * 2 + target] * (x[j] - mean), within(1e-4));
+            }
+    }
+
+    @Test
     void samplingIsRepeatableFromItsSeed() {
         Random r = new Random(System.nanoTime());
         FeatureGame g = new TabularGame(ModelFunction.of(mlp(12, r), ModelFunction.Output.AS_IS), rows(1, 12, r)[0], rows(5, 12, r), 1);
