@@ -124,9 +124,19 @@ public final class Bert extends Module {
         float[] f = new float[ids.length];
         for (int i = 0; i < ids.length; i++) f[i] = ids[i];
         try (var scope = GradMode.noGrad()) {
-            Tensor h = forward(Tensor.of(f, 1, ids.length));
-            return mlmNorm.forward(mlmDense.forward(h)).matmul(words.embeddings().value().transpose(0, 1)).add(mlmBias).toFloatArray();
+            return maskedLmLogits(forward(Tensor.of(f, 1, ids.length))).toFloatArray();
         }
+    }
+
+    /**
+     * The masked-LM head's vocabulary logits {@code [batch, time, vocab]} of a last hidden state
+     * {@code [batch, time, hidden]}, recorded for gradients.
+     *
+     * @throws IllegalStateException if the model was loaded without the head
+     */
+    public Tensor maskedLmLogits(Tensor hidden) {
+        if (!hasMlmHead()) throw new IllegalStateException("this BERT has no masked-LM head (cls.predictions.*): load a BertForMaskedLM checkpoint");
+        return mlmNorm.forward(mlmDense.forward(hidden)).matmul(words.embeddings().value().transpose(0, 1)).add(mlmBias);
     }
 
     private static <L extends dev.jumbo.nn.Layer> L built(L layer, Shape input) {
@@ -161,13 +171,52 @@ public final class Bert extends Module {
         if (t > config.maxPositionEmbeddings())
             throw new IllegalArgumentException("sequence of " + t + " tokens is longer than the model's " + config.maxPositionEmbeddings() + " positions");
         float[] raw = ids.toFloatArray();
-        int[] tokens = new int[raw.length], zeros = new int[t];
+        int[] tokens = new int[raw.length];
         for (int i = 0; i < raw.length; i++) {
             tokens[i] = (int) raw[i];
             if (tokens[i] != raw[i] || tokens[i] < 0 || tokens[i] >= config.vocabSize())
                 throw new IllegalArgumentException("token id " + raw[i] + " is outside the vocabulary of " + config.vocabSize());
         }
-        Tensor x = positions.forward(words.embeddings().value().rows(tokens).reshape(b, t, d), 0).add(types.embeddings().value().rows(zeros));
+        return forwardEmbeddings(words.embeddings().value().rows(tokens).reshape(b, t, d), mask);
+    }
+
+    /**
+     * The word embeddings {@code [1, t, hidden]} of one sequence: the input {@link #forwardEmbeddings}
+     * takes, before position and token-type embeddings and the embedding norm, which attribution methods vary.
+     *
+     * @throws IllegalArgumentException if an id is outside the vocabulary
+     */
+    public Tensor wordEmbeddings(int[] ids) {
+        for (int id : ids)
+            if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
+        return words.embeddings().value().rows(ids).reshape(1, ids.length, config.hiddenSize());
+    }
+
+    /** The last hidden state {@code [batch, time, hidden]} of word embeddings {@code [batch, time, hidden]}, no padding. */
+    public Tensor forwardEmbeddings(Tensor x) {
+        if (x.rank() != 3)
+            throw new IllegalArgumentException("BERT takes word embeddings [batch, time, " + config.hiddenSize() + "], got " + x.shape());
+        float[] ones = new float[x.dim(0) * x.dim(1)];
+        java.util.Arrays.fill(ones, 1f);
+        return forwardEmbeddings(x, Tensor.of(ones, x.dim(0), x.dim(1)));
+    }
+
+    /**
+     * The last hidden state of word embeddings {@code [batch, time, hidden]} and an attention mask
+     * {@code [batch, time]}: position and token-type (all 0) embeddings are added and the embedding norm
+     * applied here, so {@link #forward(Tensor, Tensor)} and this agree exactly and gradients flow back to {@code x}.
+     *
+     * @throws IllegalArgumentException if the shapes disagree or the sequence is longer than the model's positions
+     */
+    public Tensor forwardEmbeddings(Tensor x, Tensor mask) {
+        int d = config.hiddenSize();
+        if (x.rank() != 3 || x.dim(2) != d || !mask.shape().equals(Shape.of(x.dim(0), x.dim(1))))
+            throw new IllegalArgumentException("BERT takes word embeddings [batch, time, " + d + "] and a mask [batch, time], got "
+                    + x.shape() + " and " + mask.shape());
+        int t = x.dim(1);
+        if (t > config.maxPositionEmbeddings())
+            throw new IllegalArgumentException("sequence of " + t + " tokens is longer than the model's " + config.maxPositionEmbeddings() + " positions");
+        x = positions.forward(x, 0).add(types.embeddings().value().rows(new int[t]));
         x = embeddingNorm.forward(x);
         for (TransformerBlock layer : layers) x = layer.forward(x, mask, null);
         return x;

@@ -92,14 +92,36 @@ public final class Gpt2 extends Module implements CausalLm {
             if (tokens[i] != raw[i] || tokens[i] < 0 || tokens[i] >= config.vocabSize())
                 throw new IllegalArgumentException("token id " + raw[i] + " is outside the vocabulary of " + config.vocabSize());
         }
-        Tensor x = embed(tokens, b, t, 0);
-        for (TransformerBlock block : h) x = block.forward(x, null, null);
-        return lnF.forward(x).matmul(wte.embeddings().value().transpose(0, 1));
+        return forwardEmbeddings(wte.embeddings().value().rows(tokens).reshape(b, t, config.nEmbd()));
     }
 
-    /** Token plus position embeddings of {@code [b, t]} tokens whose first position is {@code start}. */
-    private Tensor embed(int[] tokens, int b, int t, int start) {
-        return wpe.forward(wte.embeddings().value().rows(tokens).reshape(b, t, config.nEmbd()), start);
+    /**
+     * The token embeddings {@code [1, t, d]} of one sequence, before the position embeddings are
+     * added: the input {@link #forwardEmbeddings} takes, which attribution methods vary.
+     *
+     * @throws IllegalArgumentException if an id is outside the vocabulary
+     */
+    public Tensor embed(int[] ids) {
+        for (int id : ids)
+            if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + config.vocabSize());
+        return wte.embeddings().value().rows(ids).reshape(1, ids.length, config.nEmbd());
+    }
+
+    /**
+     * Logits {@code [batch, time, vocab]} from token embeddings {@code [batch, time, d]} (position
+     * embeddings are added here): {@link #forward} runs its ids' embeddings through this, so the two agree
+     * exactly, and gradients flow back to {@code x}.
+     *
+     * @throws IllegalArgumentException if {@code x} is not {@code [batch, time, d]} or is longer than {@code nPositions}
+     */
+    public Tensor forwardEmbeddings(Tensor x) {
+        if (x.rank() != 3 || x.dim(2) != config.nEmbd())
+            throw new IllegalArgumentException("GPT-2 takes embeddings [batch, time, " + config.nEmbd() + "], got " + x.shape());
+        if (x.dim(1) > config.nPositions())
+            throw new IllegalArgumentException("sequence of " + x.dim(1) + " tokens is longer than the model's context of " + config.nPositions());
+        x = wpe.forward(x, 0);
+        for (TransformerBlock block : h) x = block.forward(x, null, null);
+        return lnF.forward(x).matmul(wte.embeddings().value().transpose(0, 1));
     }
 
     /** An empty cache of keys and values: one per sequence being generated. */

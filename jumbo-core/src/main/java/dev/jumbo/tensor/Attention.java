@@ -32,6 +32,7 @@ final class Attention {
         float scale = (float) (1 / Math.sqrt(d / heads));
         float[] probs = new float[b * heads * tq * tk], out = new float[b * tq * d];
         AttentionKernel.forward(s, scale, qo.data, qo.layout, ko.data, ko.layout, vo.data, vo.layout, m, probs, out);
+        AttentionProbe.offer(b, heads, tq, tk, probs); // attention maps read them; a ThreadLocal read when no probe records
         return Tensor.result(out, Shape.of(b, tq, d), g -> {
             float[] dq = q.requiresGrad() ? new float[q.size()] : null;
             float[] dk = k.requiresGrad() ? new float[k.size()] : null;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jumbo.data.ImageFile;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import java.util.ArrayList;
@@ -53,12 +54,17 @@ record PredictRequest(ServedModel.Classifier model, Tensor batch) {
 
     private static PredictRequest images(ServedModel.Classifier model, List<byte[]> files, String param) {
         Shape shape = model.model().inputShape();
-        ImageInput.Layout layout = ImageInput.layout(shape);
+        ImageFile.Layout layout = ImageFile.layout(shape);
         if (layout == null)
             throw ApiException.invalid("Model '" + model.name() + "' takes examples of shape " + shape + ", not images: send 'input' as a JSON tensor.", param);
         float[] x = new float[files.size() * shape.size()];
         for (int i = 0; i < files.size(); i++) {
-            float[] example = ImageInput.read(files.get(i), layout, files.size() == 1 ? "the image" : "image " + i, param);
+            float[] example;
+            try {
+                example = ImageFile.read(files.get(i), layout, files.size() == 1 ? "the image" : "image " + i);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.invalid(e.getMessage(), param);
+            }
             System.arraycopy(example, 0, x, i * shape.size(), example.length);
         }
         return new PredictRequest(model, Tensor.of(x, batchShape(files.size(), shape)));

@@ -1,4 +1,4 @@
-package dev.jumbo.serve;
+package dev.jumbo.data;
 
 import dev.jumbo.tensor.Shape;
 import java.awt.color.ColorSpace;
@@ -17,18 +17,24 @@ import javax.imageio.stream.ImageInputStream;
  * resized to the model's height and width (each output pixel the average of the input pixels
  * under it, so shrinking does not alias), grey (ITU-R 601 luma) for one channel or RGB for
  * three, scaled to [0, 1]; transparent pixels count as black, the background of MNIST-like data.
+ * {@code jumbo serve}'s predict route and {@code jumbo explain} read images through it.
+ *
+ * <pre>{@code
+ * ImageFile.Layout layout = ImageFile.layout(model.inputShape());   // [28, 28, 1]
+ * float[] x = ImageFile.read(Files.readAllBytes(Path.of("shoe.png")), layout, "shoe.png");
+ * }</pre>
  */
-final class ImageInput {
+public final class ImageFile {
     /** Images beyond this many pixels are refused before decoding: a small compressed file can hold a huge one. */
-    static final long MAX_PIXELS = 4096L * 4096;
+    public static final long MAX_PIXELS = 4096L * 4096;
 
     /** The height, width and channels (1 or 3) a model's example holds, in [h, w, c] order. */
-    record Layout(int height, int width, int channels) {}
+    public record Layout(int height, int width, int channels) {}
 
-    private ImageInput() {}
+    private ImageFile() {}
 
     /** The image layout of a model's input: [h, w, 1 or 3], [h, w] (grey) or [h*w] with h = w (grey); null when it takes no images. */
-    static Layout layout(Shape shape) {
+    public static Layout layout(Shape shape) {
         int[] d = shape.toArray();
         if (d.length == 3 && (d[2] == 1 || d[2] == 3)) return new Layout(d[0], d[1], d[2]);
         if (d.length == 2) return new Layout(d[0], d[1], 1);
@@ -42,11 +48,11 @@ final class ImageInput {
     /**
      * The pixels of {@code file} laid out as {@code layout} says, row by row, channels last.
      *
-     * @param what how error messages name the image ("image 2")
-     * @param param the request field it came in, or null for the body
+     * @param what how error messages name the image ("image 2", a file name)
+     * @throws IllegalArgumentException if the file is not an image Java reads, is corrupt, or holds more than {@link #MAX_PIXELS}
      */
-    static float[] read(byte[] file, Layout layout, String what, String param) {
-        BufferedImage image = decode(file, what, param);
+    public static float[] read(byte[] file, Layout layout, String what) {
+        BufferedImage image = decode(file, what);
         int w = image.getWidth(), h = image.getHeight(), c = layout.channels();
         int[] argb = argb(image);
         float[] out = new float[layout.height() * layout.width() * c];
@@ -96,26 +102,26 @@ final class ImageInput {
         return out;
     }
 
-    private static BufferedImage decode(byte[] file, String what, String param) {
+    private static BufferedImage decode(byte[] file, String what) {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(file))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext())
-                throw ApiException.invalid(capitalized(what) + " is not an image file this server reads (PNG, JPEG, GIF or BMP).", param);
+                throw new IllegalArgumentException(capitalized(what) + " is not an image file Jumbo reads (PNG, JPEG, GIF or BMP).");
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
                 if (pixels > MAX_PIXELS)
-                    throw ApiException.invalid(capitalized(what) + " is " + reader.getWidth(0) + "x" + reader.getHeight(0) + " pixels; this server takes at most "
-                            + MAX_PIXELS + " pixels.", param);
+                    throw new IllegalArgumentException(capitalized(what) + " is " + reader.getWidth(0) + "x" + reader.getHeight(0) + " pixels; Jumbo takes at most "
+                            + MAX_PIXELS + " pixels.");
                 return reader.read(0);
             } finally {
                 reader.dispose();
             }
         } catch (IOException | RuntimeException e) {
-            if (e instanceof ApiException a) throw a;
+            if (e instanceof IllegalArgumentException mine && mine.getMessage().startsWith(capitalized(what))) throw mine;
             // a truncated or corrupt file: the decoders throw IOException, and some an unchecked exception
-            throw ApiException.invalid(capitalized(what) + " could not be decoded: " + e.getMessage(), param);
+            throw new IllegalArgumentException(capitalized(what) + " could not be decoded: " + e.getMessage(), e);
         }
     }
 
