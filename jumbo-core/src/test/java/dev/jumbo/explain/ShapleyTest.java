@@ -228,6 +228,26 @@ class ShapleyTest {
     }
 
     @Test
+    void tokensOfARandomBertAreExplainedByEveryModelAgnosticMethod() throws Exception {
+        Random r = new Random(System.nanoTime());
+        int[] ids = {1, 0, 0, 0, 0, 0, 0, 0, 2};
+        for (int i = 1; i < 8; i++) ids[i] = 4 + r.nextInt(46);
+        ids[4] = TextModels.BERT_TOKENS.mask();
+        TextModel model = TextModel.maskedLm(TextModels.bertMlm(r.nextLong()), ids, TextModels.names(ids), TextModels.BERT_TOKENS);
+        TokenGame game = TokenGame.of(model, r.nextInt(50));
+        assertThat(game.features()).isEqualTo(6);
+        Explanation exact = ExactShapley.explain(game), shap = KernelShap.explain(game, 0, 1);
+        double[] v = game.values(new boolean[][] {new boolean[6], {true, true, true, true, true, true}});
+        assertThat(exact.sum()).isCloseTo(v[1] - v[0], within(1e-4));
+        assertThat(maxDiff(shap.attributions(), exact.attributions())).isLessThan(1e-4);
+        assertThat(exact.maxAbs()).isGreaterThan(1e-3f);
+        Explanation lime = Lime.coalitions(game, Lime.TEXT, r.nextLong());
+        assertThat(lime.shape()).isEqualTo(Shape.of(6));
+        assertThat(lime.details().get("r2")).isBetween(0.0, 1.0);
+        assertThat(lime.prediction()).containsExactly(model.outputs());
+    }
+
+    @Test
     void samplingIsRepeatableFromItsSeed() {
         Random r = new Random(System.nanoTime());
         FeatureGame g = new TabularGame(ModelFunction.of(mlp(12, r), ModelFunction.Output.AS_IS), rows(1, 12, r)[0], rows(5, 12, r), 1);
