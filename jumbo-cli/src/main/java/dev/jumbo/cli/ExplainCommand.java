@@ -297,7 +297,7 @@ final class ExplainCommand implements Callable<Integer> {
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "sum %.4g, max |a| %.4g", e.sum(), e.maxAbs()));
         if (!Double.isNaN(e.completenessGap())) s.append(String.format(Locale.ROOT, ", completeness gap %.3g", e.completenessGap()));
-        e.details().forEach((k, v) -> s.append(String.format(Locale.ROOT, ", %s %.4g", k, v)));
+        e.details().forEach((k, v) -> s.append(", ").append(k).append(' ').append(figure(v)));
         if (!in.featureNames().isEmpty() && e.attributions().length == in.featureNames().size()) {
             Integer[] order = new Integer[e.attributions().length];
             for (int i = 0; i < order.length; i++) order[i] = i;
@@ -307,6 +307,24 @@ final class ExplainCommand implements Callable<Integer> {
                 s.append(String.format(Locale.ROOT, " %s %+.4g", in.featureNames().get(order[i]), e.attributions()[order[i]]));
         }
         return s.toString();
+    }
+
+    /** A detail's value: whole numbers (steps, samples, layers) as such, others to four significant digits. */
+    static String figure(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e9 ? String.valueOf((long) v) : String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    /** A line under a picture: the figure that says how far to trust it. */
+    static String caption(Explanation e) {
+        Map<String, Double> d = e.details();
+        if (e.method().equals("ig") && d.containsKey("output")) {
+            double diff = d.get("output") - d.get("baseline_output");
+            return String.format(Locale.ROOT, "ig, %s steps: gap %.2g%% of f(x)-f(b)", figure(d.get("steps")), 100 * Math.abs(e.completenessGap() / diff));
+        }
+        if (d.containsKey("r2")) return String.format(Locale.ROOT, "%s: R\u00b2 %.3f", e.method(), d.get("r2"));
+        if (e.method().equals("gradcam")) return "gradcam: layer " + figure(d.get("layer")) + ", " + figure(d.get("map_height")) + "x" + figure(d.get("map_width"));
+        if (d.containsKey("samples")) return e.method() + ", " + figure(d.get("samples")) + " samples";
+        return e.method();
     }
 
     static List<String> labels(Path dir) throws java.io.IOException {

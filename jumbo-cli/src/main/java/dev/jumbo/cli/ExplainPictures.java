@@ -35,7 +35,7 @@ final class ExplainPictures {
                 List<String> titles = new ArrayList<>();
                 for (Explanation e : done) {
                     pictures.add(Heatmap.overlay(in.values(), l.height(), l.width(), l.channels(), e, names.get(e.target())));
-                    titles.add(e.method());
+                    titles.add(ExplainCommand.caption(e));
                 }
                 Heatmap.writePng(pictures.size() == 1 ? pictures.getFirst() : Heatmap.sideBySide(pictures, titles), out);
             } else {

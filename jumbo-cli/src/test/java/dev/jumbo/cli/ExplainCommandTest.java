@@ -133,6 +133,47 @@ class ExplainCommandTest {
     }
 
     @Test
+    void aLlamasNextTokenIsExplainedByIntegratedGradientsAttentionRolloutAndShap() throws Exception {
+        String model = CliTest.sharedData().resolve("llama2c/stories260K.bin").toString();
+        Path png = tmp.resolve("tokens.png");
+        CliTest.Result r = CliTest.run("explain", "--model", model, "--method", "ig,attention,shap",
+                "--input", "Once upon a time, there was a little girl named Lily. She liked to", "--out", png.toString(), "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        List<JsonNode> lines = jsonLines(r.out());
+        assertThat(lines).extracting(j -> j.get("method").asText()).containsExactly("ig", "attention", "shap");
+        JsonNode ig = lines.get(0), attention = lines.get(1), shap = lines.get(2);
+        int tokens = ig.get("tokens").size();
+        assertThat(ig.get("tokens").get(0).asText()).isEqualTo("<s>");
+        for (JsonNode j : lines) {
+            assertThat(j.get("attributions")).hasSize(tokens);
+            assertThat(j.get("prediction")).hasSize(512); // log-probabilities of the next token over stories260K's vocabulary
+        }
+        double fx = ig.get("details").get("output").asDouble(), fb = ig.get("details").get("baseline_output").asDouble();
+        assertThat(Math.abs(ig.get("completeness_gap").asDouble())).isLessThanOrEqualTo(0.01 * Math.abs(fx - fb));
+        assertThat(ig.get("attributions").get(0).asDouble()).isZero(); // BOS is kept in the baseline
+        double rollout = 0;
+        for (JsonNode a : attention.get("attributions")) rollout += a.asDouble();
+        assertThat(rollout).isCloseTo(1, org.assertj.core.api.Assertions.within(1e-4));
+        assertThat(Math.abs(shap.get("completeness_gap").asDouble())).isLessThan(1e-3);
+        assertThat(ImageIO.read(png.toFile()).getHeight()).isGreaterThan(100);
+        assertThat(r.out()).contains("next token: 'play'");
+    }
+
+    @Test
+    void aSentenceEncoderNeedsAReferenceOrAMask() {
+        String minilm = CliTest.sharedData().resolve("gguf/all-minilm-l6-v2-q8_0.gguf").toString();
+        assertError(CliTest.run("explain", "--model", minilm, "--input", "A man is playing a guitar."),
+                "a BERT model explains either the token at a [MASK] in the text (with its masked-LM head) or the similarity to --reference TEXT");
+        assertError(CliTest.run("explain", "--model", minilm, "--input", "A man is playing a [MASK]."),
+                "has no masked-LM head");
+        String llama = CliTest.sharedData().resolve("llama2c/stories260K.bin").toString();
+        assertError(CliTest.run("explain", "--model", llama, "--method", "gradcam", "--input", "Once upon"),
+                "gradcam explains classifiers (a jumbo train folder)");
+        assertError(CliTest.run("explain", "--model", llama, "--input", "Once upon", "--target", "Lily was"),
+                "--target 'Lily was' is");
+    }
+
+    @Test
     void mistakesAreOneClearLine() {
         assertError(CliTest.run("explain", "--model", cnn.toString(), "--input", "fashion-mnist:test:3", "--data", data.toString(), "--target", "12"),
                 "class 12 does not exist: the model has 10 outputs (0 to 9)");
