@@ -253,14 +253,15 @@ final class ExplainCommand implements Callable<Integer> {
         double repeat = SanityCheck.repeatability(net, explainer, in.values(), t);
         w.printf(Locale.ROOT, "  sanity (%s): explained twice, rank correlation %.4f%n", m, repeat);
         for (SanityCheck.Row r : SanityCheck.cascading(net, explainer, in.values(), t, seed)) {
-            w.printf(Locale.ROOT, "  sanity (%s): weights randomised down to layer %d (%s): rank correlation %.3f (of |map|), %.3f (signed)%n",
-                    m, r.layer(), r.name(), r.spearmanAbs(), r.spearman());
+            w.printf(Locale.ROOT, "  sanity (%s): weights randomised down to layer %d (%s): rank correlation %.3f of |map|, %.3f signed, %.3f of |map| where non-zero%n",
+                    m, r.layer(), r.name(), r.spearmanAbs(), r.spearman(), r.spearmanAbsNonZero());
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("method", m);
             row.put("randomised_down_to_layer", r.layer());
             row.put("layer_name", r.name());
             row.put("spearman_abs", r.spearmanAbs());
             row.put("spearman", r.spearman());
+            row.put("spearman_abs_nonzero", r.spearmanAbsNonZero());
             rows.add(row);
         }
         Map<String, Object> rep = new LinkedHashMap<>();

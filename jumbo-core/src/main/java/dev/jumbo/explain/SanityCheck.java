@@ -50,8 +50,12 @@ public final class SanityCheck {
      * @param name        that layer's type, e.g. {@code Dense}
      * @param spearmanAbs rank correlation of the absolute attributions with the original's
      * @param spearman    rank correlation of the signed attributions with the original's
+     * @param spearmanAbsNonZero rank correlation of the absolute attributions over the elements where either map is
+     *                    non-zero: a method that multiplies by {@code x - baseline} (IG, gradient x input) gives 0 wherever
+     *                    the input equals the baseline whatever the weights (a Fashion-MNIST image's black background, half
+     *                    its pixels), ties that agree for any model and would make {@code spearmanAbs} high by themselves
      */
-    public record Row(int layer, String name, double spearmanAbs, double spearman) {}
+    public record Row(int layer, String name, double spearmanAbs, double spearman, double spearmanAbsNonZero) {}
 
     /**
      * {@link #cascading(Sequential, ModelFunction.Output, Explainer, float[], int, long)} on the logits: a trained
@@ -85,9 +89,22 @@ public final class SanityCheck {
             Explanation e = explainer.explain(ModelFunction.of(copy, output), input, target);
             rows.add(new Row(i, layers.get(i).getClass().getSimpleName(),
                     RankCorrelation.spearman(abs(original.attributions()), abs(e.attributions())),
-                    RankCorrelation.spearman(original.attributions(), e.attributions())));
+                    RankCorrelation.spearman(original.attributions(), e.attributions()),
+                    absWhereNonZero(original.attributions(), e.attributions())));
         }
         return rows;
+    }
+
+    private static double absWhereNonZero(float[] a, float[] b) {
+        int n = 0;
+        for (int i = 0; i < a.length; i++) if (a[i] != 0 || b[i] != 0) n++;
+        float[] x = new float[n], y = new float[n];
+        for (int i = 0, j = 0; i < a.length; i++)
+            if (a[i] != 0 || b[i] != 0) {
+                x[j] = Math.abs(a[i]);
+                y[j++] = Math.abs(b[i]);
+            }
+        return n < 2 ? Double.NaN : RankCorrelation.spearman(x, y);
     }
 
     /**
