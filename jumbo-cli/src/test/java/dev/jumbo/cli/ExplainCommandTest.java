@@ -174,6 +174,24 @@ class ExplainCommandTest {
     }
 
     @Test
+    void benchExplainReportsCompletenessSanityAndTimes() throws Exception {
+        CliTest.Result r = CliTest.run("bench", "explain", "--model", cnn.toString(), "fashion-mnist", "--data", data.toString(),
+                "--count", "6", "--timed", "2", "--json");
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.lastJson();
+        for (JsonNode row : j.get("integrated_gradients")) {
+            assertThat(row.get("images").asInt()).isEqualTo(6);
+            assertThat(row.get("within_1pct_refined").asInt()).isEqualTo(6);
+            assertThat(row.get("within_1pct_refined").asInt()).isGreaterThanOrEqualTo(row.get("within_1pct_at_50_steps").asInt());
+        }
+        assertThat(j.get("seconds")).hasSize(8).allSatisfy(m -> assertThat(m.get("median_seconds").asDouble()).isPositive());
+        assertThat(j.get("sanity")).hasSize(3).allSatisfy(m -> {
+            assertThat(m.get("lowest_repeat_spearman").asDouble()).isEqualTo(1.0);
+            assertThat(m.get("median_spearman").asDouble()).isLessThan(0.9);
+        });
+    }
+
+    @Test
     void mistakesAreOneClearLine() {
         assertError(CliTest.run("explain", "--model", cnn.toString(), "--input", "fashion-mnist:test:3", "--data", data.toString(), "--target", "12"),
                 "class 12 does not exist: the model has 10 outputs (0 to 9)");
