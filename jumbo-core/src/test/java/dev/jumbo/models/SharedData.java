@@ -4,10 +4,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The project's shared data folder ({@code ../shared/data} beside the checkout), found from the working directory up. */
-final class SharedData {
+public final class SharedData {
     private SharedData() {}
 
-    static Path dir() {
+    public static Path dir() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
             Path candidate = p.resolve("shared").resolve("data");
             if (Files.isDirectory(candidate.resolve("llama2c"))) return candidate;
