@@ -56,18 +56,28 @@ public final class ExactShapley {
             for (int j = 0; j < m; j++)
                 if ((mask >> j & 1) == 1) phi[j] += weight[size - 1] * (v[mask] - v[mask ^ (1 << j)]);
         }
-        float[] attributions = new float[m];
+        Map<String, Double> more = new LinkedHashMap<>();
+        more.put("coalitions", (double) all);
+        return explanation("shapley", game, phi, v[0], v[all - 1], more);
+    }
+
+    /**
+     * Shapley values {@code phi} of {@code game} as an explanation: the completeness gap is their sum
+     * minus {@code v(all) - v(none)}; details start with {@code base_value} (v(none), E[f] over a
+     * background) and {@code output} (v(all)), then {@code more}.
+     */
+    static Explanation explanation(String method, FeatureGame game, double[] phi, double none, double all, Map<String, Double> more) {
+        float[] attributions = new float[phi.length];
         double sum = 0;
-        for (int j = 0; j < m; j++) {
+        for (int j = 0; j < phi.length; j++) {
             attributions[j] = (float) phi[j];
             sum += attributions[j];
         }
         Map<String, Double> details = new LinkedHashMap<>();
-        details.put("base_value", v[0]);
-        details.put("output", v[all - 1]);
-        details.put("coalitions", (double) all);
-        return new Explanation("shapley", game.target(), game.prediction(), Shape.of(m), attributions,
-                sum - (v[all - 1] - v[0]), details);
+        details.put("base_value", none);
+        details.put("output", all);
+        details.putAll(more);
+        return new Explanation(method, game.target(), game.prediction(), Shape.of(phi.length), attributions, sum - (all - none), details);
     }
 
     /** {@code n choose k} in double precision (exact for the sizes used here). */

@@ -1,7 +1,5 @@
 package dev.jumbo.explain;
 
-import dev.jumbo.tensor.Shape;
-
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -84,18 +82,10 @@ public final class KernelShap {
             }
             phi[m - 1] = rest;
         }
-        float[] attributions = new float[m];
-        double sum = 0;
-        for (int j = 0; j < m; j++) {
-            attributions[j] = (float) phi[j];
-            sum += attributions[j];
-        }
-        Map<String, Double> details = new LinkedHashMap<>();
-        details.put("base_value", base);
-        details.put("output", full);
-        details.put("samples", (double) set.masks.size());
-        details.put("exact", set.exact ? 1.0 : 0.0);
-        return new Explanation("shap", game.target(), game.prediction(), Shape.of(m), attributions, sum - (full - base), details);
+        Map<String, Double> more = new LinkedHashMap<>();
+        more.put("samples", (double) set.masks.size());
+        more.put("exact", set.exact ? 1.0 : 0.0);
+        return ExactShapley.explanation("shap", game, phi, base, full, more);
     }
 
     /** The coalitions chosen (neither empty nor full), their kernel weights, and whether they are all there are. */
