@@ -143,6 +143,8 @@ final class ExplainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(m.equals("attention")
                         ? "attention needs a transformer (GPT-2, BERT or Llama); " + model + " is a classifier: use one of " + String.join(", ", CLASSIFIER_METHODS)
                         : "unknown method '" + m + "' for a classifier: use one of " + String.join(", ", CLASSIFIER_METHODS));
+        if (reference != null || position >= 0)
+            throw new IllegalArgumentException((reference != null ? "--reference" : "--position") + " is for text models; " + model + " is a classifier");
         Sequential net = Sequential.load(model);
         List<String> labels = labels(model);
         ModelFunction f = ModelFunction.of(net, logits ? ModelFunction.Output.LOGITS : ModelFunction.Output.AS_IS);

@@ -29,7 +29,8 @@ import java.util.Map;
  * llama2.c checkpoint) explained by its next token after the text, a BERT with its masked-LM head by
  * the token at the text's {@code [MASK]}, a BERT sentence encoder by the similarity of the text to
  * {@code --reference}. Integrated Gradients runs on the token embeddings; LIME and KernelSHAP take
- * tokens away (replaced by {@code [MASK]}, or for a causal LM its end-of-text or unknown token);
+ * tokens away (replaced by {@code [MASK]}, or for a causal LM its end-of-text or unknown token, or in a
+ * character vocabulary a space);
  * attention is the rollout of the attention maps from the position the prediction is read at.
  */
 final class ExplainText {
@@ -120,7 +121,10 @@ final class ExplainText {
         if (tm.maskId() >= 0) return tm.maskId();
         for (String s : List.of("<|endoftext|>", "<unk>", "[UNK]", "<pad>"))
             if (tokenizer.id(s) >= 0) return tokenizer.id(s);
-        throw new IllegalArgumentException("the vocabulary has no mask, end-of-text, unknown or padding token to stand for a removed token");
+        // a character vocabulary (train-lm's default) has no special token: a space blanks a character out
+        int[] space = tokenizer.encode(" ");
+        if (space.length == 1) return space[0];
+        throw new IllegalArgumentException("the vocabulary has no mask, end-of-text, unknown or padding token, nor a space, to stand for a removed token");
     }
 
     private static Loaded load(ExplainCommand c) throws Exception {

@@ -56,11 +56,7 @@ public record Gradients(int rows, float[] outputs, int k, float[] gradient) {
         try {
             for (int from = 0; from < rows; from += chunk) {
                 int n = Math.min(chunk, rows - from);
-                int[] dims = new int[shape.rank() + 1];
-                dims[0] = n;
-                System.arraycopy(shape.toArray(), 0, dims, 1, shape.rank());
-                float[] part = java.util.Arrays.copyOfRange(inputs, from * size, (from + n) * size);
-                Tensor x = Tensor.of(part, dims).requiresGrad(true);
+                Tensor x = batch(inputs, from, n, shape).requiresGrad(true);
                 Tensor y = f.apply(x);
                 if (y.rank() != 2 || y.dim(0) != n || y.dim(1) != k)
                     throw new IllegalStateException("model function returned " + y.shape() + " for " + n + " inputs, not [" + n + ", " + k + "]");
@@ -89,14 +85,20 @@ public record Gradients(int rows, float[] outputs, int k, float[] gradient) {
         try (var scope = GradMode.noGrad()) {
             for (int from = 0; from < rows; from += chunk) {
                 int n = Math.min(chunk, rows - from);
-                int[] dims = new int[shape.rank() + 1];
-                dims[0] = n;
-                System.arraycopy(shape.toArray(), 0, dims, 1, shape.rank());
-                Tensor y = f.apply(Tensor.of(java.util.Arrays.copyOfRange(inputs, from * size, (from + n) * size), dims));
+                Tensor y = f.apply(batch(inputs, from, n, shape));
                 System.arraycopy(y.toFloatArray(), 0, out, from * k, n * k);
             }
         }
         return out;
+    }
+
+    /** Rows {@code from} to {@code from + n} of {@code inputs} as a tensor {@code [n, ...shape]}. */
+    private static Tensor batch(float[] inputs, int from, int n, Shape shape) {
+        int[] dims = new int[shape.rank() + 1];
+        dims[0] = n;
+        System.arraycopy(shape.toArray(), 0, dims, 1, shape.rank());
+        int size = shape.size();
+        return Tensor.of(java.util.Arrays.copyOfRange(inputs, from * size, (from + n) * size), dims);
     }
 
     /** @throws IllegalArgumentException naming the outputs there are if {@code target} is not one */
