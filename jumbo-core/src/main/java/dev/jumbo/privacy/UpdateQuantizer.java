@@ -5,7 +5,7 @@ package dev.jumbo.privacy;
  * Paillier encryption, and turns their sum back into floats.
  *
  * <p>Each coordinate is clipped to {@code [-clip, clip]} and rounded to the nearest multiple of
- * {@link #step()}. The step is the finest one for which the sum of {@code maxSummands} quantised
+ * {@link #step()}. By default the step is the finest one for which the sum of {@code maxSummands} quantised
  * updates still fits a signed 32-bit integer, so a sum of up to that many updates, computed with
  * Java's wrapping {@code int} addition (arithmetic mod 2^32), decodes exactly to the sum of the
  * quantised values, which is within {@code summands * step / 2} of the sum of the clipped floats.
@@ -17,10 +17,19 @@ package dev.jumbo.privacy;
  * float[] mean = q.decodeMean(sum, updates.size());
  * }</pre>
  *
+ * <p>A coarser grid ({@code maxLevel} below the largest) makes the integers shorter, which is what
+ * Paillier packing wants: 8-bit levels (127) fit more values in each ciphertext than 31-bit ones.
+ *
  * @param clip the largest magnitude a coordinate keeps, {@code > 0}
  * @param maxSummands how many quantised updates may be summed before the sum could overflow
+ * @param maxLevel the integer that {@code clip} becomes; {@code maxSummands * maxLevel <= 2^31 - 1}
  */
-public record UpdateQuantizer(double clip, int maxSummands) {
+public record UpdateQuantizer(double clip, int maxSummands, int maxLevel) {
+    /** The finest grid for {@code maxSummands}: {@code maxLevel = (2^31 - 1) / maxSummands}. */
+    public UpdateQuantizer(double clip, int maxSummands) {
+        this(clip, maxSummands, Integer.MAX_VALUE / Math.max(1, maxSummands));
+    }
+
     /** Validates the arguments. */
     public UpdateQuantizer {
         if (!(clip > 0) || Double.isInfinite(clip)) {
@@ -29,11 +38,10 @@ public record UpdateQuantizer(double clip, int maxSummands) {
         if (maxSummands < 1) {
             throw new IllegalArgumentException("UpdateQuantizer: maxSummands must be >= 1, got " + maxSummands);
         }
-    }
-
-    /** The largest integer a single quantised coordinate takes: {@code maxSummands} of them sum to at most 2^31 - 1. */
-    public int maxLevel() {
-        return Integer.MAX_VALUE / maxSummands;
+        if (maxLevel < 1 || (long) maxLevel * maxSummands > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("UpdateQuantizer: maxLevel must be >= 1 and maxLevel * maxSummands <= 2^31 - 1, got "
+                    + maxLevel + " * " + maxSummands);
+        }
     }
 
     /** Integers per unit of the update's scale. */
