@@ -28,7 +28,8 @@ import java.util.TreeSet;
  * not is counted as dropped), then send each remaining client {@link #messageFor} it. After the
  * {@link SecureAggregationPhase#UNMASKING} phase closes, {@link #sum()} is the result. Whenever
  * fewer than the threshold remain, closing the phase throws {@link SecureAggregationException}
- * rather than produce a sum.
+ * rather than produce a sum. The methods are synchronized, so a server of concurrent calls (one
+ * per client) may call them from its request threads.
  *
  * <pre>{@code
  * var server = new SecureAggregationServer(config);
@@ -58,7 +59,7 @@ public final class SecureAggregationServer {
     }
 
     /** The phase whose messages {@link #accept} takes now; after the last closes, {@link #sum()} is ready. */
-    public SecureAggregationPhase phase() {
+    public synchronized SecureAggregationPhase phase() {
         return phase;
     }
 
@@ -68,7 +69,7 @@ public final class SecureAggregationServer {
      * {@link SecureAggregationException}, and the round's state is left as it was: the client simply
      * counts as dropped unless it sends a valid message.
      */
-    public void accept(int clientId, byte[] bytes) {
+    public synchronized void accept(int clientId, byte[] bytes) {
         if (finished) {
             throw new SecureAggregationException("round " + config.round() + " is over; client " + clientId + " is too late");
         }
@@ -150,7 +151,7 @@ public final class SecureAggregationServer {
      * Ends the current phase with the clients that answered it; throws if they are fewer than the
      * threshold. Closing {@link SecureAggregationPhase#UNMASKING} computes the sum.
      */
-    public void closePhase() {
+    public synchronized void closePhase() {
         if (finished) {
             throw new SecureAggregationException("round " + config.round() + " is already over");
         }
@@ -182,7 +183,7 @@ public final class SecureAggregationServer {
     }
 
     /** The bytes that open the current phase for {@code clientId}, or a refusal if it is no longer in the round. */
-    public byte[] messageFor(int clientId) {
+    public synchronized byte[] messageFor(int clientId) {
         SecureAggregationMessage message = switch (phase) {
             case ADVERTISE_KEYS -> throw new SecureAggregationException(
                     "the ADVERTISE_KEYS phase needs no message from the server");
@@ -211,7 +212,7 @@ public final class SecureAggregationServer {
     }
 
     /** The sum of the survivors' quantised updates mod 2^32, once the round is over. */
-    public int[] sum() {
+    public synchronized int[] sum() {
         if (!finished) {
             throw new SecureAggregationException("round " + config.round() + " is in phase " + phase + "; no sum yet");
         }
@@ -219,14 +220,26 @@ public final class SecureAggregationServer {
     }
 
     /** The clients whose updates are in {@link #sum()}. */
-    public int[] survivors() {
+    public synchronized int[] survivors() {
         return maskedInputs.keySet().stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** What the server holds of client {@code clientId}: its masked input, or null if none arrived (for audits and tests). */
-    public int[] maskedInputOf(int clientId) {
+    public synchronized int[] maskedInputOf(int clientId) {
         int[] m = maskedInputs.get(clientId);
         return m == null ? null : m.clone();
+    }
+
+    /**
+     * Survivor {@code clientId}'s self-mask seed b_u as the server reconstructs it from the revealed
+     * shares: part of everything the server learns, so tests can check that even with it the
+     * server's view of one input stays masked by the pairwise masks.
+     */
+    synchronized byte[] reconstructedSelfMaskSeed(int clientId) {
+        if (!finished || !maskedInputs.containsKey(clientId)) {
+            throw new SecureAggregationException("no self-mask seed of client " + clientId + " was revealed");
+        }
+        return Shamir.combineBytes(sharesOf(clientId, ShareKind.SELF_MASK_SEED), SecureAggregationCrypto.KEY_BYTES);
     }
 
     private int[] unmask() {

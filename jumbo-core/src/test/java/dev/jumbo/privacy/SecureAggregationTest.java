@@ -105,7 +105,22 @@ class SecureAggregationTest {
             int[] held = result.server().maskedInputOf(id);
             assertThat(Math.abs(correlation(held, inputs.get(id)))).as("client %d", id).isLessThan(0.05);
             assertUniformMod2To32(held);
+            // after unmasking the server also knows b_u; stripping the self-mask still leaves the pairwise masks
+            int[] withoutSelfMask = held.clone();
+            UpdateQuantizer.subtractFrom(
+                    withoutSelfMask, SecureAggregationCrypto.expand(result.server().reconstructedSelfMaskSeed(id), dim));
+            assertThat(Math.abs(correlation(withoutSelfMask, inputs.get(id)))).as("client %d", id).isLessThan(0.05);
+            assertUniformMod2To32(withoutSelfMask);
         }
+        // the masks are real: the sum of the masked inputs alone is not the sum of the updates
+        int[] naive = new int[dim];
+        int[] plain = new int[dim];
+        for (int id : result.survivors()) {
+            UpdateQuantizer.addInto(naive, result.server().maskedInputOf(id));
+            UpdateQuantizer.addInto(plain, inputs.get(id));
+        }
+        assertThat(naive).isNotEqualTo(plain);
+        assertThat(result.sum()).isEqualTo(plain);
         assertThat(result.server().maskedInputOf(4)).isNull();
     }
 
