@@ -45,9 +45,11 @@ import java.util.TreeMap;
  * <p>Safety rule: a client reveals, for each peer, a share of its self-mask seed or of its
  * masking key, never both, and it answers one unmasking request per round; a server that asks
  * for both of one peer (which would let it strip every mask from that peer's input) is refused.
- * The simplification against the paper: one X25519 pair is used for encrypting shares and
- * another for masking, as in the paper, but the signatures of its actively-secure variant are
- * left out, so this protects against an honest-but-curious server, not a lying one.
+ * As in the paper, each client has two X25519 pairs, one whose agreements key the AES-GCM
+ * encryption of shares and one whose agreements seed the pairwise masks (only the latter's
+ * private key is secret-shared). Simplified against the paper: no signatures on the keys and no
+ * consistency-check round, so this protects against an honest-but-curious server that follows
+ * the protocol, not one that lies about who dropped to different clients.
  */
 public final class SecureAggregationClient {
     private static final String MASK_PURPOSE = "pairwise mask";
