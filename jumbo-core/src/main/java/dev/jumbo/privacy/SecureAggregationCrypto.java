@@ -40,6 +40,8 @@ final class SecureAggregationCrypto {
 
     private static final int GCM_NONCE_BYTES = 12;
     private static final int GCM_TAG_BITS = 128;
+    /** A throwaway pair whose agreements test that a peer's public key is usable. */
+    private static final KeyPair SMALL_ORDER_PROBE = newKeyPair(new SecureRandom());
 
     private SecureAggregationCrypto() {}
 
@@ -69,6 +71,19 @@ final class SecureAggregationCrypto {
             return KeyFactory.getInstance("X25519").generatePublic(new X509EncodedKeySpec(encoded));
         } catch (GeneralSecurityException e) {
             throw new SecureAggregationException(what + " is not an X25519 public key: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses a public key whose agreements are all zero (a point of small order, such as u = 0
+     * or 1), which the JDK's X25519 rejects at agreement time: one client advertising such a key
+     * would otherwise make every honest client's share encryption fail, stopping the round.
+     */
+    static void requireUsable(PublicKey key, String what) {
+        try {
+            rawAgreement(SMALL_ORDER_PROBE.getPrivate(), key);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw new SecureAggregationException(what + " is an X25519 key no agreement can use (a point of small order)");
         }
     }
 

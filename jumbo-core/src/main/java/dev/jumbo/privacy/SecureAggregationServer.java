@@ -81,8 +81,12 @@ public final class SecureAggregationServer {
                 if (clientId < 0 || clientId == Integer.MAX_VALUE) {
                     throw new SecureAggregationException(from + ": invalid client id");
                 }
-                SecureAggregationCrypto.decodePublicKey(a.encryptionKey(), from + ": the encryption key");
-                SecureAggregationCrypto.decodePublicKey(a.maskingKey(), from + ": the masking key");
+                SecureAggregationCrypto.requireUsable(
+                        SecureAggregationCrypto.decodePublicKey(a.encryptionKey(), from + ": the encryption key"),
+                        from + ": the encryption key");
+                SecureAggregationCrypto.requireUsable(
+                        SecureAggregationCrypto.decodePublicKey(a.maskingKey(), from + ": the masking key"),
+                        from + ": the masking key");
                 if (keys.containsKey(clientId)) {
                     throw new SecureAggregationException(from + ": already advertised its keys");
                 }

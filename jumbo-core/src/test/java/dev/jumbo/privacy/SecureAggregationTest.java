@@ -295,6 +295,37 @@ class SecureAggregationTest {
     }
 
     @Test
+    void aClientAdvertisingASmallOrderKeyIsLeftOutAndTheOthersCarryOn() throws Exception {
+        Updates u = updates(4, 8);
+        var config = new SecureAggregationConfig(2, 3, 8);
+        byte[] zeroPoint = java.security.KeyFactory.getInstance("X25519")
+                .generatePublic(new java.security.spec.XECPublicKeySpec(
+                        java.security.spec.NamedParameterSpec.X25519, java.math.BigInteger.ZERO))
+                .getEncoded();
+        var server = new SecureAggregationServer(config);
+        byte[] bad = SecureAggregationMessage.encode(
+                2, new SecureAggregationMessage.AdvertiseKeys(1, zeroPoint, zeroPoint));
+        assertThatThrownBy(() -> server.accept(1, bad))
+                .isInstanceOf(SecureAggregationException.class)
+                .hasMessageContaining("small order");
+        Map<Integer, SecureAggregationClient> clients = new TreeMap<>();
+        u.quantized().forEach((id, x) -> {
+            if (id != 1) {
+                clients.put(id, new SecureAggregationClient(id, config, x, random));
+            }
+        });
+        for (var phase : SecureAggregationPhase.values()) {
+            for (var c : clients.values()) {
+                server.accept(c.id(), c.respond(phase, phase == ADVERTISE_KEYS ? new byte[0] : server.messageFor(c.id())));
+            }
+            server.closePhase();
+        }
+        int[] plain = new int[8];
+        clients.keySet().forEach(id -> UpdateQuantizer.addInto(plain, u.quantized().get(id)));
+        assertThat(server.sum()).isEqualTo(plain);
+    }
+
+    @Test
     void pairwiseMasksCancelAndAgreeFromBothEnds() {
         var config = new SecureAggregationConfig(5, 2, 64);
         var a = SecureAggregationCrypto.newKeyPair(random);
