@@ -1,5 +1,6 @@
 package dev.jumbo.privacy;
 
+import dev.jumbo.kernel.Parallel;
 import java.math.BigInteger;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
@@ -30,6 +31,9 @@ import java.security.SecureRandom;
  * @param maxSummands the most encrypted updates that may be added before decoding
  */
 public record PaillierPacking(int keyBits, int maxLevel, int maxSummands) {
+    /** Work of one modular exponentiation, in Parallel's units: far above what pays for a hand-off. */
+    private static final long MODPOW_COST = 10_000_000L;
+
     /** Validates that at least one slot fits and that a slot's sum fits an int once decoded. */
     public PaillierPacking {
         if (maxLevel < 1 || maxSummands < 1 || (long) maxLevel * maxSummands > Integer.MAX_VALUE) {
@@ -127,14 +131,13 @@ public record PaillierPacking(int keyBits, int maxLevel, int maxSummands) {
         return out;
     }
 
-    /** Packs and encrypts one update. */
+    /** Packs and encrypts one update, the ciphertexts spread over the engine's compute threads. */
     public PaillierCiphertext[] encrypt(PaillierPublicKey key, int[] values, SecureRandom random) {
         requireKey(key);
         BigInteger[] plain = pack(values);
         PaillierCiphertext[] out = new PaillierCiphertext[plain.length];
-        for (int i = 0; i < plain.length; i++) {
-            out[i] = key.encrypt(plain[i], random);
-        }
+        // each is an exponentiation modulo n^2 (milliseconds); SecureRandom is safe to share between threads
+        Parallel.forEach(plain.length, MODPOW_COST, i -> out[i] = key.encrypt(plain[i], random));
         return out;
     }
 
@@ -155,9 +158,7 @@ public record PaillierPacking(int keyBits, int maxLevel, int maxSummands) {
     public int[] decryptSum(PaillierPrivateKey key, PaillierCiphertext[] sum, int summands, int length) {
         requireKey(key.publicKey());
         BigInteger[] plain = new BigInteger[sum.length];
-        for (int i = 0; i < sum.length; i++) {
-            plain[i] = key.decrypt(sum[i]);
-        }
+        Parallel.forEach(sum.length, MODPOW_COST, i -> plain[i] = key.decrypt(sum[i]));
         return unpack(plain, summands, length);
     }
 
