@@ -243,7 +243,7 @@ public final class SecureAggregationServer {
         if (!finished || !maskedInputs.containsKey(clientId)) {
             throw new SecureAggregationException("no self-mask seed of client " + clientId + " was revealed");
         }
-        return Shamir.combineBytes(sharesOf(clientId, ShareKind.SELF_MASK_SEED), SecureAggregationCrypto.KEY_BYTES);
+        return secretOf(clientId, ShareKind.SELF_MASK_SEED);
     }
 
     private int[] unmask() {
@@ -253,7 +253,7 @@ public final class SecureAggregationServer {
         }
         // self-masks of the survivors
         for (int u : maskedInputs.keySet()) {
-            byte[] seed = Shamir.combineBytes(sharesOf(u, ShareKind.SELF_MASK_SEED), SecureAggregationCrypto.KEY_BYTES);
+            byte[] seed = secretOf(u, ShareKind.SELF_MASK_SEED);
             UpdateQuantizer.subtractFrom(total, SecureAggregationCrypto.expand(seed, config.vectorLength()));
         }
         // pairwise masks the survivors share with clients that dropped before sending their input
@@ -261,7 +261,7 @@ public final class SecureAggregationServer {
             if (maskedInputs.containsKey(v)) {
                 continue;
             }
-            byte[] scalar = Shamir.combineBytes(sharesOf(v, ShareKind.MASKING_KEY), SecureAggregationCrypto.KEY_BYTES);
+            byte[] scalar = secretOf(v, ShareKind.MASKING_KEY);
             if (!Arrays.equals(SecureAggregationCrypto.publicKeyOf(scalar), keys.get(v).maskingKey())) {
                 throw new SecureAggregationException("the masking key of dropped client " + v
                         + " reconstructed from the survivors' shares does not match the key it advertised");
@@ -282,6 +282,16 @@ public final class SecureAggregationServer {
             }
         }
         return total;
+    }
+
+    /** One client's secret from the revealed shares; shares that disagree (a survivor lied or erred) stop the round. */
+    private byte[] secretOf(int owner, ShareKind kind) {
+        try {
+            return Shamir.combineBytes(sharesOf(owner, kind), config.threshold(), SecureAggregationCrypto.KEY_BYTES);
+        } catch (IllegalArgumentException e) {
+            throw new SecureAggregationException("round " + config.round() + ": the revealed shares of client " + owner
+                    + "'s " + kind + " do not combine: " + e.getMessage() + "; no sum is produced");
+        }
     }
 
     private List<ShamirShare> sharesOf(int owner, ShareKind kind) {

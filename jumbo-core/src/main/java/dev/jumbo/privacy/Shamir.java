@@ -82,9 +82,37 @@ public final class Shamir {
     /**
      * The polynomial's value at 0 by Lagrange interpolation through the given shares. With at
      * least {@code threshold} shares of one sharing this is the secret; with fewer it is an
-     * unrelated field element, which is why callers must count shares before combining.
+     * unrelated field element, which is why callers must count shares before combining (or use
+     * {@link #combine(List, int)}, which counts and cross-checks).
      */
     public static BigInteger combine(List<ShamirShare> shares) {
+        requireDistinct(shares);
+        return interpolate(shares, BigInteger.ZERO);
+    }
+
+    /**
+     * The secret, from at least {@code threshold} shares: interpolated through the first
+     * {@code threshold}, and every further share checked to lie on the same polynomial, so a share
+     * that was altered (or belongs to another secret) is detected whenever more than the threshold
+     * arrive, instead of silently giving a wrong secret.
+     */
+    public static BigInteger combine(List<ShamirShare> shares, int threshold) {
+        if (threshold < 1 || shares.size() < threshold) {
+            throw new IllegalArgumentException(
+                    "Shamir: " + shares.size() + " shares, fewer than the threshold " + threshold);
+        }
+        requireDistinct(shares);
+        List<ShamirShare> basis = shares.subList(0, threshold);
+        for (ShamirShare extra : shares.subList(threshold, shares.size())) {
+            if (!interpolate(basis, BigInteger.valueOf(extra.x())).equals(extra.y())) {
+                throw new IllegalArgumentException("Shamir: the share at x = " + extra.x() + " does not lie on the polynomial "
+                        + "of the first " + threshold + " shares: a share was altered or belongs to another secret");
+            }
+        }
+        return interpolate(basis, BigInteger.ZERO);
+    }
+
+    private static void requireDistinct(List<ShamirShare> shares) {
         if (shares.isEmpty()) {
             throw new IllegalArgumentException("Shamir: no shares to combine");
         }
@@ -94,22 +122,26 @@ public final class Shamir {
                 throw new IllegalArgumentException("Shamir: two shares at x = " + s.x());
             }
         }
-        BigInteger secret = BigInteger.ZERO;
+    }
+
+    /** The value at {@code at} of the polynomial of degree {@code shares.size() - 1} through the shares (Lagrange). */
+    private static BigInteger interpolate(List<ShamirShare> shares, BigInteger at) {
+        BigInteger value = BigInteger.ZERO;
         for (ShamirShare i : shares) {
-            // l_i(0) = prod_{j != i} x_j / (x_j - x_i)
+            // l_i(at) = prod_{j != i} (at - x_j) / (x_i - x_j)
             BigInteger numerator = BigInteger.ONE;
             BigInteger denominator = BigInteger.ONE;
             for (ShamirShare j : shares) {
                 if (j.x() == i.x()) {
                     continue;
                 }
-                numerator = numerator.multiply(BigInteger.valueOf(j.x())).mod(PRIME);
-                denominator = denominator.multiply(BigInteger.valueOf(j.x() - i.x())).mod(PRIME);
+                numerator = numerator.multiply(at.subtract(BigInteger.valueOf(j.x()))).mod(PRIME);
+                denominator = denominator.multiply(BigInteger.valueOf(i.x() - j.x())).mod(PRIME);
             }
             BigInteger basis = numerator.multiply(denominator.modInverse(PRIME)).mod(PRIME);
-            secret = secret.add(i.y().multiply(basis)).mod(PRIME);
+            value = value.add(i.y().multiply(basis)).mod(PRIME);
         }
-        return secret;
+        return value;
     }
 
     /** {@link #split} of a byte string (up to 64 bytes), read as an unsigned big-endian integer. */
@@ -128,9 +160,9 @@ public final class Shamir {
         return split(new BigInteger(1, secret), threshold, xs, random);
     }
 
-    /** The byte string of {@code length} bytes that {@link #splitBytes} shared. */
-    public static byte[] combineBytes(List<ShamirShare> shares, int length) {
-        return toFixedBytes(combine(shares), length);
+    /** The byte string of {@code length} bytes that {@link #splitBytes} shared, by {@link #combine(List, int)}. */
+    public static byte[] combineBytes(List<ShamirShare> shares, int threshold, int length) {
+        return toFixedBytes(combine(shares, threshold), length);
     }
 
     /** {@code value} big-endian in exactly {@code length} bytes; refuses a value that needs more. */

@@ -273,6 +273,33 @@ class SecureAggregationTest {
     }
 
     @Test
+    void aSurvivorRevealingAWrongShareStopsTheRoundInsteadOfCorruptingTheSum() {
+        Updates u = updates(CLIENTS, 20);
+        Round r = roundUpToUnmasking(u);
+        var server = r.server();
+        for (var c : r.clients().values()) {
+            if (c.id() == 10) {
+                continue;
+            }
+            byte[] reply = c.respond(UNMASKING, server.messageFor(c.id()));
+            if (c.id() == 16) {
+                var honest = SecureAggregationMessage.decode(
+                        reply, 9, SecureAggregationMessage.UnmaskResponse.class, "test");
+                var shares = new java.util.ArrayList<>(honest.shares());
+                var first = shares.get(0); // a self-mask seed share of some survivor
+                shares.set(0, new SecureAggregationMessage.RevealedShare(first.owner(), first.kind(),
+                        new ShamirShare(first.share().x(), first.share().y().add(java.math.BigInteger.ONE))));
+                reply = SecureAggregationMessage.encode(9, new SecureAggregationMessage.UnmaskResponse(16, shares));
+            }
+            server.accept(c.id(), reply);
+        }
+        assertThatThrownBy(server::closePhase)
+                .isInstanceOf(SecureAggregationException.class)
+                .hasMessageContaining("'s SELF_MASK_SEED do not combine")
+                .hasMessageContaining("does not lie on the polynomial");
+    }
+
+    @Test
     void aTamperedShareIsRefusedByItsRecipient() {
         Updates u = updates(3, 5);
         var config = new SecureAggregationConfig(1, 2, 5);

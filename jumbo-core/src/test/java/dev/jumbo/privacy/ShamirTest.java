@@ -54,13 +54,28 @@ class ShamirTest {
     }
 
     @Test
+    void anAlteredShareIsDetectedWhenMoreThanTheThresholdArrive() {
+        BigInteger secret = new BigInteger(256, random);
+        List<ShamirShare> shares = new ArrayList<>(Shamir.split(secret, 4, 7, random));
+        assertThat(Shamir.combine(shares, 4)).isEqualTo(secret);
+        assertThat(Shamir.combine(shares.subList(2, 6), 4)).isEqualTo(secret);
+        ShamirShare honest = shares.get(5);
+        shares.set(5, new ShamirShare(honest.x(), honest.y().add(BigInteger.ONE).mod(Shamir.PRIME)));
+        assertThatThrownBy(() -> Shamir.combine(shares, 4)).hasMessageContaining("x = 6 does not lie on the polynomial");
+        // the first four define the polynomial, so an altered one among them is caught by the extras too
+        Collections.swap(shares, 0, 5);
+        assertThatThrownBy(() -> Shamir.combine(shares, 4)).hasMessageContaining("does not lie on the polynomial");
+        assertThatThrownBy(() -> Shamir.combine(shares.subList(0, 3), 4)).hasMessageContaining("fewer than the threshold 4");
+    }
+
+    @Test
     void byteSecretsKeepLeadingZeros() {
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         secret[0] = 0;
         secret[1] = 0;
         List<ShamirShare> shares = Shamir.splitBytes(secret, 3, new int[] {4, 9, 12, 30}, random);
-        assertThat(Shamir.combineBytes(shares.subList(1, 4), 32)).isEqualTo(secret);
+        assertThat(Shamir.combineBytes(shares.subList(1, 4), 3, 32)).isEqualTo(secret);
     }
 
     @Test
