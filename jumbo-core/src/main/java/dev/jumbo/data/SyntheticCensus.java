@@ -20,7 +20,7 @@ import java.util.SplittableRandom;
  * race; 0 is the majority at 60%, then 20%, 12%, 8%).
  *
  * <p><b>The bias is deliberate.</b> The label is drawn with log-odds
- * {@code -7.6 + 0.045 (min(age, 60) - 17) + 0.3 education_years + 0.03 hours_per_week
+ * {@code -7.3 + 0.045 (min(age, 60) - 17) + 0.3 education_years + 0.03 hours_per_week
  * + 0.25 min(capital_gain_k, 20) + 1.1 sex - 0.6 [group > 0]}, and people with {@code sex = 0}
  * also work 5 hours a week fewer on average: the label depends on the sensitive attributes
  * directly and through a proxy, so a model trained on these columns selects {@code sex = 1}
@@ -52,7 +52,7 @@ public final class SyntheticCensus {
     public record Person(int age, int educationYears, int hoursPerWeek, double capitalGainK, int sex, int group, int incomeOver50k) {
         /** The log-odds of {@code incomeOver50k = 1} the label was drawn with. */
         public double logOdds() {
-            return -7.6 + 0.045 * (Math.min(age, 60) - 17) + 0.3 * educationYears + 0.03 * hoursPerWeek
+            return -7.3 + 0.045 * (Math.min(age, 60) - 17) + 0.3 * educationYears + 0.03 * hoursPerWeek
                     + 0.25 * Math.min(capitalGainK, 20) + 1.1 * sex - 0.6 * (group > 0 ? 1 : 0);
         }
 
