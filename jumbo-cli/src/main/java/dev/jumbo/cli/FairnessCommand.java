@@ -39,7 +39,7 @@ final class FairnessCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--predictions", paramLabel = "FILE.csv", description = "CSV with a header naming columns y_true, y_pred (0 or 1) and group (any text).")
+    @Option(names = "--predictions", paramLabel = "FILE.csv", description = "CSV with a header naming columns y_true, y_pred (0 or 1) and group (text without commas), in any order.")
     Path predictions;
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model folder from jumbo train (a classifier with 2 outputs).")
@@ -70,7 +70,10 @@ final class FairnessCommand implements Callable<Integer> {
             Main.banner(spec.commandLine().getErr());
             report = fromModel(Sequential.load(model), data, sensitive, label, spec.commandLine().getErr());
         }
-        print(report, spec.commandLine().getOut(), json);
+        PrintWriter out = spec.commandLine().getOut();
+        print(report, out);
+        if (json) out.println(JsonOutput.line(json(report)));
+        out.flush();
         return 0;
     }
 
@@ -164,11 +167,6 @@ final class FairnessCommand implements Callable<Integer> {
         result.put("by_group", byGroup);
         result.put("overall", row(report.overall()));
         return result;
-    }
-
-    private void print(FairnessReport report, PrintWriter out, boolean withJson) {
-        print(report, out);
-        if (withJson) out.println(JsonOutput.line(json(report)));
     }
 
     private static Map<String, Object> row(GroupMetrics m) {

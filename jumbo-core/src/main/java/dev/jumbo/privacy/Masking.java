@@ -39,9 +39,10 @@ import javax.crypto.spec.SecretKeySpec;
  * }</pre>
  *
  * <p>Tables are CSV with a header line (RFC 4180: fields may be quoted, with {@code ""} for a quote
- * and commas or line breaks inside quotes); the output quotes a field only when it must. Masking
- * is not anonymisation by itself: the remaining columns together can still single people out
- * (Sweeney's zip code, birth date and sex), which is what generalising and noise are for.
+ * and commas or line breaks inside quotes), held in memory whole; the output quotes a field only
+ * when it must. Masking is not anonymisation by itself: the remaining columns together can still
+ * single people out (Sweeney's zip code, birth date and sex), which is what generalising and noise
+ * are for.
  */
 public final class Masking {
     /** At least 128 bits of key: a shorter one could be found by trying keys against a known value. */
