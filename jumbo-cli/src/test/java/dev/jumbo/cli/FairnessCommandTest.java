@@ -33,7 +33,7 @@ class FairnessCommandTest {
         Path noSex = tmp.resolve("census-no-sex.csv");
         Files.write(noSex, lines.stream().map(FairnessCommandTest::withoutFifthColumn).collect(Collectors.toList()));
         modelWithoutSex = tmp.resolve("census-model-no-sex");
-        t = CliTest.run("train", "csv:" + noSex, "--arch", "mlp", "--epochs", "8", "--batch-size", "32",
+        t = CliTest.run("train", "csv:" + noSex, "--arch", "mlp", "--epochs", "30", "--lr", "0.003", "--batch-size", "32",
                 "--out", modelWithoutSex.toString(), "--no-progress");
         assertThat(t.code()).as(t.err()).isZero();
     }
@@ -93,7 +93,9 @@ class FairnessCommandTest {
         assertThat(r.err()).contains("'sex' left out");
         JsonNode j = r.lastJson();
         assertThat(j.get("by_group").size()).isEqualTo(2);
-        assertThat(j.get("overall").get("accuracy").asDouble()).isGreaterThan(0.6);
+        assertThat(j.get("overall").get("accuracy").asDouble()).isGreaterThan(0.79); // predicting 0 everywhere scores 0.773 (measured: 0.82)
+        // unaware of sex, the model still selects sex = 1 more often, through the hours they work
+        assertThat(j.get("by_group").get("1").get("selection_rate").asDouble()).isGreaterThan(j.get("by_group").get("0").get("selection_rate").asDouble());
         // grouping by the generic group column works the same way; that column is an input of this model
         CliTest.Result byGroup = CliTest.run("fairness", "--model", model.toString(), "--data", census.toString(), "--sensitive", "group", "--json");
         assertThat(byGroup.code()).as(byGroup.err()).isZero();
