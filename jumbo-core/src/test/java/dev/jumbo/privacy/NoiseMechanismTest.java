@@ -30,7 +30,7 @@ class NoiseMechanismTest {
 
     @Test
     void erfcMatchesTabulatedValuesAndAnIntegralOfTheDensity() {
-        // reference values of erfc to 16 digits (Abramowitz and Stegun, table 7.1, extended)
+        // reference values of erfc to 16 digits, from mpmath at 30 digits
         double[][] table = {{0.5, 0.4795001221869535}, {1, 0.1572992070502851}, {2.5, 4.069520174449590e-4},
                 {3, 2.209049699858544e-5}, {5, 1.537459794428035e-12}, {-1, 1.842700792949715}};
         for (double[] row : table) assertThat(NormalTail.erfc(row[0])).isCloseTo(row[1], within(1e-13 * row[1]));
