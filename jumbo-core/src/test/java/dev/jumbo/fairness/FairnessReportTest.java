@@ -10,7 +10,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class FairnessReportTest {
-    // Fairlearn's documented example (user guide, "Disparity metrics")
+    // Fairlearn's documented example, as issue 9 quotes it
     static final int[] Y_TRUE = {0, 1, 1, 1, 1, 0, 1, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1};
     static final int[] Y_PRED = {0, 0, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0};
     static final String[] GROUP = "b,b,a,b,b,c,c,c,a,a,c,a,b,c,c,b,c,c".split(",");
