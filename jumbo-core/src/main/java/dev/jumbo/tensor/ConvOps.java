@@ -36,7 +36,10 @@ final class ConvOps {
                 Conv2dKernel.backwardInput(g, dy, wd, dx);
                 x.addFreshGrad(dx);
             }
-            if (filter.requiresGrad() || bias != null && bias.requiresGrad()) {
+            PerExampleGrads perFilter = PerExampleGrads.forParameter(filter), perBias = bias == null ? null : PerExampleGrads.forParameter(bias);
+            if (perFilter != null || perBias != null) {
+                perExampleFilterGradients(g, xd, dy, filter, bias, perFilter, perBias);
+            } else if (filter.requiresGrad() || bias != null && bias.requiresGrad()) {
                 float[] dw = new float[wd.length], db = bias == null ? null : new float[outC];
                 Conv2dKernel.backwardFilter(g, xd, dy, dw, db);
                 filter.addFreshGrad(dw);
@@ -45,6 +48,42 @@ final class ConvOps {
         };
         Shape out = Shape.of(g.n(), g.outH(), g.outW(), outC);
         return bias == null ? Tensor.result(y, out, backward, x, filter) : Tensor.result(y, out, backward, x, filter, bias);
+    }
+
+    /**
+     * Each example's filter and bias gradients under {@link PerExampleGrads}: the batch
+     * gradient's kernel (patches^T dy) run on one example's image and output gradient at a time.
+     * A parameter the scope does not cover still gets its batch gradient.
+     */
+    private static void perExampleFilterGradients(ConvGeometry g, float[] xd, float[] dy, Tensor filter, Tensor bias,
+                                                  PerExampleGrads perFilter, PerExampleGrads perBias) {
+        PerExampleGrads scope = perFilter != null ? perFilter : perBias;
+        int batch = scope.batch(), examples = g.n(), outC = g.outC();
+        if (examples != batch)
+            throw new IllegalArgumentException("conv2d input of " + examples + " images does not match the " + batch + " examples of the batch: per-example gradients need the batch outermost");
+        ConvGeometry one = g.withBatch(1);
+        int inSize = g.h() * g.w() * g.c(), outSize = g.outH() * g.outW() * outC, filterSize = filter.size();
+        float[] dw = new float[batch * filterSize], db = bias == null ? null : new float[batch * outC];
+        float[] xb = new float[inSize], dyb = new float[outSize], dwb = new float[filterSize], dbb = bias == null ? null : new float[outC];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(xd, b * inSize, xb, 0, inSize);
+            System.arraycopy(dy, b * outSize, dyb, 0, outSize);
+            Conv2dKernel.backwardFilter(one, xb, dyb, dwb, dbb);
+            System.arraycopy(dwb, 0, dw, b * filterSize, filterSize);
+            if (db != null) System.arraycopy(dbb, 0, db, b * outC, outC);
+        }
+        if (perFilter != null) perFilter.add(filter, dw);
+        else if (filter.requiresGrad()) filter.addFreshGrad(sumOverExamples(dw, batch, filterSize));
+        if (bias != null) {
+            if (perBias != null) perBias.add(bias, db);
+            else if (bias.requiresGrad()) bias.addFreshGrad(sumOverExamples(db, batch, outC));
+        }
+    }
+
+    private static float[] sumOverExamples(float[] perExample, int batch, int size) {
+        float[] sum = new float[size];
+        for (int b = 0; b < batch; b++) VectorMath.add(sum, 0, perExample, b * size, sum, 0, size);
+        return sum;
     }
 
     static Tensor pool2d(Tensor x, int kh, int kw, int strideH, int strideW, boolean same, boolean max) {

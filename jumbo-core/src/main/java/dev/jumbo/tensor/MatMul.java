@@ -96,13 +96,27 @@ final class MatMul {
                 Gemm.sgemm(false, !w.trans, m, k, n, 1f, gd, 0, n, w.data, 0, w.ld, 0f, dx, 0, k);
                 x.addFreshGrad(dx);
             }
-            if (kernel.requiresGrad()) {
+            PerExampleGrads perKernel = PerExampleGrads.forParameter(kernel);
+            if (perKernel != null) {
+                // dW_b = X_b^T G_b for each example's block of rows
+                int per = perKernel.rowsPerExample(m, "linear", xShape), batch = perKernel.batch();
+                float[] dw = new float[batch * k * n];
+                for (int b = 0; b < batch; b++)
+                    Gemm.sgemm(true, false, k, n, per, 1f, xd, b * per * k, k, gd, b * per * n, n, 0f, dw, b * k * n, n);
+                perKernel.add(kernel, dw);
+            } else if (kernel.requiresGrad()) {
                 // dW = X^T G
                 float[] dw = new float[k * n];
                 Gemm.sgemm(true, false, k, n, m, 1f, xd, 0, k, gd, 0, n, 0f, dw, 0, n);
                 kernel.addFreshGrad(dw);
             }
-            if (bias != null && bias.requiresGrad()) {
+            PerExampleGrads perBias = bias == null ? null : PerExampleGrads.forParameter(bias);
+            if (perBias != null) {
+                int per = perBias.rowsPerExample(m, "linear", xShape);
+                float[] db = new float[perBias.batch() * n];
+                for (int i = 0; i < m; i++) VectorMath.add(db, i / per * n, gd, i * n, db, i / per * n, n);
+                perBias.add(bias, db);
+            } else if (bias != null && bias.requiresGrad()) {
                 // db = the column sums of G, rows added in order
                 float[] db = new float[n];
                 for (int i = 0; i < m; i++) VectorMath.add(db, 0, gd, i * n, db, 0, n);

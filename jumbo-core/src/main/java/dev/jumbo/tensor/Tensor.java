@@ -271,6 +271,11 @@ public final class Tensor {
         return this;
     }
 
+    /** Whether no recorded operation produced this tensor (a parameter or an input), for {@link PerExampleGrads}. */
+    boolean isLeaf() {
+        return node == null;
+    }
+
     /** The accumulated gradient, or null if none has flowed here since the last {@link #zeroGrad()}. */
     public Tensor grad() {
         return grad;
@@ -921,7 +926,26 @@ public final class Tensor {
         return result(y, shape, g -> {
             float[] dx = requiresGrad ? new float[x.length] : null;
             float[] dgamma = gamma.requiresGrad ? new float[d] : null, dbeta = beta.requiresGrad ? new float[d] : null;
-            LayerNormKernel.backward(x, gm, mean, rstd, g.dense(), dx, dgamma, dbeta, rows, d);
+            float[] gd = g.dense();
+            // under PerExampleGrads a parameter gets each example's gradient instead of the batch's
+            PerExampleGrads pg = PerExampleGrads.forParameter(gamma), pb = PerExampleGrads.forParameter(beta);
+            if (pg != null || pb != null) {
+                PerExampleGrads scope = pg != null ? pg : pb;
+                int per = scope.rowsPerExample(rows, "layerNorm", shape), batch = scope.batch();
+                float[] eg = pg != null ? new float[batch * d] : null, eb = pb != null ? new float[batch * d] : null;
+                for (int r = 0; r < rows; r++) {
+                    int o = r * d, e = r / per * d;
+                    for (int j = 0; j < d; j++) {
+                        if (eg != null) eg[e + j] += gd[o + j] * (x[o + j] - mean[r]) * rstd[r];
+                        if (eb != null) eb[e + j] += gd[o + j];
+                    }
+                }
+                if (pg != null) pg.add(gamma, eg);
+                if (pb != null) pb.add(beta, eb);
+                if (pg != null) dgamma = null;
+                if (pb != null) dbeta = null;
+            }
+            LayerNormKernel.backward(x, gm, mean, rstd, gd, dx, dgamma, dbeta, rows, d);
             if (dx != null) addFreshGrad(dx);
             if (dgamma != null) gamma.addFreshGrad(dgamma);
             if (dbeta != null) beta.addFreshGrad(dbeta);
@@ -972,7 +996,20 @@ public final class Tensor {
         int[] d = shape.toArray();
         d[0] = index.length;
         return result(y, Shape.of(d), g -> {
-            float[] gd = g.dense(), dx = new float[size()];
+            float[] gd = g.dense();
+            PerExampleGrads perExample = PerExampleGrads.forParameter(this);
+            if (perExample != null) {
+                // each example's rows scattered into its own copy of the table
+                int per = perExample.rowsPerExample(index.length, "rows", Shape.of(index.length)), table = size();
+                float[] dx = new float[perExample.batch() * table];
+                for (int r = 0; r < index.length; r++) {
+                    int o = r / per * table + index[r] * width;
+                    VectorMath.add(dx, o, gd, r * width, dx, o, width);
+                }
+                perExample.add(this, dx);
+                return;
+            }
+            float[] dx = new float[size()];
             for (int r = 0; r < index.length; r++) VectorMath.add(dx, index[r] * width, gd, r * width, dx, index[r] * width, width);
             addFreshGrad(dx);
         }, this);
