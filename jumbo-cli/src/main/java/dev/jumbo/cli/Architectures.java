@@ -15,7 +15,9 @@ final class Architectures {
     /**
      * {@code mlp}: Dense(64, relu) - Dense(64, relu) - Dense(classes, softmax) on flattened inputs;
      * {@code cnn}: Conv2D(32, 3x3, relu) - MaxPool(2) - Conv2D(64, 3x3, relu) - MaxPool(2) - Flatten -
-     * Dense(64, relu) - Dense(classes, softmax) on [h, w, c] images.
+     * Dense(64, relu) - Dense(classes, softmax) on [h, w, c] images; {@code dp-cnn}: Conv2D(16, 8x8,
+     * stride 2, same, tanh) - MaxPool(2, stride 1) - Conv2D(32, 4x4, stride 2, tanh) - MaxPool(2,
+     * stride 1) - Flatten - Dense(32, tanh) - Dense(classes, softmax), small and BatchNorm-free for DP-SGD.
      */
     static Sequential build(String arch, Shape example, int classes) {
         return build(arch, example, classes, 1);
@@ -39,7 +41,15 @@ final class Architectures {
                         new Conv2D(d64, 3, Activation.RELU), new MaxPool2D(2),
                         new Flatten(), new Dense(d64, Activation.RELU), new Dense(classes, Activation.SOFTMAX));
             }
-            default -> throw new IllegalArgumentException("unknown architecture '" + arch + "': use mlp or cnn");
+            case "dp-cnn" -> {
+                // TF Privacy's MNIST tutorial CNN with Papernot et al.'s tempered sigmoid (tanh), for DP-SGD
+                if (example.rank() != 3) throw new IllegalArgumentException("--arch dp-cnn needs image data [height, width, channels], got examples of shape " + example);
+                yield new Sequential(example,
+                        new Conv2D(scaled(16, width), 8, 8, 2, 2, "same", Activation.TANH), new MaxPool2D(2, 2, 1, 1, "valid"),
+                        new Conv2D(c32, 4, 4, 2, 2, "valid", Activation.TANH), new MaxPool2D(2, 2, 1, 1, "valid"),
+                        new Flatten(), new Dense(c32, Activation.TANH), new Dense(classes, Activation.SOFTMAX));
+            }
+            default -> throw new IllegalArgumentException("unknown architecture '" + arch + "': use mlp, cnn or dp-cnn");
         };
     }
 

@@ -75,8 +75,26 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar (per-epoch lines only).")
     boolean noProgress;
 
+    @Option(names = "--dp", description = "Train with DP-SGD (Poisson batches, per-example clipping, Gaussian noise); reports epsilon after every epoch. Default batch 256.")
+    boolean dp;
+
+    @Option(names = "--target-epsilon", description = "With --dp: solve the noise for this epsilon over the planned epochs (default 3).")
+    Double targetEpsilon;
+
+    @Option(names = "--noise-multiplier", description = "With --dp: this noise multiplier instead of a target epsilon.")
+    Double noiseMultiplier;
+
+    @Option(names = "--delta", defaultValue = "1e-5", description = "With --dp: delta (default: ${DEFAULT-VALUE}).")
+    double delta;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "With --dp: per-example clipping norm C (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
     @Override
     public Integer call() throws Exception {
+        if (dp) return PrivateTraining.run(this, new PrivateTraining.Options(targetEpsilon, noiseMultiplier, delta, maxGradNorm),
+                spec.commandLine().getOut(), spec.commandLine().getErr());
+        if (targetEpsilon != null || noiseMultiplier != null) throw new IllegalArgumentException("--target-epsilon and --noise-multiplier need --dp");
         PrintWriter err = spec.commandLine().getErr();
         Main.banner(err);
         int batch = batchSize != null ? batchSize : Architectures.defaultBatchSize(arch);
