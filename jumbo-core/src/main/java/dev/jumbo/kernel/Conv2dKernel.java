@@ -143,6 +143,40 @@ public final class Conv2dKernel {
         else backwardFilterByPatches(g, x, dy, dw, dbias);
     }
 
+    /**
+     * Each example's filter and bias gradients (for DP-SGD): writes example b's
+     * {@code patches_b^T dy_b} at {@code dw[b * filterSize ..]} and its column sums of
+     * {@code dy_b} at {@code dbias[b * outC ..]} (skipped when null). Examples run in parallel,
+     * each one gemm over its own patch rows.
+     */
+    public static void backwardFilterPerExample(ConvGeometry g, float[] x, float[] dy, float[] dw, float[] dbias) {
+        int oc = g.outC(), k = patchLength(g), filterSize = (int) filterSize(g), per = g.outH() * g.outW();
+        require(x, inputSize(g), "x", g);
+        require(dy, (long) rows(g) * oc, "dy", g);
+        require(dw, (long) g.n() * filterSize, "dw", g);
+        if (dbias != null) require(dbias, (long) g.n() * oc, "dbias", g);
+        boolean pointwise = isPointwise(g);
+        Parallel.forEach(g.n(), 2L * per * k * oc, b -> {
+            int r0 = b * per;
+            if (dbias != null) {
+                Arrays.fill(dbias, b * oc, (b + 1) * oc, 0f);
+                for (int r = r0; r < r0 + per; r++) VectorMath.add(dbias, b * oc, dy, r * oc, dbias, b * oc, oc);
+            }
+            if (pointwise) {
+                Gemm.sgemm(true, false, k, oc, per, 1f, x, r0 * k, k, dy, r0 * oc, oc, 0f, dw, b * filterSize, oc);
+                return;
+            }
+            Workspace ws = Workspace.acquire();
+            try {
+                float[] patches = ws.a(per * k);
+                Im2Col.gather(g, x, r0, r0 + per, patches, 0);
+                Gemm.sgemm(true, false, k, oc, per, 1f, patches, 0, k, dy, r0 * oc, oc, 0f, dw, b * filterSize, oc);
+            } finally {
+                Workspace.release(ws);
+            }
+        });
+    }
+
     /** {@link #backwardFilter} over the patch matrix (or over x itself when pointwise); sizes are already checked. */
     static void backwardFilterByPatches(ConvGeometry g, float[] x, float[] dy, float[] dw, float[] dbias) {
         int rows = rows(g), k = patchLength(g), oc = g.outC(), filterSize = (int) filterSize(g);

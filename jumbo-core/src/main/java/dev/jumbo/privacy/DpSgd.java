@@ -1,6 +1,8 @@
 package dev.jumbo.privacy;
 
 import dev.jumbo.data.TensorDataset;
+import dev.jumbo.kernel.Parallel;
+import dev.jumbo.kernel.VectorMath;
 import dev.jumbo.loss.Loss;
 import dev.jumbo.nn.Module;
 import dev.jumbo.nn.Parameter;
@@ -109,19 +111,24 @@ public final class DpSgd {
     void addClipped(PerExampleGradients.Result g, float[][] sums) {
         int batch = g.batch();
         List<float[]> per = g.perExample();
-        for (int b = 0; b < batch; b++) {
+        float[] factor = new float[batch];
+        long total = 0;
+        for (float[] s : sums) total += s.length;
+        Parallel.forEach(batch, total, b -> {
             double sq = 0;
             for (int p = 0; p < sums.length; p++) {
-                float[] e = per.get(p);
-                int n = sums[p].length, o = b * n;
-                for (int i = 0; i < n; i++) sq += (double) e[o + i] * e[o + i];
+                int n = sums[p].length;
+                sq += VectorMath.dot(per.get(p), b * n, per.get(p), b * n, n);
             }
-            float factor = (float) Math.min(1.0, maxGradNorm / (Math.sqrt(sq) + 1e-6));
-            for (int p = 0; p < sums.length; p++) {
-                float[] e = per.get(p), s = sums[p];
-                int n = s.length, o = b * n;
-                for (int i = 0; i < n; i++) s[i] += factor * e[o + i];
-            }
+            factor[b] = (float) Math.min(1.0, maxGradNorm / (Math.sqrt(sq) + 1e-6));
+        });
+        for (int p = 0; p < sums.length; p++) {
+            float[] e = per.get(p), s = sums[p];
+            int n = s.length;
+            // each thread sums its own stretch of coordinates over the examples
+            Parallel.forRange(n, batch, (i0, i1) -> {
+                for (int b = 0; b < batch; b++) VectorMath.axpy(factor[b], e, b * n + i0, s, i0, i1 - i0);
+            });
         }
     }
 }

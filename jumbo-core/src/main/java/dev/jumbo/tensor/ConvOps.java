@@ -51,8 +51,8 @@ final class ConvOps {
     }
 
     /**
-     * Each example's filter and bias gradients under {@link PerExampleGrads}: the batch
-     * gradient's kernel (patches^T dy) run on one example's image and output gradient at a time.
+     * Each example's filter and bias gradients under {@link PerExampleGrads}: one gemm of
+     * example b's patches^T dy_b each, examples in parallel.
      * A parameter the scope does not cover still gets its batch gradient.
      */
     private static void perExampleFilterGradients(ConvGeometry g, float[] xd, float[] dy, Tensor filter, Tensor bias,
@@ -61,19 +61,10 @@ final class ConvOps {
         int batch = scope.batch(), examples = g.n(), outC = g.outC();
         if (examples != batch)
             throw new IllegalArgumentException("conv2d input of " + examples + " images does not match the " + batch + " examples of the batch: per-example gradients need the batch outermost");
-        ConvGeometry one = g.withBatch(1);
-        int inSize = g.h() * g.w() * g.c(), outSize = g.outH() * g.outW() * outC, filterSize = filter.size();
-        float[] dw = new float[batch * filterSize], db = bias == null ? null : new float[batch * outC];
-        float[] xb = new float[inSize], dyb = new float[outSize], dwb = new float[filterSize], dbb = bias == null ? null : new float[outC];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(xd, b * inSize, xb, 0, inSize);
-            System.arraycopy(dy, b * outSize, dyb, 0, outSize);
-            Conv2dKernel.backwardFilter(one, xb, dyb, dwb, dbb);
-            System.arraycopy(dwb, 0, dw, b * filterSize, filterSize);
-            if (db != null) System.arraycopy(dbb, 0, db, b * outC, outC);
-        }
+        float[] dw = new float[batch * filter.size()], db = bias == null ? null : new float[batch * outC];
+        Conv2dKernel.backwardFilterPerExample(g, xd, dy, dw, db);
         if (perFilter != null) perFilter.add(filter, dw);
-        else if (filter.requiresGrad()) filter.addFreshGrad(sumOverExamples(dw, batch, filterSize));
+        else if (filter.requiresGrad()) filter.addFreshGrad(sumOverExamples(dw, batch, filter.size()));
         if (bias != null) {
             if (perBias != null) perBias.add(bias, db);
             else if (bias.requiresGrad()) bias.addFreshGrad(sumOverExamples(db, batch, outC));

@@ -101,8 +101,8 @@ final class MatMul {
                 // dW_b = X_b^T G_b for each example's block of rows
                 int per = perKernel.rowsPerExample(m, "linear", xShape), batch = perKernel.batch();
                 float[] dw = new float[batch * k * n];
-                for (int b = 0; b < batch; b++)
-                    Gemm.sgemm(true, false, k, n, per, 1f, xd, b * per * k, k, gd, b * per * n, n, 0f, dw, b * k * n, n);
+                dev.jumbo.kernel.Parallel.forEach(batch, 2L * per * k * n,
+                        b -> Gemm.sgemm(true, false, k, n, per, 1f, xd, b * per * k, k, gd, b * per * n, n, 0f, dw, b * k * n, n));
                 perKernel.add(kernel, dw);
             } else if (kernel.requiresGrad()) {
                 // dW = X^T G

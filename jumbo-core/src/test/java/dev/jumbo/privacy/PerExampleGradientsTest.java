@@ -41,10 +41,11 @@ class PerExampleGradientsTest {
     }
 
     @Test
-    void conv2dValidAndStridedSameMatchOneExampleAtATime() {
+    void conv2dValidStridedSameAndPointwiseMatchOneExampleAtATime() {
         var model = new Sequential(Shape.of(9, 8, 2),
                 new Conv2D(4, 3, Activation.RELU),
                 new Conv2D(3, 3, 2, 2, 2, "same", Activation.TANH),
+                new Conv2D(2, 1, Activation.LINEAR),   // pointwise: the gemm reads x itself
                 new Flatten(), new Dense(3));
         assertMatchesLoop(model, new MeanSquaredError(), Tensor.randn(rnd, 4, 9, 8, 2), Tensor.randn(rnd, 4, 3));
     }
