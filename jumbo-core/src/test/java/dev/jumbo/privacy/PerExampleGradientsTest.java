@@ -71,6 +71,38 @@ class PerExampleGradientsTest {
         assertMatchesLoop(model, new SparseCategoricalCrossentropy(), Tensor.randn(rnd, 8, 12, 12, 1), Tensor.of(labels, 8));
     }
 
+    /** Each example's gradient against central finite differences of that example's own loss, every parameter element. */
+    @Test
+    void perExampleGradientsMatchFiniteDifferencesOfEachExamplesLoss() {
+        var model = new Sequential(Shape.of(4, 4, 1), new Conv2D(2, 2, 2, 2, 2, "same", Activation.TANH), new Flatten(),
+                new Dense(3, Activation.TANH), new LayerNorm(), new Dense(2));
+        var loss = new MeanSquaredError();
+        Tensor x = Tensor.randn(rnd, 3, 4, 4, 1), y = Tensor.randn(rnd, 3, 2);
+        var per = PerExampleGradients.compute(model, loss, x, y);
+        double eps = 1e-2;
+        for (int b = 0; b < 3; b++) {
+            Tensor xb = x.slice(0, b, b + 1).contiguous(), yb = y.slice(0, b, b + 1).contiguous();
+            for (int p = 0; p < per.parameters().size(); p++) {
+                float[] w = per.parameters().get(p).value().buffer(), g = per.perExample().get(p);
+                for (int i = 0; i < w.length; i++) {
+                    float keep = w[i];
+                    double plus, minus;
+                    try (var scope = dev.jumbo.tensor.GradMode.noGrad()) {
+                        w[i] = (float) (keep + eps);
+                        plus = loss.compute(model.forward(xb), yb).item();
+                        w[i] = (float) (keep - eps);
+                        minus = loss.compute(model.forward(xb), yb).item();
+                    } finally {
+                        w[i] = keep;
+                    }
+                    double numeric = (plus - minus) / (2 * eps), analytic = g[b * w.length + i];
+                    assertThat(Math.abs(analytic - numeric)).as("%s[%d] of example %d: %s vs %s", per.parameters().get(p).name(), i, b, analytic, numeric)
+                            .isLessThanOrEqualTo(2e-3 + 2e-2 * Math.max(Math.abs(analytic), Math.abs(numeric)));
+                }
+            }
+        }
+    }
+
     @Test
     void perExampleGradientsSumToTheBatchGradient() {
         var model = new Sequential(Shape.of(6, 6, 1), new Conv2D(3, 3, Activation.RELU), new Flatten(), new Dense(2));
