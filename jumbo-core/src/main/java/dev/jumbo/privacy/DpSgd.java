@@ -22,7 +22,9 @@ import java.util.random.RandomGeneratorFactory;
  * the inner optimizer (SGD, Adam ...) steps with. An empty batch still takes a step of noise.
  *
  * <p>The noise comes from an L64X256MixRandom seeded with 32 bytes of {@link SecureRandom}
- * ({@link #secureNoise()}); tests may pass a seeded generator instead.
+ * ({@link #secureNoise()}); tests may pass a seeded generator instead. A step needs one draw
+ * per parameter (millions per epoch), which is why this is not {@link SecureNoise}'s draw-by-draw
+ * SecureRandom; the floating-point caveat in {@link SecureNoise} applies here too.
  *
  * <pre>{@code
  * Optimizer adam = new Adam(1e-3).bind(model.parameters());
