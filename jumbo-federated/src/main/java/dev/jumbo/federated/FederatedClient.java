@@ -15,6 +15,8 @@ import dev.jumbo.federated.proto.UpdateHeader;
 import dev.jumbo.io.FormatException;
 import dev.jumbo.train.Sequential;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.nio.file.Path;
@@ -48,6 +50,7 @@ public final class FederatedClient implements AutoCloseable {
     private final int chunkBytes;
     private IntPredicate crashInRound = r -> false;
     private volatile boolean killed;
+    private volatile int late;
 
     public FederatedClient(String target, String id, TensorDataset data, LocalTraining training, ClientAggregationScheme scheme) {
         this(target, id, data, training, scheme, FloatChunks.DEFAULT_CHUNK_BYTES);
@@ -78,6 +81,11 @@ public final class FederatedClient implements AutoCloseable {
         return killed;
     }
 
+    /** Rounds whose update arrived after the round had closed (and so was refused). */
+    public int lateUpdates() {
+        return late;
+    }
+
     /** Joins and trains until the server finishes; returns how many rounds this client trained. */
     public int run() throws FormatException {
         JoinReply join = blocking.join(JoinRequest.newBuilder().setClientId(id).setNumExamples(data.size()).build());
@@ -103,9 +111,15 @@ public final class FederatedClient implements AutoCloseable {
             float[] local = FlatWeights.of(model), delta = new float[local.length];
             for (int i = 0; i < local.length; i++) delta[i] = local[i] - global[i];
             float[] encoded = scheme.encode(header.getRound(), delta, data.size(), this::exchange);
-            submit(header.getRound(), header.getModelVersion(), encoded);
             after = header.getRound();
-            trained++;
+            try {
+                submit(header.getRound(), header.getModelVersion(), encoded);
+                trained++;
+            } catch (StatusRuntimeException e) {
+                // too late: the round closed at its deadline without us; a straggler waits for the next
+                if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION) throw e;
+                late++;
+            }
         }
     }
 
