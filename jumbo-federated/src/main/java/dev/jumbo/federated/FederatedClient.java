@@ -88,7 +88,8 @@ public final class FederatedClient implements AutoCloseable {
 
     /** Joins and trains until the server finishes; returns how many rounds this client trained. */
     public int run() throws FormatException {
-        JoinReply join = blocking.join(JoinRequest.newBuilder().setClientId(id).setNumExamples(data.size()).build());
+        // waits for a server that is still starting (a minute at most) rather than failing at once
+        JoinReply join = blocking.withWaitForReady().withDeadlineAfter(60, TimeUnit.SECONDS).join(JoinRequest.newBuilder().setClientId(id).setNumExamples(data.size()).build());
         if (!join.getScheme().equals(scheme.name()))
             throw new IllegalStateException("server aggregates with scheme '" + join.getScheme() + "' but this client speaks '" + scheme.name() + "'");
         Sequential model = Sequential.fromConfig(join.getModelConfig(), Path.of("join reply model_config"));
