@@ -1,0 +1,306 @@
+package dev.jumbo.cli;
+
+import dev.jumbo.data.Splits;
+import dev.jumbo.data.TensorDataset;
+import dev.jumbo.federated.Aggregator;
+import dev.jumbo.federated.FederatedClient;
+import dev.jumbo.federated.FederatedServer;
+import dev.jumbo.federated.FederatedSimulation;
+import dev.jumbo.federated.FloatChunks;
+import dev.jumbo.federated.FlatWeights;
+import dev.jumbo.federated.GlobalEvaluation;
+import dev.jumbo.federated.LocalTraining;
+import dev.jumbo.federated.Partitions;
+import dev.jumbo.federated.PlainAggregation;
+import dev.jumbo.io.AtomicFolder;
+import dev.jumbo.train.Sequential;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code jumbo federated server|client|simulate}: federated training over gRPC (module
+ * jumbo-federated). The server owns the model and evaluates it on the test split after each
+ * round; each client reads the dataset itself and keeps only its part (by index, partition and
+ * seed), so no training data travels.
+ */
+@Command(name = "federated", mixinStandardHelpOptions = true,
+        description = {"Federated learning over gRPC: FedAvg, FedProx or FedAdam with clients that train on their own part of the data.",
+                "Example: jumbo federated simulate --clients 10 --rounds 30 --partition shards:2"},
+        subcommands = {FederatedCommand.Server.class, FederatedCommand.Client.class, FederatedCommand.Simulate.class})
+final class FederatedCommand {
+    /** What server and simulate share: the model, the data to evaluate on, the rounds and the aggregator. */
+    static final class ServerOptions {
+        @Option(names = "--model-arch", defaultValue = "cnn", description = "mlp or cnn (as jumbo train's --arch; default: ${DEFAULT-VALUE}).")
+        String arch;
+
+        @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "fashion-mnist, mnist or csv:TRAIN.csv[,TEST.csv] (default: ${DEFAULT-VALUE}).")
+        String dataset;
+
+        @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the dataset's files.")
+        Path dataDir;
+
+        @Option(names = "--rounds", defaultValue = "30", description = "Rounds of training (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Option(names = "--aggregator", defaultValue = "fedavg", description = "fedavg, fedprox or fedadam (default: ${DEFAULT-VALUE}).")
+        String aggregator;
+
+        @Option(names = "--mu", defaultValue = "0.01", description = "FedProx's proximal weight mu, sent to the clients (default: ${DEFAULT-VALUE}).")
+        double mu;
+
+        @Option(names = "--server-lr", defaultValue = "0.01", description = "FedAdam's server learning rate (default: ${DEFAULT-VALUE}).")
+        double serverLr;
+
+        @Option(names = "--round-timeout", defaultValue = "300", paramLabel = "S",
+                description = "Seconds a round waits for updates (and for clients to be ready) before going on with those it has (default: ${DEFAULT-VALUE}).")
+        double roundTimeout;
+
+        @Option(names = "--seed", defaultValue = "42", description = "Seed of the initial weights, client sampling and data partition (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "Where to save the final global model (config.json + model.safetensors).")
+        Path out;
+
+        @Option(names = "--json", description = "Print one JSON object with the per-round figures as the last line.")
+        boolean json;
+
+        Splits load() throws IOException {
+            return DataOptions.of(dataset, dataDir).load();
+        }
+
+        Sequential model(Splits data) {
+            dev.jumbo.nn.Init.seed(seed);
+            return Architectures.build(arch, data.train().exampleShape(), classes(data.train()));
+        }
+
+        FederatedServer.Settings settings(int clientsPerRound, int minClients) {
+            return new FederatedServer.Settings(rounds, clientsPerRound, minClients, Duration.ofMillis((long) (roundTimeout * 1000)),
+                    FloatChunks.DEFAULT_CHUNK_BYTES, seed, "fedprox".equals(aggregator) ? mu : 0);
+        }
+
+        Aggregator newAggregator() {
+            return Aggregator.of(aggregator, serverLr);
+        }
+
+        void finish(Sequential model, float[] weights, List<GlobalEvaluation.Row> rows, PrintWriter out) throws IOException {
+            FlatWeights.load(model, weights);
+            if (this.out != null) {
+                requireModelFolder(this.out);
+                AtomicFolder.write(this.out, model::save);
+                out.println("saved the global model to " + this.out);
+            }
+            if (json) {
+                Map<String, Object> o = new LinkedHashMap<>();
+                o.put("aggregator", aggregator);
+                o.put("rounds", rows.stream().map(r -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("round", r.round().round());
+                    m.put("sampled", r.round().sampled().size());
+                    m.put("answered", r.round().answered().size());
+                    m.put("applied", r.round().applied());
+                    m.put("rejected_updates", r.round().rejectedUpdates());
+                    m.put("test_loss", r.testLoss());
+                    m.put("test_accuracy", r.testAccuracy());
+                    return m;
+                }).toList());
+                o.put("test_accuracy", rows.isEmpty() ? null : rows.getLast().testAccuracy());
+                out.println(JsonOutput.line(o));
+            }
+        }
+    }
+
+    /** What client and simulate share: the partition and the local training. */
+    static final class ClientOptions {
+        @Option(names = "--partition", defaultValue = "shards:2", description = "shards:K (K label shards each), dirichlet:ALPHA or iid (default: ${DEFAULT-VALUE}).")
+        String partition;
+
+        @Option(names = "--local-epochs", defaultValue = "1", description = "Epochs over its own data per round (default: ${DEFAULT-VALUE}).")
+        int localEpochs;
+
+        @Option(names = "--batch-size", defaultValue = "32", description = "Local batch size (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(names = "--lr", defaultValue = "0.05", description = "Local SGD learning rate (default: ${DEFAULT-VALUE}).")
+        double lr;
+
+        @Option(names = "--momentum", defaultValue = "0.9", description = "Local SGD momentum, reset each round (default: ${DEFAULT-VALUE}).")
+        double momentum;
+
+        LocalTraining training(long seed) {
+            return new LocalTraining(localEpochs, batchSize, lr, momentum, seed);
+        }
+    }
+
+    static int classes(TensorDataset train) {
+        int max = 0;
+        for (int label : FederatedSimulation.labels(train)) max = Math.max(max, label);
+        return max + 1;
+    }
+
+    /** The whole folder is replaced: refuse one holding other files, as prune and distill do. */
+    static void requireModelFolder(Path out) throws IOException {
+        if (Files.isDirectory(out) && !Files.isRegularFile(out.resolve(Sequential.CONFIG_FILE))) {
+            try (var entries = Files.list(out)) {
+                if (entries.findAny().isPresent())
+                    throw new IllegalArgumentException("--out " + out + " is a folder with other files in it, not a model folder: the output replaces the whole folder");
+            }
+        }
+    }
+
+    @Command(name = "server", mixinStandardHelpOptions = true,
+            description = {"Serve the global model over gRPC and run the rounds; prints test accuracy after each round.",
+                    "Example: jumbo federated server --model-arch cnn --rounds 30 --clients-per-round 10 --min-clients 8 --port 7070"})
+    static final class Server implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ServerOptions options;
+
+        @Option(names = "--clients-per-round", required = true, paramLabel = "K", description = "Clients sampled each round.")
+        int clientsPerRound;
+
+        @Option(names = "--min-clients", required = true, paramLabel = "M", description = "Fewest answers a round needs to update the model.")
+        int minClients;
+
+        @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for all).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "7070", description = "Port (default: ${DEFAULT-VALUE}; 0: a free one, printed).")
+        int port;
+
+        @Override
+        public Integer call() throws Exception {
+            Main.banner(spec.commandLine().getErr());
+            PrintWriter out = spec.commandLine().getOut();
+            if (options.out != null) requireModelFolder(options.out); // before the rounds, not after them
+            Splits data = options.load();
+            Sequential model = options.model(data);
+            TensorDataset test = DataOptions.fit(data.test(), model.inputShape());
+            var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
+            try (var server = new FederatedServer(model, options.newAggregator(), new PlainAggregation(), options.settings(clientsPerRound, minClients))) {
+                int bound = server.start(host, port);
+                out.printf("listening on %s:%d: %s, %d parameters, %d rounds of %d clients (at least %d)%n", host, bound, options.aggregator,
+                        server.parameterCount(), options.rounds, clientsPerRound, minClients);
+                server.run(eval);
+                options.finish(model, server.weights(), eval.rows(), out);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "client", mixinStandardHelpOptions = true,
+            description = {"Join a federated server and train on this client's part of the dataset until the server is done.",
+                    "Example: jumbo federated client --server 127.0.0.1:7070 --id 3 --clients 10 --partition shards:2"})
+    static final class Client implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ClientOptions options;
+
+        @Option(names = "--server", required = true, paramLabel = "HOST:PORT", description = "The federated server.")
+        String server;
+
+        @Option(names = "--id", required = true, paramLabel = "I", description = "This client's index, 0 to N-1: which part of the data it takes.")
+        int id;
+
+        @Option(names = "--clients", required = true, paramLabel = "N", description = "How many clients the data is split among.")
+        int clients;
+
+        @Option(names = "--dataset", defaultValue = "fashion-mnist", description = "As the server's (default: ${DEFAULT-VALUE}).")
+        String dataset;
+
+        @Option(names = "--data", paramLabel = "DIR", description = "Folder holding the dataset's files.")
+        Path dataDir;
+
+        @Option(names = "--seed", defaultValue = "42", description = "Partition seed, the same for every client (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() throws Exception {
+            Main.banner(spec.commandLine().getErr());
+            if (id < 0 || id >= clients) throw new IllegalArgumentException("--id " + id + " is not a client index: use 0 to " + (clients - 1) + " (--clients " + clients + ")");
+            PrintWriter out = spec.commandLine().getOut();
+            TensorDataset train = DataOptions.of(dataset, dataDir).load().train();
+            int[] mine = Partitions.of(options.partition, FederatedSimulation.labels(train), clients, seed)[id];
+            TensorDataset part = FederatedSimulation.subset(train, mine);
+            out.printf("client %d of %d: %d examples (%s), server %s%n", id, clients, part.size(), options.partition, server);
+            try (var client = new FederatedClient(server, "client-" + id, part, options.training(seed * 131 + id), new PlainAggregation())) {
+                int rounds = client.run();
+                out.printf("client %d: trained in %d rounds%s%n", id, rounds, client.lateUpdates() > 0 ? ", " + client.lateUpdates() + " updates arrived too late" : "");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "simulate", mixinStandardHelpOptions = true,
+            description = {"A server and N clients in this process, over real gRPC on 127.0.0.1.",
+                    "Example: jumbo federated simulate --clients 10 --rounds 30 --partition shards:2 --kill 2"})
+    static final class Simulate implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Mixin
+        ServerOptions server;
+
+        @Mixin
+        ClientOptions client;
+
+        @Option(names = "--clients", defaultValue = "10", description = "Clients (default: ${DEFAULT-VALUE}).")
+        int clients;
+
+        @Option(names = "--clients-per-round", paramLabel = "K", description = "Clients sampled each round (default: all).")
+        Integer clientsPerRound;
+
+        @Option(names = "--min-clients", paramLabel = "M", description = "Fewest answers a round needs (default: half the clients per round, rounded up).")
+        Integer minClients;
+
+        @Option(names = "--kill", defaultValue = "0", description = "Clients that die mid-round in round --kill-round (default: ${DEFAULT-VALUE}).")
+        int kill;
+
+        @Option(names = "--kill-round", paramLabel = "R", description = "The round in which --kill clients die (default: the middle round).")
+        Integer killRound;
+
+        @Option(names = "--train-examples", paramLabel = "N", description = "Use only the first N training examples (quick runs).")
+        Integer trainExamples;
+
+        @Override
+        public Integer call() throws Exception {
+            Main.banner(spec.commandLine().getErr());
+            PrintWriter out = spec.commandLine().getOut();
+            if (server.out != null) requireModelFolder(server.out);
+            Splits data = server.load();
+            Sequential model = server.model(data);
+            TensorDataset train = DataOptions.fit(data.train(), model.inputShape()), test = DataOptions.fit(data.test(), model.inputShape());
+            if (trainExamples != null) {
+                if (trainExamples < clients || trainExamples > train.size())
+                    throw new IllegalArgumentException("--train-examples " + trainExamples + " must be between --clients (" + clients + ") and " + train.size());
+                train = FederatedSimulation.subset(train, java.util.stream.IntStream.range(0, trainExamples).toArray());
+            }
+            int k = clientsPerRound == null ? clients : clientsPerRound, m = minClients == null ? (k + 1) / 2 : minClients;
+            int kr = killRound == null ? Math.max(1, (server.rounds + 1) / 2) : killRound;
+            var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
+            out.printf("simulating %d clients (%s, %d examples) with %s: %d rounds of %d clients (at least %d), %d local epochs, lr %s%s%n", clients,
+                    client.partition, train.size(), server.aggregator, server.rounds, k, m, client.localEpochs, client.lr,
+                    kill > 0 ? ", killing " + kill + " in round " + kr : "");
+            var outcome = FederatedSimulation.run(model, train, server.newAggregator(), server.settings(k, m),
+                    new FederatedSimulation.Setup(clients, client.partition, server.seed, client.training(server.seed), kill, kr), eval);
+            if (!outcome.killed().isEmpty()) out.println("killed mid-round: " + String.join(", ", outcome.killed()));
+            server.finish(model, outcome.finalWeights(), eval.rows(), out);
+            return 0;
+        }
+    }
+}
