@@ -54,7 +54,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *     scale its own update by its size (revealing it, and stretching the quantisation range by the
  *     largest size), so FedAvg here is the unweighted mean of the survivors' deltas.
  * </ul>
- * {@code phaseTimeout} must leave room in the server's round timeout for all five phases plus
+ * The class is not final so that an audit (or a test) can subclass the server half and record every
+ * byte it receives. {@code phaseTimeout} must leave room in the server's round timeout for all five phases plus
  * training and submission, or the round closes before its sum exists (and is then not applied).
  *
  * <pre>{@code

@@ -230,7 +230,7 @@ class SecureAggregationTest {
     @Test
     void aClientKilledAfterSharingKeysIsRecoveredAndTheSumIsTheSurvivorsExactly() throws Exception {
         float[] start = FlatWeights.of(model());
-        var settings = new FederatedServer.Settings(1, 3, 2, Duration.ofSeconds(20), 4096, 9, 0);
+        var settings = new FederatedServer.Settings(1, 3, 2, Duration.ofSeconds(12), 4096, 9, 0);
         var server = new RecordingServer();
         var clients = clients(3, () -> new SecureAggregation(CLIP, PHASE), Set.of(1), "SHARE_KEYS");
         Run run = federate(start, server, clients, settings);
@@ -254,7 +254,7 @@ class SecureAggregationTest {
     @Test
     void tooFewSurvivorsLeaveTheModelAsItWasAndTheNextRoundWorks() throws Exception {
         float[] start = FlatWeights.of(model());
-        var settings = new FederatedServer.Settings(2, 4, 2, Duration.ofSeconds(20), 4096, 9, 0);
+        var settings = new FederatedServer.Settings(2, 4, 2, Duration.ofSeconds(12), 4096, 9, 0);
         var server = new RecordingServer();
         // 4 clients: threshold max(2, ceil(8/3)) = 3; two die after sharing keys, two remain
         var clients = clients(4, () -> new SecureAggregation(CLIP, PHASE), Set.of(2, 3), "SHARE_KEYS");
