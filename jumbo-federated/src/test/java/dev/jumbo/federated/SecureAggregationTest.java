@@ -1,6 +1,7 @@
 package dev.jumbo.federated;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Activation;
@@ -278,6 +279,29 @@ class SecureAggregationTest {
         assertThat(server.outcome(2).sum()).containsExactly(sum);
         float[] mean = new UpdateQuantizer(CLIP, 2).decodeMean(sum, 2);
         for (int i = 0; i < start.length; i++) assertThat(run.finalWeights()[i]).isEqualTo(start[i] + mean[i]);
+    }
+
+    @Test
+    void badPhaseMessagesAreRefusedByNameAndALoneClientAbortsTheRound() throws Exception {
+        var scheme = new SecureAggregation(CLIP, Duration.ofMillis(300));
+        scheme.roundStarted(1, List.of("a", "b"), 5);
+        assertThatThrownBy(() -> scheme.onPhase(2, "setup", "a", new byte[0])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no secure aggregation round 2");
+        assertThatThrownBy(() -> scheme.onPhase(1, "HELLO", "a", new byte[0])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown secure aggregation phase 'HELLO'");
+        assertThatThrownBy(() -> scheme.onPhase(1, "MASKED_INPUT", "a", new byte[0])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("sent phase 'MASKED_INPUT' but round 1 is in phase 'setup'");
+        assertThatThrownBy(() -> scheme.onPhase(1, "setup", "z", new byte[0])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("client 'z' is not in phase 'setup'");
+        assertThatThrownBy(() -> scheme.onPhase(1, "setup", "a", new byte[3])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be empty, got 3 bytes");
+        // b never comes: after the phase timeout a is alone, below the threshold of 2, and is told the round is aborted
+        byte[] reply = scheme.onPhase(1, "setup", "a", new byte[0]);
+        assertThat(reply[0]).isEqualTo((byte) 1);
+        assertThat(new String(reply, 1, reply.length - 1, java.nio.charset.StandardCharsets.UTF_8)).contains("only 1 client(s) took part, fewer than the threshold 2");
+        assertThat(scheme.combine(1, List.of("a", "b"), List.of(new Contribution("a", 10, new float[5])), 5)).isNull();
+        assertThat(scheme.outcome(1).failure()).contains("phase setup");
+        // and the client half, told so, submits zeros rather than its delta
+        float[] sent = scheme.encode(1, new float[] {0.5f, -0.25f}, 10, (r, phase, payload) -> reply);
+        assertThat(sent).containsExactly(0f, 0f);
+        assertThatThrownBy(() -> new SecureAggregation(0, Duration.ofSeconds(1))).hasMessageContaining("clip must be finite and > 0, got 0.0");
+        assertThatThrownBy(() -> new SecureAggregation(1, Duration.ZERO)).hasMessageContaining("phase timeout must be positive");
     }
 
     private static double correlation(int[] a, int[] b) {
