@@ -143,6 +143,7 @@ public final class FederatedServer implements AutoCloseable {
             chosen = List.copyOf(pool.subList(0, Math.min(settings.clientsPerRound(), pool.size())));
             round = r;
             sampled = Set.copyOf(chosen);
+            scheme.roundStarted(r, chosen, parameterCount);
             received.clear();
             rejected = 0;
             open = true;
@@ -169,8 +170,9 @@ public final class FederatedServer implements AutoCloseable {
         }
         List<String> answered = contributions.stream().map(Contribution::clientId).toList();
         boolean applied = answered.size() >= settings.minClients();
+        float[] mean = applied ? scheme.combine(r, chosen, contributions, parameterCount) : null;
+        applied = mean != null;
         if (applied) {
-            float[] mean = scheme.combine(r, chosen, contributions, parameterCount);
             float[] next = weights().clone();
             aggregator.apply(next, mean);
             lock.lock();
