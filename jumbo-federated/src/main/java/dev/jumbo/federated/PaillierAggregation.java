@@ -166,7 +166,9 @@ public final class PaillierAggregation {
             lock.lock();
             try {
                 moveTo(phaseRound);
-                if (closed) throw new IllegalArgumentException("ciphertexts of client '" + clientId + "' came after round " + phaseRound + " closed");
+                // a straggler, as SubmitUpdate would tell it: the client takes this status as "too late", not as a fault
+                if (closed)
+                    throw Status.FAILED_PRECONDITION.withDescription("ciphertexts of client '" + clientId + "' came after round " + phaseRound + " closed").asRuntimeException();
                 if (ciphertexts.putIfAbsent(clientId, mine) != null)
                     throw new IllegalArgumentException("client '" + clientId + "' already sent its ciphertexts for round " + phaseRound);
                 bytesReceived.addAndGet(payload.length);
@@ -306,14 +308,23 @@ public final class PaillierAggregation {
             return NAME;
         }
 
-        /** Sends the encrypted update, starts the wait for the round's sum, and returns zeros for {@code SubmitUpdate}. */
+        /**
+         * Sends the encrypted update, starts the wait for the round's sum, and returns zeros for
+         * {@code SubmitUpdate}; when the round already closed (a straggler) it only returns the zeros.
+         */
         @Override
         public float[] encode(int round, float[] delta, long examples, PhaseChannel channel) {
             long start = System.nanoTime();
             int[] levels = quantizer.quantize(delta);
             byte[] payload = PaillierPacking.encode(keys.publicKey(), packing.encrypt(keys.publicKey(), levels, random));
             encryptNanos.addAndGet(System.nanoTime() - start);
-            channel.exchange(round, CIPHERTEXTS, payload);
+            try {
+                channel.exchange(round, CIPHERTEXTS, payload);
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION) throw e;
+                // the round closed without us: the zeros' SubmitUpdate is refused too and counted as late by the client
+                return new float[delta.length];
+            }
             bytesSent.addAndGet(payload.length);
             Thread t = Thread.ofVirtual().name("paillier-sum-" + round).start(() -> decryptSum(round, delta.length, channel));
             synchronized (decryptors) {

@@ -13,6 +13,8 @@ import dev.jumbo.privacy.PaillierPrivateKey;
 import dev.jumbo.privacy.UpdateQuantizer;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.train.Sequential;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.lang.reflect.Field;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -255,6 +257,26 @@ class PaillierAggregationTest {
     }
 
     @Test
+    void aStragglerWhoseRoundClosedSubmitsZerosAndWaitsForNoSum() throws Exception {
+        var client = new PaillierAggregation.Client(keys1024, QUANTIZER, new SecureRandom());
+        List<String> phases = new ArrayList<>();
+        float[] delta = new float[200];
+        Arrays.fill(delta, 0.25f);
+        float[] out = client.encode(3, delta, 10, (round, phase, payload) -> {
+            phases.add(phase);
+            throw Status.FAILED_PRECONDITION.withDescription("ciphertexts of client 'x' came after round 3 closed").asRuntimeException();
+        });
+        assertThat(out).hasSize(200).containsOnly(0f);
+        assertThat(phases).containsExactly(PaillierAggregation.CIPHERTEXTS); // no sum poll started
+        assertThat(client.bytesSent()).isZero();
+        client.awaitDecryptions(Duration.ofSeconds(5));
+        // any other refusal is a fault and reaches the caller
+        assertThatThrownBy(() -> client.encode(3, delta, 10, (round, phase, payload) -> {
+            throw Status.INVALID_ARGUMENT.withDescription("bad ciphertexts").asRuntimeException();
+        })).isInstanceOf(StatusRuntimeException.class).hasMessageContaining("bad ciphertexts");
+    }
+
+    @Test
     void takesTheFirstDecryptedSumAndRefusesOneThatDisagrees() throws Exception {
         var server = new PaillierAggregation.Server(keys1024.publicKey(), QUANTIZER, 300, Duration.ofSeconds(30));
         var packing = PaillierPacking.of(keys1024.publicKey(), QUANTIZER);
@@ -350,7 +372,10 @@ class PaillierAggregationTest {
         // nobody decrypts: the combine gives up after its patience, naming the round
         assertThatThrownBy(() -> server.combine(1, List.of("a"), List.of(new Contribution("a", 10, new float[100])), 100))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("round 1");
-        assertThatThrownBy(() -> server.onPhase(1, PaillierAggregation.CIPHERTEXTS, "b", good)).hasMessageContaining("after round 1 closed");
+        assertThatThrownBy(() -> server.onPhase(1, PaillierAggregation.CIPHERTEXTS, "b", good)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(e.getStatus().getDescription()).contains("after round 1 closed");
+        });
         assertThatThrownBy(() -> server.onPhase(1, PaillierAggregation.DECRYPTED, "a", PaillierAggregation.Wire.ints(new int[99])))
                 .hasMessageContaining("holds 99 values");
         assertThatThrownBy(() -> server.combine(2, List.of("b"), List.of(new Contribution("b", 10, new float[100])), 100))
