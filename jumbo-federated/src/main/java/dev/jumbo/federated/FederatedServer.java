@@ -335,7 +335,8 @@ public final class FederatedServer implements AutoCloseable {
         lock.lock();
         try {
             if (!joined.containsKey(clientId)) throw Status.PERMISSION_DENIED.withDescription("client '" + clientId + "' has not joined").asRuntimeException();
-            if (!open || phaseRound != round)
+            // a closed round still takes its phases until the next opens: a scheme may need them while combining (Paillier's decryption)
+            if (phaseRound != round || round == 0)
                 throw Status.FAILED_PRECONDITION.withDescription("phase '" + phase + "' for round " + phaseRound + " but round " + round + (open ? " is open" : " is closed")).asRuntimeException();
             if (!sampled.contains(clientId))
                 throw Status.PERMISSION_DENIED.withDescription("client '" + clientId + "' was not sampled for round " + round).asRuntimeException();
