@@ -68,6 +68,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * }</pre>
  */
 public final class PaillierAggregation {
+    private static final System.Logger LOG = System.getLogger(PaillierAggregation.class.getName());
+
     /** The scheme's name in the join reply. */
     public static final String NAME = "paillier";
     static final String CIPHERTEXTS = "ciphertexts", SUM = "sum", DECRYPTED = "decrypted";
@@ -248,7 +250,7 @@ public final class PaillierAggregation {
                 for (Contribution c : contributions) {
                     PaillierCiphertext[] cs = ciphertexts.get(c.clientId());
                     // only a client that skipped the ciphertexts phase gets here; its zeros are not an update
-                    if (cs == null) throw new IllegalStateException("client '" + c.clientId() + "' submitted in round " + combineRound + " without sending its ciphertexts");
+                    if (cs == null) return notApplied(combineRound, "client '" + c.clientId() + "' submitted without sending its ciphertexts");
                     parts.add(cs);
                 }
             } finally {
@@ -268,7 +270,7 @@ public final class PaillierAggregation {
                 long deadline = System.nanoTime() + patience.toNanos();
                 while (decrypted == null) {
                     long left = deadline - System.nanoTime();
-                    if (left <= 0) throw new IllegalStateException("no client returned the decrypted sum of round " + combineRound + " within " + patience);
+                    if (left <= 0) return notApplied(combineRound, "no client returned the decrypted sum within " + patience);
                     changed.awaitNanos(left);
                 }
                 sum = decrypted;
@@ -279,6 +281,12 @@ public final class PaillierAggregation {
                 lock.unlock();
             }
             return quantizer.decodeMean(sum, summands);
+        }
+
+        /** A round without a trustworthy sum is not applied: the server keeps its model and runs the next round. */
+        private static float[] notApplied(int round, String why) {
+            LOG.log(System.Logger.Level.WARNING, "Paillier round " + round + " is not applied (the model stays as it was): " + why);
+            return null;
         }
     }
 
