@@ -95,6 +95,7 @@ public final class FederatedClient implements AutoCloseable {
         Sequential model = Sequential.fromConfig(join.getModelConfig(), Path.of("join reply model_config"));
         if (FlatWeights.count(model) != join.getParameterCount())
             throw new IllegalStateException("server's model has " + join.getParameterCount() + " values but its config builds " + FlatWeights.count(model));
+        TensorDataset mine = shaped(data, model);
         int after = 0, trained = 0;
         while (true) {
             Iterator<ModelChunk> chunks = blocking.getModel(ModelRequest.newBuilder().setClientId(id).setAfterRound(after).build());
@@ -108,7 +109,7 @@ public final class FederatedClient implements AutoCloseable {
                 return trained;
             }
             FlatWeights.load(model, global);
-            training.run(model, data, join.getProxMu(), header.getRound());
+            training.run(model, mine, join.getProxMu(), header.getRound());
             float[] local = FlatWeights.of(model), delta = new float[local.length];
             for (int i = 0; i < local.length; i++) delta[i] = local[i] - global[i];
             float[] encoded = scheme.encode(header.getRound(), delta, data.size(), this::exchange);
@@ -122,6 +123,17 @@ public final class FederatedClient implements AutoCloseable {
                 late++;
             }
         }
+    }
+
+    /** The examples in the shape the server's model takes (28x28x1 images as 784 inputs for an MLP); refused if the sizes differ. */
+    static TensorDataset shaped(TensorDataset data, Sequential model) {
+        int[] want = model.inputShape().toArray(), dims = new int[want.length + 1];
+        int perExample = data.x().size() / Math.max(1, data.size());
+        if (perExample != model.inputShape().size())
+            throw new IllegalArgumentException("the server's model takes examples of shape " + model.inputShape() + " but this client's data has " + data.x().shape());
+        dims[0] = data.size();
+        System.arraycopy(want, 0, dims, 1, want.length);
+        return new TensorDataset(data.x().reshape(dims), data.y());
     }
 
     /** Reassembles the weights from the first chunk and the rest, refusing a size other than announced. */
