@@ -5,6 +5,9 @@ import dev.jumbo.data.TensorDataset;
 import dev.jumbo.federated.Aggregator;
 import dev.jumbo.federated.FederatedClient;
 import dev.jumbo.federated.FederatedServer;
+import dev.jumbo.federated.FlatWeights;
+import dev.jumbo.federated.PaillierAggregation;
+import dev.jumbo.federated.SecureAggregation;
 import dev.jumbo.federated.FederatedSimulation;
 import dev.jumbo.federated.FloatChunks;
 import dev.jumbo.federated.FlatWeights;
@@ -54,14 +57,14 @@ final class FederatedCommand {
         @Option(names = "--rounds", defaultValue = "30", description = "Rounds of training (default: ${DEFAULT-VALUE}).")
         int rounds;
 
-        @Option(names = "--aggregator", defaultValue = "fedavg", description = "fedavg, fedprox or fedadam (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--aggregator", defaultValue = "fedavg", description = "fedavg, fedprox, fedavgm (FedAvg with server momentum 0.9) or fedadam (default: ${DEFAULT-VALUE}).")
         String aggregator;
 
         @Option(names = "--mu", defaultValue = "0.01", description = "FedProx's proximal weight mu, sent to the clients (default: ${DEFAULT-VALUE}).")
         double mu;
 
-        @Option(names = "--server-lr", defaultValue = "0.01", description = "FedAdam's server learning rate (default: ${DEFAULT-VALUE}).")
-        double serverLr;
+        @Option(names = "--server-lr", description = "The server's learning rate: FedAdam's (default 0.01) or FedAvgM's (default 1).")
+        Double serverLr;
 
         @Option(names = "--round-timeout", defaultValue = "300", paramLabel = "S",
                 description = "Seconds a round waits for updates (and for clients to be ready) before going on with those it has (default: ${DEFAULT-VALUE}).")
@@ -91,7 +94,7 @@ final class FederatedCommand {
         }
 
         Aggregator newAggregator() {
-            return Aggregator.of(aggregator, serverLr);
+            return Aggregator.of(aggregator, serverLr != null ? serverLr : aggregator.equals("fedavgm") ? 1.0 : 0.01);
         }
 
         void finish(Sequential model, float[] weights, List<GlobalEvaluation.Row> rows, PrintWriter out) throws IOException {
@@ -277,6 +280,41 @@ final class FederatedCommand {
         @Option(names = "--train-examples", paramLabel = "N", description = "Use only the first N training examples (quick runs).")
         Integer trainExamples;
 
+        @Option(names = "--scheme", defaultValue = "plain",
+                description = "How updates reach the server: plain, secure (Bonawitz et al.'s masks: the server sees only the sum) or paillier "
+                        + "(encrypted; the server adds ciphertexts, the clients decrypt the sum) (default: ${DEFAULT-VALUE}).")
+        String scheme;
+
+        @Option(names = "--clip", defaultValue = "0.1", description = "secure and paillier: each delta coordinate clipped to [-clip, clip] before quantising (default: ${DEFAULT-VALUE}).")
+        double clip;
+
+        @Option(names = "--key-bits", defaultValue = "2048", description = "paillier: the key size (default: ${DEFAULT-VALUE}).")
+        int keyBits;
+
+        /** The simulation's schemes; a Paillier run's clients share one key pair, and the server holds its public half only. */
+        private FederatedSimulation.Schemes schemes(int perRound, java.util.List<PaillierAggregation.Client> paillierClients,
+                                                    PaillierAggregation.Server[] paillierServer, int parameters) {
+            // a Paillier sum waits as long as a round may; secure aggregation's phases share the round: a client
+            // missing a phase for a sixth of it counts as dropped, so the five phases end inside the deadline
+            java.time.Duration patience = java.time.Duration.ofMillis((long) (server.roundTimeout * 1000));
+            java.time.Duration phase = java.time.Duration.ofMillis((long) (Math.max(5, server.roundTimeout / 6) * 1000));
+            return switch (scheme) {
+                case "plain" -> FederatedSimulation.Schemes.plain();
+                case "secure" -> new FederatedSimulation.Schemes(new SecureAggregation(clip, phase), k -> new SecureAggregation(clip, phase));
+                case "paillier" -> {
+                    var keys = dev.jumbo.privacy.PaillierKeyPair.generate(keyBits, new java.security.SecureRandom());
+                    var quantizer = new dev.jumbo.privacy.UpdateQuantizer(clip, perRound);
+                    paillierServer[0] = new PaillierAggregation.Server(keys.publicKey(), quantizer, parameters, patience);
+                    yield new FederatedSimulation.Schemes(paillierServer[0], k -> {
+                        var c = new PaillierAggregation.Client(keys, quantizer, new java.security.SecureRandom());
+                        paillierClients.add(c);
+                        return c;
+                    });
+                }
+                default -> throw new IllegalArgumentException("unknown --scheme '" + scheme + "': use plain, secure or paillier");
+            };
+        }
+
         @Override
         public Integer call() throws Exception {
             Main.banner(spec.commandLine().getErr());
@@ -296,9 +334,26 @@ final class FederatedCommand {
             out.printf("simulating %d clients (%s, %d examples) with %s: %d rounds of %d clients (at least %d), %d local epochs, lr %s%s%n", clients,
                     client.partition, train.size(), server.aggregator, server.rounds, k, m, client.localEpochs, client.lr,
                     kill > 0 ? ", killing " + kill + " in round " + kr : "");
+            var paillierClients = java.util.Collections.synchronizedList(new java.util.ArrayList<PaillierAggregation.Client>());
+            var paillierServer = new PaillierAggregation.Server[1];
+            int parameters = FlatWeights.of(model).length;
             var outcome = FederatedSimulation.run(model, train, server.newAggregator(), server.settings(k, m),
-                    new FederatedSimulation.Setup(clients, client.partition, server.seed, client.training(server.seed), kill, kr), eval);
+                    new FederatedSimulation.Setup(clients, client.partition, server.seed, client.training(server.seed), kill, kr),
+                    schemes(k, paillierClients, paillierServer, parameters), eval);
             if (!outcome.killed().isEmpty()) out.println("killed mid-round: " + String.join(", ", outcome.killed()));
+            if (paillierServer[0] != null) {
+                long encrypt = 0, decrypt = 0, sent = 0;
+                for (var c : paillierClients) {
+                    encrypt += c.encryptNanos();
+                    decrypt += c.decryptNanos();
+                    sent += c.bytesSent();
+                }
+                int rounds = outcome.rounds().size(), n = Math.max(1, paillierClients.size());
+                out.printf(java.util.Locale.ROOT, "paillier (%d-bit keys, %d ciphertexts per update of %d values): per round, encrypting one client's update %.2f s, "
+                                + "adding the ciphertexts at the server %.3f s, decrypting the sum %.2f s (each client checks it); %.0f kB sent per client%n",
+                        keyBits, paillierServer[0].ciphertextsPerUpdate(), parameters, encrypt / 1e9 / n / rounds, paillierServer[0].aggregateNanos() / 1e9 / rounds,
+                        decrypt / 1e9 / n / rounds, sent / 1e3 / n / rounds);
+            }
             server.finish(model, outcome.finalWeights(), eval.rows(), out);
             return 0;
         }

@@ -23,7 +23,8 @@ public interface Aggregator {
             case "fedavg" -> new FedAvg("fedavg");
             case "fedprox" -> new FedAvg("fedprox");
             case "fedadam" -> new FedAdam(serverLr, 0.9, 0.99, 1e-3);
-            default -> throw new IllegalArgumentException("unknown aggregator '" + name + "': use fedavg, fedprox or fedadam");
+            case "fedavgm" -> new FedAvgM(serverLr, 0.9);
+            default -> throw new IllegalArgumentException("unknown aggregator '" + name + "': use fedavg, fedprox, fedavgm or fedadam");
         };
     }
 
@@ -68,6 +69,38 @@ public interface Aggregator {
                 m[i] = (float) (beta1 * m[i] + (1 - beta1) * d);
                 v[i] = (float) (beta2 * v[i] + (1 - beta2) * d * d);
                 global[i] += (float) (lr * m[i] / (Math.sqrt(v[i]) + tau));
+            }
+        }
+    }
+
+    /**
+     * FedAvg with server momentum (Hsu, Qi and Brown 2019, "FedAvgM"): v = beta v + meanDelta,
+     * w += lr v. Under label skew each round's mean delta swings with the clients' classes; the
+     * momentum averages those swings over rounds, as SGD's does over minibatches. With lr 1 and
+     * beta 0 it is FedAvg.
+     */
+    final class FedAvgM implements Aggregator {
+        private final double lr, beta;
+        private float[] v;
+
+        public FedAvgM(double lr, double beta) {
+            if (!(lr > 0)) throw new IllegalArgumentException("FedAvgM's server learning rate must be positive, got " + lr);
+            if (!(beta >= 0 && beta < 1)) throw new IllegalArgumentException("FedAvgM's momentum must be in [0, 1), got " + beta);
+            this.lr = lr;
+            this.beta = beta;
+        }
+
+        @Override
+        public String name() {
+            return "fedavgm";
+        }
+
+        @Override
+        public void apply(float[] global, float[] meanDelta) {
+            if (v == null) v = new float[global.length];
+            for (int i = 0; i < global.length; i++) {
+                v[i] = (float) (beta * v[i] + meanDelta[i]);
+                global[i] += (float) (lr * v[i]);
             }
         }
     }

@@ -34,11 +34,29 @@ public final class FederatedSimulation {
 
     private FederatedSimulation() {}
 
+    /**
+     * How updates are combined: the server's half, and a client's half for each client index (a
+     * scheme with per-client state, such as secure aggregation's keys, gives each client its own).
+     */
+    public record Schemes(ServerAggregationScheme server, java.util.function.IntFunction<ClientAggregationScheme> client) {
+        /** Deltas in the clear, averaged by examples. */
+        public static Schemes plain() {
+            PlainAggregation plain = new PlainAggregation();
+            return new Schemes(plain, k -> plain);
+        }
+    }
+
+    /** {@link #run(Sequential, TensorDataset, Aggregator, FederatedServer.Settings, Setup, Schemes, FederatedServer.RoundListener)} in the clear. */
     public static Outcome run(Sequential model, TensorDataset train, Aggregator aggregator, FederatedServer.Settings settings, Setup setup,
                               FederatedServer.RoundListener listener) throws Exception {
+        return run(model, train, aggregator, settings, setup, Schemes.plain(), listener);
+    }
+
+    public static Outcome run(Sequential model, TensorDataset train, Aggregator aggregator, FederatedServer.Settings settings, Setup setup,
+                              Schemes schemes, FederatedServer.RoundListener listener) throws Exception {
         int[] labels = labels(train);
         int[][] parts = Partitions.of(setup.partition(), labels, setup.clients(), setup.seed());
-        PlainAggregation scheme = new PlainAggregation();
+        ServerAggregationScheme scheme = schemes.server();
         AtomicInteger killBudget = new AtomicInteger(setup.kill());
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<FederatedClient> clients = new ArrayList<>();
@@ -49,13 +67,15 @@ public final class FederatedSimulation {
                 TensorDataset mine = subset(train, parts[k]);
                 LocalTraining t = new LocalTraining(setup.training().epochs(), setup.training().batchSize(), setup.training().learningRate(),
                         setup.training().momentum(), setup.seed() * 131 + k);
-                FederatedClient c = new FederatedClient("127.0.0.1:" + port, "client-" + k, mine, t, scheme, settings.chunkBytes())
+                FederatedClient c = new FederatedClient("127.0.0.1:" + port, "client-" + k, mine, t, schemes.client().apply(k), settings.chunkBytes())
                         .crashWhen(r -> r == setup.killRound() && killBudget.getAndUpdate(b -> Math.max(0, b - 1)) > 0);
                 clients.add(c);
                 Thread th = Thread.ofPlatform().name("client-" + k).start(() -> {
                     try {
                         c.run();
                     } catch (Throwable e) {
+                        // said at once: the server otherwise waits out the round's deadline before anyone hears of it
+                        System.err.println(Thread.currentThread().getName() + " failed: " + e.getMessage());
                         failure.compareAndSet(null, e);
                     }
                 });
