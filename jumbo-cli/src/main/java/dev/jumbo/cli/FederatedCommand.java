@@ -8,6 +8,8 @@ import dev.jumbo.federated.FederatedServer;
 import dev.jumbo.federated.FlatWeights;
 import dev.jumbo.federated.PaillierAggregation;
 import dev.jumbo.federated.SecureAggregation;
+import dev.jumbo.federated.ServerAggregationScheme;
+import dev.jumbo.federated.ClientAggregationScheme;
 import dev.jumbo.federated.FederatedSimulation;
 import dev.jumbo.federated.FloatChunks;
 import dev.jumbo.federated.FlatWeights;
@@ -184,6 +186,12 @@ final class FederatedCommand {
         @Option(names = "--port", defaultValue = "7070", description = "Port (default: ${DEFAULT-VALUE}; 0: a free one, printed).")
         int port;
 
+        @Option(names = "--scheme", defaultValue = "plain", description = "plain or secure (the server sees only the sum; clients must say --scheme secure too) (default: ${DEFAULT-VALUE}).")
+        String scheme;
+
+        @Option(names = "--clip", defaultValue = "0.1", description = "secure: each delta coordinate clipped to [-clip, clip] before quantising; the clients are told (default: ${DEFAULT-VALUE}).")
+        double clip;
+
         @Override
         public Integer call() throws Exception {
             Main.banner(spec.commandLine().getErr());
@@ -193,7 +201,8 @@ final class FederatedCommand {
             Sequential model = options.model(data);
             TensorDataset test = DataOptions.fit(data.test(), model.inputShape());
             var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
-            try (var server = new FederatedServer(model, options.newAggregator(), new PlainAggregation(), options.settings(clientsPerRound, minClients))) {
+            try (var server = new FederatedServer(model, options.newAggregator(), serverScheme(scheme, clip, options.roundTimeout),
+                    options.settings(clientsPerRound, minClients))) {
                 int bound = server.start(host, port);
                 out.printf("listening on %s:%d: %s, %d parameters, %d rounds of %d clients (at least %d)%n", host, bound, options.aggregator,
                         server.parameterCount(), options.rounds, clientsPerRound, minClients);
@@ -232,6 +241,12 @@ final class FederatedCommand {
         @Option(names = "--seed", defaultValue = "42", description = "Partition seed, the same for every client (default: ${DEFAULT-VALUE}).")
         long seed;
 
+        @Option(names = "--scheme", defaultValue = "plain", description = "plain or secure, as the server says (default: ${DEFAULT-VALUE}).")
+        String scheme;
+
+        @Option(names = "--phase-timeout", defaultValue = "60", description = "secure: seconds a protocol phase may wait for the other clients (default: ${DEFAULT-VALUE}).")
+        double phaseTimeout;
+
         @Override
         public Integer call() throws Exception {
             Main.banner(spec.commandLine().getErr());
@@ -241,7 +256,7 @@ final class FederatedCommand {
             int[] mine = Partitions.of(options.partition, FederatedSimulation.labels(train), clients, seed)[id];
             TensorDataset part = FederatedSimulation.subset(train, mine);
             out.printf("client %d of %d: %d examples (%s), server %s%n", id, clients, part.size(), options.partition, server);
-            try (var client = new FederatedClient(server, "client-" + id, part, options.training(seed * 131 + id), new PlainAggregation())) {
+            try (var client = new FederatedClient(server, "client-" + id, part, options.training(seed * 131 + id), clientScheme(scheme, phaseTimeout))) {
                 int rounds = client.run();
                 out.printf("client %d: trained in %d rounds%s%n", id, rounds, client.lateUpdates() > 0 ? ", " + client.lateUpdates() + " updates arrived too late" : "");
             }
@@ -357,5 +372,24 @@ final class FederatedCommand {
             server.finish(model, outcome.finalWeights(), eval.rows(), out);
             return 0;
         }
+    }
+
+    /** The server's scheme of {@code --scheme}: its secure phases each get a sixth of the round. */
+    static ServerAggregationScheme serverScheme(String scheme, double clip, double roundTimeout) {
+        return switch (scheme) {
+            case "plain" -> new PlainAggregation();
+            case "secure" -> new SecureAggregation(clip, java.time.Duration.ofMillis((long) (Math.max(5, roundTimeout / 6) * 1000)));
+            default -> throw new IllegalArgumentException("unknown --scheme '" + scheme + "' for server and client commands: use plain or secure"
+                    + " (paillier needs a key pair shared by the clients: jumbo federated simulate --scheme paillier)");
+        };
+    }
+
+    /** A client's scheme of {@code --scheme}; a secure client learns the clip and its peers from the server's setup. */
+    static ClientAggregationScheme clientScheme(String scheme, double phaseTimeout) {
+        return switch (scheme) {
+            case "plain" -> new PlainAggregation();
+            case "secure" -> new SecureAggregation(0.1, java.time.Duration.ofMillis((long) (phaseTimeout * 1000)));
+            default -> throw new IllegalArgumentException("unknown --scheme '" + scheme + "' for server and client commands: use plain or secure");
+        };
     }
 }

@@ -69,6 +69,10 @@ class FederatedCommandTest {
 
     @Test
     void serverAndClientsAsSeparateCommands() throws Exception {
+        for (String scheme : new String[] {"plain", "secure"}) serverAndClients(scheme);
+    }
+
+    private void serverAndClients(String scheme) throws Exception {
         int port;
         try (var s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -76,12 +80,13 @@ class FederatedCommandTest {
         String target = "127.0.0.1:" + port;
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             var server = CompletableFuture.supplyAsync(() -> CliTest.run("federated", "server", "--data", data.toString(), "--model-arch", "mlp",
-                    "--rounds", "2", "--clients-per-round", "2", "--min-clients", "2", "--port", Integer.toString(port), "--round-timeout", "60"), pool);
+                    "--rounds", "2", "--clients-per-round", "2", "--min-clients", "2", "--port", Integer.toString(port), "--round-timeout", "60",
+                    "--scheme", scheme), pool);
             // the clients start at once: their Join waits for the server to be up
-            var c0 = CompletableFuture.supplyAsync(() -> client(target, "0"), pool);
-            var c1 = CompletableFuture.supplyAsync(() -> client(target, "1"), pool);
+            var c0 = CompletableFuture.supplyAsync(() -> client(target, "0", scheme), pool);
+            var c1 = CompletableFuture.supplyAsync(() -> client(target, "1", scheme), pool);
             CliTest.Result s = server.get(120, TimeUnit.SECONDS), r0 = c0.get(120, TimeUnit.SECONDS), r1 = c1.get(120, TimeUnit.SECONDS);
-            assertThat(s.code()).as(s.err()).isZero();
+            assertThat(s.code()).as(scheme + ": " + s.err()).isZero();
             assertThat(s.out()).contains("listening on 127.0.0.1:" + port).contains("round 2: 2 of 2 sampled clients answered, model version 2");
             assertThat(r0.code()).as(r0.err()).isZero();
             assertThat(r0.out()).contains("client 0 of 2: 400 examples").contains("trained in 2 rounds");
@@ -89,8 +94,9 @@ class FederatedCommandTest {
         }
     }
 
-    private static CliTest.Result client(String target, String id) {
-        return CliTest.run("federated", "client", "--server", target, "--id", id, "--clients", "2", "--data", data.toString(), "--partition", "shards:2");
+    private static CliTest.Result client(String target, String id, String scheme) {
+        return CliTest.run("federated", "client", "--server", target, "--id", id, "--clients", "2", "--data", data.toString(), "--partition", "shards:2",
+                "--scheme", scheme);
     }
 
     @Test

@@ -98,6 +98,9 @@ public final class FederatedClient implements AutoCloseable {
         TensorDataset mine = shaped(data, model);
         int after = 0, trained = 0;
         while (true) {
+            // after the last round there is nothing to ask for: a server that ended its run may already have stopped
+            // taking calls, and asking would end a finished client with UNAVAILABLE
+            if (after >= join.getRounds()) return trained;
             Iterator<ModelChunk> chunks = blocking.getModel(ModelRequest.newBuilder().setClientId(id).setAfterRound(after).build());
             ModelChunk first = chunks.next(); // carries the header, and the first data unless training is over
             RoundHeader header = first.getHeader();
