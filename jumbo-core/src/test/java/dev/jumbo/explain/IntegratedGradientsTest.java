@@ -66,8 +66,10 @@ class IntegratedGradientsTest {
             for (int target = 0; target < 5; target++) {
                 Explanation e = IntegratedGradients.defaults().refinedTo(0.01, 1600).explain(f, x, target);
                 double difference = e.details().get("output") - e.details().get("baseline_output");
+                // within 1% of the difference, or of 0.01 when the difference is smaller: a class at probability 1e-3 moves
+                // by 8e-4 between baseline and input, and the quadrature's error over the ReLUs' kinks does not shrink with it
                 assertThat(Math.abs(e.completenessGap())).as("%s target %d: sum %s, f(x)-f(0) %s", output, target, e.sum(), difference)
-                        .isLessThanOrEqualTo(0.01 * Math.abs(difference) + 1e-6);
+                        .isLessThanOrEqualTo(0.01 * Math.max(Math.abs(difference), 0.01));
                 assertThat(e.shape()).isEqualTo(Shape.of(12, 12, 1));
             }
         }

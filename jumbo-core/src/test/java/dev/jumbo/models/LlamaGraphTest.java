@@ -155,7 +155,9 @@ class LlamaGraphTest {
             Tensor x = graph.embed(tokens(5, c.vocabSize()));
             assertThat(x.requiresGrad()).isFalse();
             assertThat(x.shape().toArray()).containsExactly(1, 5, 8);
-            GradCheck.check(in -> graph.forwardEmbeddings(in.get(0)), x);
+            // a step of 2e-3, not the default 1e-2: a random model's embeddings are small, RMSNorm divides by their
+            // norm, and its curvature there made a 1e-2 central difference 3% off (243.4 against 235.9, once in CI)
+            GradCheck.check(in -> graph.forwardEmbeddings(in.get(0)), 2e-3, 2e-2, 2e-3, x);
         }
     }
 
