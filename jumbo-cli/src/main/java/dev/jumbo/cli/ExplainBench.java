@@ -88,10 +88,10 @@ final class ExplainBench implements Callable<Integer> {
             for (int i = 0; i < n; i++) {
                 float[] x = Arrays.copyOfRange(all, i * size, (i + 1) * size);
                 int t = ExplainCommand.argmax(Gradients.outputs(f, x, 1, 1));
-                gap50[i] = relativeGap(IntegratedGradients.defaults().explain(f, x, t));
+                gap50[i] = IntegratedGradients.relativeGap(IntegratedGradients.defaults().explain(f, x, t));
                 if (gap50[i] <= 0.01) within50++;
                 Explanation refined = IntegratedGradients.defaults().refinedTo(0.01, 800).explain(f, x, t);
-                if (relativeGap(refined) <= 0.01) withinRefined++;
+                if (IntegratedGradients.relativeGap(refined) <= 0.01) withinRefined++;
                 steps.merge(refined.details().get("steps").intValue(), 1, Integer::sum);
             }
             Arrays.sort(gap50);
@@ -178,10 +178,5 @@ final class ExplainBench implements Callable<Integer> {
         result.put("sanity", sanity);
         if (json) out.println(JsonOutput.line(result));
         return 0;
-    }
-
-    private static double relativeGap(Explanation e) {
-        double d = e.details().get("output") - e.details().get("baseline_output");
-        return Math.abs(e.completenessGap() / d);
     }
 }

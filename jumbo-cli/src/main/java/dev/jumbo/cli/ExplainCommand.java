@@ -146,7 +146,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (reference != null || position >= 0)
             throw new IllegalArgumentException((reference != null ? "--reference" : "--position") + " is for text models; " + model + " is a classifier");
         Sequential net = Sequential.load(model);
-        List<String> labels = labels(model);
+        List<String> labels = TrainCommand.labels(model);
         ModelFunction f = ModelFunction.of(net, logits ? ModelFunction.Output.LOGITS : ModelFunction.Output.AS_IS);
         ExplainInput in = ExplainInput.read(input, net.inputShape(), dataDir, backgroundSize);
         float[] prediction = Gradients.outputs(f, in.values(), 1, 1);
@@ -320,19 +320,12 @@ final class ExplainCommand implements Callable<Integer> {
     /** A line under a picture: the figure that says how far to trust it. */
     static String caption(Explanation e) {
         Map<String, Double> d = e.details();
-        if (e.method().equals("ig") && d.containsKey("output")) {
-            double diff = d.get("output") - d.get("baseline_output");
-            return String.format(Locale.ROOT, "ig, %s steps: gap %.2g%% of f(x)-f(b)", figure(d.get("steps")), 100 * Math.abs(e.completenessGap() / diff));
-        }
+        if (e.method().equals("ig") && d.containsKey("output"))
+            return String.format(Locale.ROOT, "ig, %s steps: gap %.2g%% of f(x)-f(b)", figure(d.get("steps")), 100 * IntegratedGradients.relativeGap(e));
         if (d.containsKey("r2")) return String.format(Locale.ROOT, "%s: R\u00b2 %.3f", e.method(), d.get("r2"));
         if (e.method().equals("gradcam")) return "gradcam: layer " + figure(d.get("layer")) + ", " + figure(d.get("map_height")) + "x" + figure(d.get("map_width"));
         if (d.containsKey("samples")) return e.method() + ", " + figure(d.get("samples")) + " samples";
         return e.method();
-    }
-
-    static List<String> labels(Path dir) throws java.io.IOException {
-        Path f = dir.resolve(TrainCommand.LABELS_FILE);
-        return Files.isRegularFile(f) ? Files.readAllLines(f).stream().map(String::strip).filter(s -> !s.isEmpty()).toList() : List.of();
     }
 
     static int argmax(float[] v) {

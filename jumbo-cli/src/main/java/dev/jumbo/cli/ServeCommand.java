@@ -136,8 +136,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (Files.isDirectory(path) && Sequential.isModelFolder(path)) {
             Sequential classifier = Sequential.load(path);
-            Path labelsFile = path.resolve(TrainCommand.LABELS_FILE);
-            List<String> labels = Files.isRegularFile(labelsFile) ? Files.readAllLines(labelsFile).stream().filter(l -> !l.isBlank()).toList() : List.of();
+            List<String> labels = TrainCommand.labels(path);
             server.serve(name, classifier, labels);
             err.println(where + "; a classifier of " + classifier.inputShape() + " examples into " + classifier.outputShape().size() + " classes"
                     + (labels.isEmpty() ? "" : " (" + String.join(", ", labels) + ")") + " (POST /v1/predict)");

@@ -34,6 +34,13 @@ final class TrainCommand implements Callable<Integer> {
     /** The class names, a line each, beside a model trained on a dataset that names its classes ({@code jumbo serve} reports them). */
     static final String LABELS_FILE = "labels.txt";
 
+    /** The class names saved beside a model folder ({@link #LABELS_FILE}), empty when it has none. */
+    static java.util.List<String> labels(java.nio.file.Path modelDir) throws java.io.IOException {
+        java.nio.file.Path f = modelDir.resolve(LABELS_FILE);
+        return java.nio.file.Files.isRegularFile(f)
+                ? java.nio.file.Files.readAllLines(f).stream().map(String::strip).filter(l -> !l.isEmpty()).toList() : java.util.List.of();
+    }
+
     @Spec
     CommandSpec spec;
 

@@ -68,8 +68,13 @@ public record IntegratedGradients(int steps, Quadrature rule, int chunk, double 
     }
 
     private boolean withinTolerance(Explanation e) {
+        return relativeGap(e) <= tolerance;
+    }
+
+    /** |completeness gap| / |f(x) - f(baseline)| of an explanation this class made. */
+    public static double relativeGap(Explanation e) {
         double difference = e.details().get("output") - e.details().get("baseline_output");
-        return Math.abs(e.completenessGap()) <= tolerance * Math.abs(difference);
+        return Math.abs(e.completenessGap() / difference);
     }
 
     private Explanation explain(ModelFunction f, float[] input, float[] baseline, int target, int steps) {
