@@ -143,8 +143,16 @@ final class FederatedCommand {
         @Option(names = "--momentum", defaultValue = "0.9", description = "Local SGD momentum, reset each round (default: ${DEFAULT-VALUE}).")
         double momentum;
 
+        @Option(names = "--restricted-softmax", defaultValue = "1", paramLabel = "ALPHA",
+                description = "FedRS: multiply the logits of classes a client has no example of by ALPHA in its local loss (1: the plain softmax; default: ${DEFAULT-VALUE}).")
+        double restrictedSoftmax;
+
+        @Option(names = "--lr-decay", defaultValue = "1", paramLabel = "D",
+                description = "Multiply the local learning rate by D each round (default: ${DEFAULT-VALUE}).")
+        double lrDecay;
+
         LocalTraining training(long seed) {
-            return new LocalTraining(localEpochs, batchSize, lr, momentum, seed);
+            return new LocalTraining(localEpochs, batchSize, lr, momentum, seed, restrictedSoftmax, lrDecay);
         }
     }
 

@@ -65,8 +65,7 @@ public final class FederatedSimulation {
             int port = server.start("127.0.0.1", 0);
             for (int k = 0; k < setup.clients(); k++) {
                 TensorDataset mine = subset(train, parts[k]);
-                LocalTraining t = new LocalTraining(setup.training().epochs(), setup.training().batchSize(), setup.training().learningRate(),
-                        setup.training().momentum(), setup.seed() * 131 + k);
+                LocalTraining t = setup.training().withSeed(setup.seed() * 131 + k);
                 FederatedClient c = new FederatedClient("127.0.0.1:" + port, "client-" + k, mine, t, schemes.client().apply(k), settings.chunkBytes())
                         .crashWhen(r -> r == setup.killRound() && killBudget.getAndUpdate(b -> Math.max(0, b - 1)) > 0);
                 clients.add(c);

@@ -5,11 +5,13 @@ import dev.jumbo.data.DataLoader;
 import dev.jumbo.data.Dataset;
 import dev.jumbo.loss.Loss;
 import dev.jumbo.loss.Losses;
+import dev.jumbo.loss.SparseCategoricalCrossentropy;
 import dev.jumbo.nn.Module;
 import dev.jumbo.nn.Parameter;
 import dev.jumbo.optim.SGD;
 import dev.jumbo.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -20,16 +22,56 @@ import java.util.Random;
  * mu/2 ||w - w_global||^2, whose gradient mu (w - w_global) is added to each parameter's gradient
  * before the step.
  *
+ * <p>Two settings for data whose labels are split unevenly among clients, both on the client's
+ * side only (the server still averages, so FedAvg stays FedAvg):
+ * <ul>
+ *   <li>{@code absentClassScale} below 1 is FedRS's restricted softmax (Li and Zhan 2021): the
+ *       logits of classes this client has no example of are multiplied by it before the softmax,
+ *       so a client holding two classes stops pushing the other classes' outputs down, the drift
+ *       that makes the averaged model forget them. 1 is the plain softmax; 0 leaves those
+ *       classes' weights untouched.</li>
+ *   <li>{@code learningRateDecay} multiplies the learning rate each round (round r uses
+ *       lr * decay^(r-1)), so later rounds move the clients apart less.</li>
+ * </ul>
+ *
  * <pre>{@code
- * new LocalTraining(1, 32, 0.05, 0.9, 7).run(model, clientData, 0.01, round);
+ * new LocalTraining(1, 32, 0.05, 0.9, 7).withRestrictedSoftmax(0.5).run(model, clientData, 0.01, round);
  * }</pre>
  */
-public record LocalTraining(int epochs, int batchSize, double learningRate, double momentum, long seed) {
+public record LocalTraining(int epochs, int batchSize, double learningRate, double momentum, long seed,
+                            double absentClassScale, double learningRateDecay) {
     public LocalTraining {
         if (epochs < 1) throw new IllegalArgumentException("local epochs must be at least 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
         if (!(learningRate > 0 && Double.isFinite(learningRate))) throw new IllegalArgumentException("learning rate must be positive, got " + learningRate);
         if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+        if (!(absentClassScale >= 0 && absentClassScale <= 1)) throw new IllegalArgumentException("the restricted softmax's scale must be in [0, 1], got " + absentClassScale);
+        if (!(learningRateDecay > 0 && learningRateDecay <= 1)) throw new IllegalArgumentException("learning rate decay must be in (0, 1], got " + learningRateDecay);
+    }
+
+    /** Plain softmax, constant learning rate. */
+    public LocalTraining(int epochs, int batchSize, double learningRate, double momentum, long seed) {
+        this(epochs, batchSize, learningRate, momentum, seed, 1, 1);
+    }
+
+    /** The same with FedRS's scale for the logits of classes the client lacks. */
+    public LocalTraining withRestrictedSoftmax(double scale) {
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, scale, learningRateDecay);
+    }
+
+    /** The same with the learning rate multiplied by {@code decay} each round. */
+    public LocalTraining withLearningRateDecay(double decay) {
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, decay);
+    }
+
+    /** The same with another seed (each client its own batch order). */
+    public LocalTraining withSeed(long seed) {
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay);
+    }
+
+    /** The learning rate of round {@code round} (from 1). */
+    public double learningRate(int round) {
+        return learningRate * Math.pow(learningRateDecay, Math.max(0, round - 1));
     }
 
     /**
@@ -48,7 +90,8 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
             values.add(params.get(i).value());
             anchor[i] = params.get(i).value().toFloatArray();
         }
-        SGD sgd = new SGD(learningRate, momentum, false);
+        SGD sgd = new SGD(learningRate(round), momentum, false);
+        boolean[] present = absentClassScale < 1 ? presentClasses(data) : null;
         sgd.bind(values);
         model.train(true);
         double last = Double.NaN;
@@ -58,7 +101,8 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
             // one order per (seed, round, epoch): a client's run is repeatable
             Random order = new Random(seed * 1_000_003L + round * 101L + epoch);
             for (Batch b : new DataLoader(data, batchSize, true, false, order)) {
-                Tensor value = loss.compute(model.forward(b.x()), b.y());
+                Tensor out = model.forward(b.x());
+                Tensor value = present == null ? loss.compute(out, b.y()) : restrictedLoss(out, present, b.y());
                 float l = value.item();
                 if (!Float.isFinite(l))
                     throw new IllegalStateException("local loss became " + l + " in round " + round + ", epoch " + (epoch + 1) + " (lower --lr)");
@@ -72,6 +116,32 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
             last = sum / seen;
         }
         return last;
+    }
+
+    /** Cross-entropy of the logits with those of absent classes scaled (FedRS). */
+    private Tensor restrictedLoss(Tensor probabilities, boolean[] present, Tensor labels) {
+        Tensor logits = probabilities.logitsOf(Tensor.Squash.SOFTMAX);
+        if (logits == null) throw new IllegalArgumentException("the restricted softmax needs a model whose last layer is a softmax");
+        int classes = logits.dim(-1);
+        if (present.length > classes)
+            throw new IllegalArgumentException("the model has " + classes + " outputs but the client's labels reach class " + (present.length - 1));
+        float[] scale = new float[classes];
+        for (int c = 0; c < classes; c++) scale[c] = c < present.length && present[c] ? 1f : (float) absentClassScale;
+        return new SparseCategoricalCrossentropy(true).compute(logits.mul(Tensor.of(scale, classes)), labels);
+    }
+
+    /** Which classes the client has an example of (indexed by class, as long as its largest label + 1). */
+    static boolean[] presentClasses(Dataset data) {
+        boolean[] present = new boolean[0];
+        int[] all = new int[data.size()];
+        for (int i = 0; i < all.length; i++) all[i] = i;
+        for (float label : data.batch(all).y().toFloatArray()) {
+            int c = (int) label;
+            if (c < 0 || c != label) throw new IllegalArgumentException("the restricted softmax needs integer class labels, got " + label);
+            if (c >= present.length) present = Arrays.copyOf(present, c + 1);
+            present[c] = true;
+        }
+        return present;
     }
 
     /** grad += mu (w - w_global): the gradient of mu/2 ||w - w_global||^2. */

@@ -84,4 +84,79 @@ class LocalTrainingTest {
         assertThatThrownBy(() -> new LocalTraining(0, 32, 0.1, 0, 1)).hasMessageContaining("local epochs");
         assertThatThrownBy(() -> new LocalTraining(1, 32, -1, 0, 1)).hasMessageContaining("-1");
     }
+
+    /** The examples of classes 0 and 1 only: a client holding two of three classes. */
+    private static TensorDataset twoOfThreeClasses(long seed) {
+        TensorDataset all = Blobs.make(300, 6, 3, 0.5, 1, seed);
+        int[] labels = FederatedSimulation.labels(all);
+        return FederatedSimulation.subset(all, java.util.stream.IntStream.range(0, labels.length).filter(i -> labels[i] < 2).toArray());
+    }
+
+    @Test
+    void restrictedSoftmaxLossMatchesANaiveReference() {
+        long seed = System.nanoTime();
+        TensorDataset data = twoOfThreeClasses(seed);
+        for (double alpha : new double[] {1, 0.5, 0}) {
+            Sequential m = new Sequential(Shape.of(6), new Dense(3, Activation.SOFTMAX));
+            FlatWeights.load(m, start(m));
+            Dense dense = (Dense) m.layers().get(0);
+            float[] w = dense.kernel().value().toFloatArray(), b = dense.bias().value().toFloatArray();
+            float[] x = data.x().toFloatArray();
+            int[] y = FederatedSimulation.labels(data);
+            double want = 0;
+            for (int i = 0; i < y.length; i++) {
+                double[] z = new double[3];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (int c = 0; c < 3; c++) {
+                    z[c] = b[c];
+                    for (int j = 0; j < 6; j++) z[c] += x[i * 6 + j] * w[j * 3 + c];
+                    if (c == 2) z[c] *= alpha;   // class 2 is absent from this client
+                    max = Math.max(max, z[c]);
+                }
+                for (double v : z) sum += Math.exp(v - max);
+                want += Math.log(sum) + max - z[y[i]];
+            }
+            want /= y.length;
+            // one batch of everything: the loss reported is the loss at the starting weights
+            double got = new LocalTraining(1, y.length, 0.1, 0, 1).withRestrictedSoftmax(alpha).run(m, data, 0, 1);
+            assertThat(got).as("seed %d, alpha %s", seed, alpha).isCloseTo(want, within(1e-5 * Math.max(1, want)));
+        }
+    }
+
+    @Test
+    void restrictedSoftmaxAtZeroLeavesTheAbsentClassAlone() {
+        TensorDataset data = twoOfThreeClasses(5);
+        for (double alpha : new double[] {0, 0.5}) {
+            Sequential m = new Sequential(Shape.of(6), new Dense(8, Activation.RELU), new Dense(3, Activation.SOFTMAX));
+            FlatWeights.load(m, start(m));
+            Dense head = (Dense) m.layers().get(1);
+            float[] w0 = head.kernel().value().toFloatArray(), b0 = head.bias().value().toFloatArray();
+            new LocalTraining(2, 16, 0.1, 0.5, 3).withRestrictedSoftmax(alpha).run(m, data, 0, 1);
+            float[] w1 = head.kernel().value().toFloatArray(), b1 = head.bias().value().toFloatArray();
+            double moved = Math.abs(b1[2] - b0[2]);
+            for (int j = 0; j < 8; j++) moved += Math.abs(w1[j * 3 + 2] - w0[j * 3 + 2]);
+            if (alpha == 0) assertThat(moved).as("class 2's weights under alpha 0").isZero();
+            else assertThat(moved).as("class 2's weights under alpha 0.5").isGreaterThan(1e-3);
+            assertThat(b1[0]).isNotEqualTo(b0[0]);
+        }
+        assertThatThrownBy(() -> new LocalTraining(1, 32, 0.1, 0, 1).withRestrictedSoftmax(1.5)).hasMessageContaining("[0, 1]");
+    }
+
+    @Test
+    void decayedLearningRateIsThePlainRunAtTheSmallerRate() {
+        TensorDataset data = Blobs.make(200, 6, 3, 0.5, 1, 8);
+        LocalTraining decayed = new LocalTraining(1, 16, 0.1, 0.5, 3).withLearningRateDecay(0.8);
+        assertThat(decayed.learningRate(1)).isEqualTo(0.1);
+        assertThat(decayed.learningRate(4)).isCloseTo(0.1 * 0.512, within(1e-12));
+        float[][] after = new float[2][];
+        LocalTraining[] runs = {decayed, new LocalTraining(1, 16, 0.1 * 0.512, 0.5, 3)};
+        for (int k = 0; k < 2; k++) {
+            Sequential m = new Sequential(Shape.of(6), new Dense(8, Activation.RELU), new Dense(3, Activation.SOFTMAX));
+            FlatWeights.load(m, start(m));
+            runs[k].run(m, data, 0, 4);
+            after[k] = FlatWeights.of(m);
+        }
+        assertThat(after[0]).containsExactly(after[1]);
+        assertThatThrownBy(() -> decayed.withLearningRateDecay(0)).hasMessageContaining("decay");
+    }
 }
