@@ -151,8 +151,11 @@ final class FederatedCommand {
                 description = "Multiply the local learning rate by D each round (default: ${DEFAULT-VALUE}).")
         double lrDecay;
 
+        @Option(names = "--fixed-head", description = "Clients never train the last layer (FedBABU): it stays at the initial weights everyone shares.")
+        boolean fixedHead;
+
         LocalTraining training(long seed) {
-            return new LocalTraining(localEpochs, batchSize, lr, momentum, seed, restrictedSoftmax, lrDecay);
+            return new LocalTraining(localEpochs, batchSize, lr, momentum, seed, restrictedSoftmax, lrDecay, fixedHead);
         }
     }
 

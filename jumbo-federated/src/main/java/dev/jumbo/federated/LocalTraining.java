@@ -30,6 +30,9 @@ import java.util.Random;
  *       so a client holding two classes stops pushing the other classes' outputs down, the drift
  *       that makes the averaged model forget them. 1 is the plain softmax; 0 leaves those
  *       classes' weights untouched.</li>
+ *   <li>{@code fixedHead} keeps the last layer with weights (the classifier) at what the server
+ *       sent, as FedBABU does (Oh et al. 2022): every client then fits its features to the same
+ *       class directions instead of turning the classifier towards its own classes.</li>
  *   <li>{@code learningRateDecay} multiplies the learning rate each round (round r uses
  *       lr * decay^(r-1)), so later rounds move the clients apart less.</li>
  * </ul>
@@ -39,7 +42,7 @@ import java.util.Random;
  * }</pre>
  */
 public record LocalTraining(int epochs, int batchSize, double learningRate, double momentum, long seed,
-                            double absentClassScale, double learningRateDecay) {
+                            double absentClassScale, double learningRateDecay, boolean fixedHead) {
     public LocalTraining {
         if (epochs < 1) throw new IllegalArgumentException("local epochs must be at least 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
@@ -51,22 +54,27 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
 
     /** Plain softmax, constant learning rate. */
     public LocalTraining(int epochs, int batchSize, double learningRate, double momentum, long seed) {
-        this(epochs, batchSize, learningRate, momentum, seed, 1, 1);
+        this(epochs, batchSize, learningRate, momentum, seed, 1, 1, false);
     }
 
     /** The same with FedRS's scale for the logits of classes the client lacks. */
     public LocalTraining withRestrictedSoftmax(double scale) {
-        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, scale, learningRateDecay);
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, scale, learningRateDecay, fixedHead);
     }
 
     /** The same with the learning rate multiplied by {@code decay} each round. */
     public LocalTraining withLearningRateDecay(double decay) {
-        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, decay);
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, decay, fixedHead);
     }
 
     /** The same with another seed (each client its own batch order). */
     public LocalTraining withSeed(long seed) {
-        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay);
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay, fixedHead);
+    }
+
+    /** The same with the last layer (the classifier) kept at the weights the server sent. */
+    public LocalTraining withFixedHead(boolean fixed) {
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay, fixed);
     }
 
     /** The learning rate of round {@code round} (from 1). */
@@ -85,11 +93,14 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
         Loss loss = Losses.of("sparse_categorical_crossentropy");
         List<Parameter> params = model.parameters();
         List<Tensor> values = new ArrayList<>();
-        float[][] anchor = new float[params.size()][];
+        List<float[]> anchors = new ArrayList<>();
+        List<Parameter> head = fixedHead ? head(model) : List.of();
         for (int i = 0; i < params.size(); i++) {
+            if (head.contains(params.get(i))) continue;
             values.add(params.get(i).value());
-            anchor[i] = params.get(i).value().toFloatArray();
+            anchors.add(params.get(i).value().toFloatArray());
         }
+        float[][] anchor = anchors.toArray(float[][]::new);
         SGD sgd = new SGD(learningRate(round), momentum, false);
         boolean[] present = absentClassScale < 1 ? presentClasses(data) : null;
         sgd.bind(values);
@@ -116,6 +127,14 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
             last = sum / seen;
         }
         return last;
+    }
+
+    private static List<Parameter> head(Module model) {
+        if (!(model instanceof dev.jumbo.train.Sequential seq))
+            throw new IllegalArgumentException("a fixed head needs a Sequential model (its last layer with weights is the head), got " + model.getClass().getSimpleName());
+        for (int i = seq.layers().size() - 1; i >= 0; i--)
+            if (!seq.layers().get(i).parameters().isEmpty()) return seq.layers().get(i).parameters();
+        throw new IllegalArgumentException("the model has no layer with weights");
     }
 
     /** Cross-entropy of the logits with those of absent classes scaled (FedRS). */

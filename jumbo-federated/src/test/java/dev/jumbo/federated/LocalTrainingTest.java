@@ -159,4 +159,19 @@ class LocalTrainingTest {
         assertThat(after[0]).containsExactly(after[1]);
         assertThatThrownBy(() -> decayed.withLearningRateDecay(0)).hasMessageContaining("decay");
     }
+
+    @Test
+    void aFixedHeadStaysAsTheServerSentIt() {
+        TensorDataset data = twoOfThreeClasses(6);
+        Sequential m = new Sequential(Shape.of(6), new Dense(8, Activation.RELU), new Dense(3, Activation.SOFTMAX));
+        FlatWeights.load(m, start(m));
+        var headParams = m.layers().get(1).parameters();
+        List<float[]> head = headParams.stream().map(p -> p.value().toFloatArray()).toList();
+        float[] body = m.layers().get(0).parameters().get(0).value().toFloatArray();
+        double loss = new LocalTraining(2, 16, 0.1, 0.5, 3).withFixedHead(true).run(m, data, 0.1, 1);
+        assertThat(loss).isFinite();
+        assertThat(headParams).hasSize(2);
+        for (int i = 0; i < headParams.size(); i++) assertThat(headParams.get(i).value().toFloatArray()).as(headParams.get(i).name()).containsExactly(head.get(i));
+        assertThat(m.layers().get(0).parameters().get(0).value().toFloatArray()).isNotEqualTo(body);
+    }
 }
