@@ -154,8 +154,11 @@ final class FederatedCommand {
         @Option(names = "--fixed-head", description = "Clients never train the last layer (FedBABU): it stays at the initial weights everyone shares.")
         boolean fixedHead;
 
+        @Option(names = "--drift-correction", description = "SCAFFOLD's control variates, kept by each client from the global model's moves (for FedAvg with every client in every round).")
+        boolean driftCorrection;
+
         LocalTraining training(long seed) {
-            return new LocalTraining(localEpochs, batchSize, lr, momentum, seed, restrictedSoftmax, lrDecay, fixedHead);
+            return new LocalTraining(localEpochs, batchSize, lr, momentum, seed, restrictedSoftmax, lrDecay, fixedHead, driftCorrection);
         }
     }
 

@@ -96,6 +96,7 @@ public final class FederatedClient implements AutoCloseable {
         if (FlatWeights.count(model) != join.getParameterCount())
             throw new IllegalStateException("server's model has " + join.getParameterCount() + " values but its config builds " + FlatWeights.count(model));
         TensorDataset mine = shaped(data, model);
+        DriftCorrection drift = training.driftCorrection() ? new DriftCorrection() : null;
         int after = 0, trained = 0;
         while (true) {
             // after the last round there is nothing to ask for: a server that ended its run may already have stopped
@@ -112,7 +113,7 @@ public final class FederatedClient implements AutoCloseable {
                 return trained;
             }
             FlatWeights.load(model, global);
-            training.run(model, mine, join.getProxMu(), header.getRound());
+            training.run(model, mine, join.getProxMu(), header.getRound(), drift);
             float[] local = FlatWeights.of(model), delta = new float[local.length];
             for (int i = 0; i < local.length; i++) delta[i] = local[i] - global[i];
             float[] encoded = scheme.encode(header.getRound(), delta, data.size(), this::exchange);

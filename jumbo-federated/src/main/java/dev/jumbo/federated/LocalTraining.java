@@ -33,6 +33,8 @@ import java.util.Random;
  *   <li>{@code fixedHead} keeps the last layer with weights (the classifier) at what the server
  *       sent, as FedBABU does (Oh et al. 2022): every client then fits its features to the same
  *       class directions instead of turning the classifier towards its own classes.</li>
+ *   <li>{@code driftCorrection}: SCAFFOLD's control variates, kept by the client alone
+ *       ({@link DriftCorrection}).</li>
  *   <li>{@code learningRateDecay} multiplies the learning rate each round (round r uses
  *       lr * decay^(r-1)), so later rounds move the clients apart less.</li>
  * </ul>
@@ -42,7 +44,7 @@ import java.util.Random;
  * }</pre>
  */
 public record LocalTraining(int epochs, int batchSize, double learningRate, double momentum, long seed,
-                            double absentClassScale, double learningRateDecay, boolean fixedHead) {
+                            double absentClassScale, double learningRateDecay, boolean fixedHead, boolean driftCorrection) {
     public LocalTraining {
         if (epochs < 1) throw new IllegalArgumentException("local epochs must be at least 1, got " + epochs);
         if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
@@ -54,27 +56,35 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
 
     /** Plain softmax, constant learning rate. */
     public LocalTraining(int epochs, int batchSize, double learningRate, double momentum, long seed) {
-        this(epochs, batchSize, learningRate, momentum, seed, 1, 1, false);
+        this(epochs, batchSize, learningRate, momentum, seed, 1, 1, false, false);
     }
 
     /** The same with FedRS's scale for the logits of classes the client lacks. */
     public LocalTraining withRestrictedSoftmax(double scale) {
-        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, scale, learningRateDecay, fixedHead);
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, scale, learningRateDecay, fixedHead, driftCorrection);
     }
 
     /** The same with the learning rate multiplied by {@code decay} each round. */
     public LocalTraining withLearningRateDecay(double decay) {
-        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, decay, fixedHead);
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, decay, fixedHead, driftCorrection);
     }
 
     /** The same with another seed (each client its own batch order). */
     public LocalTraining withSeed(long seed) {
-        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay, fixedHead);
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay, fixedHead, driftCorrection);
     }
 
     /** The same with the last layer (the classifier) kept at the weights the server sent. */
     public LocalTraining withFixedHead(boolean fixed) {
-        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay, fixed);
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay, fixed, driftCorrection);
+    }
+
+    /**
+     * The same with SCAFFOLD's drift correction, for a client that keeps a {@link DriftCorrection}
+     * from round to round ({@link FederatedClient} does when this is set).
+     */
+    public LocalTraining withDriftCorrection(boolean on) {
+        return new LocalTraining(epochs, batchSize, learningRate, momentum, seed, absentClassScale, learningRateDecay, fixedHead, on);
     }
 
     /** The learning rate of round {@code round} (from 1). */
@@ -89,6 +99,14 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
      * @throws IllegalStateException if the loss stops being finite
      */
     public double run(Module model, Dataset data, double mu, int round) {
+        return run(model, data, mu, round, null);
+    }
+
+    /**
+     * The same with SCAFFOLD's correction added to every gradient ({@code drift} null: none); the
+     * same {@link DriftCorrection} must come back every round.
+     */
+    public double run(Module model, Dataset data, double mu, int round, DriftCorrection drift) {
         if (!(mu >= 0)) throw new IllegalArgumentException("FedProx mu must be >= 0, got " + mu);
         Loss loss = Losses.of("sparse_categorical_crossentropy");
         List<Parameter> params = model.parameters();
@@ -104,7 +122,9 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
         SGD sgd = new SGD(learningRate(round), momentum, false);
         boolean[] present = absentClassScale < 1 ? presentClasses(data) : null;
         sgd.bind(values);
+        if (drift != null) drift.start(params, round);
         model.train(true);
+        int steps = 0;
         double last = Double.NaN;
         for (int epoch = 0; epoch < epochs; epoch++) {
             double sum = 0;
@@ -120,12 +140,15 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
                 sgd.zeroGrad();
                 value.backward();
                 if (mu > 0) addProximalGradient(values, anchor, (float) mu);
+                if (drift != null) drift.addTo(params);
                 sgd.step();
+                steps++;
                 sum += (double) l * b.x().dim(0);
                 seen += b.x().dim(0);
             }
             last = sum / seen;
         }
+        if (drift != null) drift.finish(params, round, steps, learningRate(round));
         return last;
     }
 
