@@ -157,6 +157,16 @@ final class FederatedCommand {
         @Option(names = "--drift-correction", description = "SCAFFOLD's control variates, kept by each client from the global model's moves (for FedAvg with every client in every round).")
         boolean driftCorrection;
 
+        /** The local settings that differ from plain SGD, as ", restricted softmax 0.5, ..." (empty if none). */
+        String describe() {
+            StringBuilder b = new StringBuilder();
+            if (lrDecay != 1) b.append(" (x").append(lrDecay).append(" a round)");
+            if (restrictedSoftmax != 1) b.append(", restricted softmax ").append(restrictedSoftmax);
+            if (fixedHead) b.append(", fixed head");
+            if (driftCorrection) b.append(", drift correction");
+            return b.toString();
+        }
+
         LocalTraining training(long seed) {
             return new LocalTraining(localEpochs, batchSize, lr, momentum, seed, restrictedSoftmax, lrDecay, fixedHead, driftCorrection);
         }
@@ -360,8 +370,8 @@ final class FederatedCommand {
             int k = clientsPerRound == null ? clients : clientsPerRound, m = minClients == null ? (k + 1) / 2 : minClients;
             int kr = killRound == null ? Math.max(1, (server.rounds + 1) / 2) : killRound;
             var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
-            out.printf("simulating %d clients (%s, %d examples) with %s: %d rounds of %d clients (at least %d), %d local epochs, lr %s%s%n", clients,
-                    client.partition, train.size(), server.aggregator, server.rounds, k, m, client.localEpochs, client.lr,
+            out.printf("simulating %d clients (%s, %d examples) with %s: %d rounds of %d clients (at least %d), %d local epochs, lr %s%s%s%n", clients,
+                    client.partition, train.size(), server.aggregator, server.rounds, k, m, client.localEpochs, client.lr, client.describe(),
                     kill > 0 ? ", killing " + kill + " in round " + kr : "");
             var paillierClients = java.util.Collections.synchronizedList(new java.util.ArrayList<PaillierAggregation.Client>());
             var paillierServer = new PaillierAggregation.Server[1];
