@@ -38,7 +38,8 @@ import picocli.CommandLine.Spec;
  * {@code jumbo federated server|client|simulate}: federated training over gRPC (module
  * jumbo-federated). The server owns the model and evaluates it on the test split after each
  * round; each client reads the dataset itself and keeps only its part (by index, partition and
- * seed), so no training data travels.
+ * seed), so no training data travels. {@code keygen} ({@link FederatedKeygenCommand}) writes the
+ * key files that a separate server and clients need for {@code --scheme paillier}.
  */
 @Command(name = "federated", mixinStandardHelpOptions = true,
         description = {"Federated learning over gRPC: FedAvg, FedProx or FedAdam with clients that train on their own part of the data.",
@@ -212,7 +213,7 @@ final class FederatedCommand {
             Main.banner(spec.commandLine().getErr());
             PrintWriter out = spec.commandLine().getOut();
             if (options.out != null) requireModelFolder(options.out); // before the rounds, not after them
-            var paillierKey = scheme.equals("paillier") ? paillierPublicKey(spec, publicKey) : null; // before the data, too
+            var paillierKey = paillierPublicKey(spec, scheme, publicKey); // before the data, too
             Splits data = options.load();
             Sequential model = options.model(data);
             TensorDataset test = DataOptions.fit(data.test(), model.inputShape());
@@ -267,7 +268,8 @@ final class FederatedCommand {
         @Option(names = "--key", paramLabel = "FILE", description = "paillier: the key pair the clients share (paillier-private.json of jumbo federated keygen).")
         Path key;
 
-        @Option(names = "--phase-timeout", defaultValue = "60", description = "secure: seconds a protocol phase may wait for the other clients (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--phase-timeout", defaultValue = "60", description = "secure: seconds a protocol phase may wait for the other clients; "
+                + "paillier: seconds the last round's decryption may take before the client exits (default: ${DEFAULT-VALUE}).")
         double phaseTimeout;
 
         @Override
@@ -275,7 +277,8 @@ final class FederatedCommand {
             Main.banner(spec.commandLine().getErr());
             if (id < 0 || id >= clients) throw new IllegalArgumentException("--id " + id + " is not a client index: use 0 to " + (clients - 1) + " (--clients " + clients + ")");
             PrintWriter out = spec.commandLine().getOut();
-            ClientAggregationScheme aggregation = scheme.equals("paillier") ? paillierClient(spec, key) : clientScheme(scheme, phaseTimeout);
+            ClientAggregationScheme aggregation = paillierClient(spec, scheme, key);
+            if (aggregation == null) aggregation = clientScheme(scheme, phaseTimeout);
             TensorDataset train = DataOptions.of(dataset, dataDir).load().train();
             int[] mine = Partitions.of(options.partition, FederatedSimulation.labels(train), clients, seed)[id];
             TensorDataset part = FederatedSimulation.subset(train, mine);
@@ -410,11 +413,15 @@ final class FederatedCommand {
     }
 
     /**
-     * The server's Paillier key from {@code --public-key}: a pair file is accepted (its public half
-     * is all that is used), with a warning, since the server is the one party that must not be
-     * able to decrypt.
+     * The server's Paillier key from {@code --public-key} (null for the other schemes): a pair file
+     * is accepted (its public half is all that is used), with a warning, since the server is the
+     * one party that must not be able to decrypt.
      */
-    static dev.jumbo.privacy.PaillierPublicKey paillierPublicKey(CommandSpec spec, Path publicKey) throws IOException {
+    static dev.jumbo.privacy.PaillierPublicKey paillierPublicKey(CommandSpec spec, String scheme, Path publicKey) throws IOException {
+        if (!scheme.equals("paillier")) {
+            if (publicKey != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--public-key is for --scheme paillier, not " + scheme);
+            return null;
+        }
         if (publicKey == null)
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--scheme paillier needs --public-key FILE (paillier-public.json of jumbo federated keygen)");
         PaillierKeyFile file = PaillierKeyFile.read(publicKey);
@@ -424,8 +431,12 @@ final class FederatedCommand {
         return file.publicKey();
     }
 
-    /** A client's Paillier scheme from {@code --key}: the pair, since the clients decrypt the round's sum. */
-    static ClientAggregationScheme paillierClient(CommandSpec spec, Path key) throws IOException {
+    /** A client's Paillier scheme from {@code --key} (null for the other schemes): the pair, since the clients decrypt the round's sum. */
+    static ClientAggregationScheme paillierClient(CommandSpec spec, String scheme, Path key) throws IOException {
+        if (!scheme.equals("paillier")) {
+            if (key != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--key is for --scheme paillier, not " + scheme);
+            return null;
+        }
         if (key == null)
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--scheme paillier needs --key FILE (paillier-private.json of jumbo federated keygen)");
         return new PaillierSetup.Client(PaillierKeyFile.read(key).requirePair(), key.toString());

@@ -71,6 +71,15 @@ class FederatedPaillierCommandTest {
                 "--data", data.toString(), "--scheme", "paillier", "--key", keys.resolve("paillier-public.json").toString());
         assertThat(publicOnly.code()).isEqualTo(1);
         assertThat(publicOnly.err()).contains("holds the public key only");
+        // a key given to another scheme would be silently ignored: refused instead
+        CliTest.Result plainServer = CliTest.run("federated", "server", "--data", data.toString(), "--model-arch", "mlp", "--rounds", "1",
+                "--clients-per-round", "2", "--min-clients", "2", "--port", "0", "--public-key", keys.resolve("paillier-public.json").toString());
+        assertThat(plainServer.code()).isEqualTo(2);
+        assertThat(plainServer.err()).contains("--public-key is for --scheme paillier, not plain");
+        CliTest.Result secureClient = CliTest.run("federated", "client", "--server", "127.0.0.1:1", "--id", "0", "--clients", "2",
+                "--data", data.toString(), "--scheme", "secure", "--key", keys.resolve("paillier-private.json").toString());
+        assertThat(secureClient.code()).isEqualTo(2);
+        assertThat(secureClient.err()).contains("--key is for --scheme paillier, not secure");
     }
 
     @Test
