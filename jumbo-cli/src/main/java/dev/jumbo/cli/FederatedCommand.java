@@ -38,12 +38,13 @@ import picocli.CommandLine.Spec;
  * {@code jumbo federated server|client|simulate}: federated training over gRPC (module
  * jumbo-federated). The server owns the model and evaluates it on the test split after each
  * round; each client reads the dataset itself and keeps only its part (by index, partition and
- * seed), so no training data travels.
+ * seed), so no training data travels. {@code keygen} ({@link FederatedKeygenCommand}) writes the
+ * key files that a separate server and clients need for {@code --scheme paillier}.
  */
 @Command(name = "federated", mixinStandardHelpOptions = true,
         description = {"Federated learning over gRPC: FedAvg, FedProx or FedAdam with clients that train on their own part of the data.",
                 "Example: jumbo federated simulate --clients 10 --rounds 30 --partition shards:2"},
-        subcommands = {FederatedCommand.Server.class, FederatedCommand.Client.class, FederatedCommand.Simulate.class})
+        subcommands = {FederatedCommand.Server.class, FederatedCommand.Client.class, FederatedCommand.Simulate.class, FederatedKeygenCommand.class})
 final class FederatedCommand {
     /** What server and simulate share: the model, the data to evaluate on, the rounds and the aggregator. */
     static final class ServerOptions {
@@ -210,23 +211,32 @@ final class FederatedCommand {
         @Option(names = "--port", defaultValue = "7070", description = "Port (default: ${DEFAULT-VALUE}; 0: a free one, printed).")
         int port;
 
-        @Option(names = "--scheme", defaultValue = "plain", description = "plain or secure (the server sees only the sum; clients must say --scheme secure too) (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--scheme", defaultValue = "plain", description = "plain, secure (the server sees only the sum) or paillier (encrypted updates; needs --public-key); "
+                + "the clients must say the same (default: ${DEFAULT-VALUE}).")
         String scheme;
 
-        @Option(names = "--clip", defaultValue = "0.1", description = "secure: each delta coordinate clipped to [-clip, clip] before quantising; the clients are told (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--clip", defaultValue = "0.1", description = "secure and paillier: each delta coordinate clipped to [-clip, clip] before quantising; the clients are told (default: ${DEFAULT-VALUE}).")
         double clip;
+
+        @Option(names = "--public-key", paramLabel = "FILE", description = "paillier: the clients' public key (paillier-public.json of jumbo federated keygen).")
+        Path publicKey;
 
         @Override
         public Integer call() throws Exception {
             Main.banner(spec.commandLine().getErr());
             PrintWriter out = spec.commandLine().getOut();
             if (options.out != null) requireModelFolder(options.out); // before the rounds, not after them
+            var paillierKey = paillierPublicKey(spec, scheme, publicKey); // before the data, too
             Splits data = options.load();
             Sequential model = options.model(data);
             TensorDataset test = DataOptions.fit(data.test(), model.inputShape());
             var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
-            try (var server = new FederatedServer(model, options.newAggregator(), serverScheme(scheme, clip, options.roundTimeout),
-                    options.settings(clientsPerRound, minClients))) {
+            // the Paillier sum waits as long as a round may, as in simulate
+            ServerAggregationScheme aggregation = paillierKey != null
+                    ? new PaillierSetup.Server(paillierKey, new dev.jumbo.privacy.UpdateQuantizer(clip, clientsPerRound), FlatWeights.of(model).length,
+                            Duration.ofMillis((long) (options.roundTimeout * 1000)))
+                    : serverScheme(scheme, clip, options.roundTimeout);
+            try (var server = new FederatedServer(model, options.newAggregator(), aggregation, options.settings(clientsPerRound, minClients))) {
                 int bound = server.start(host, port);
                 out.printf("listening on %s:%d: %s, %d parameters, %d rounds of %d clients (at least %d)%n", host, bound, options.aggregator,
                         server.parameterCount(), options.rounds, clientsPerRound, minClients);
@@ -265,10 +275,14 @@ final class FederatedCommand {
         @Option(names = "--seed", defaultValue = "42", description = "Partition seed, the same for every client (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--scheme", defaultValue = "plain", description = "plain or secure, as the server says (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--scheme", defaultValue = "plain", description = "plain, secure or paillier, as the server says (default: ${DEFAULT-VALUE}).")
         String scheme;
 
-        @Option(names = "--phase-timeout", defaultValue = "60", description = "secure: seconds a protocol phase may wait for the other clients (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--key", paramLabel = "FILE", description = "paillier: the key pair the clients share (paillier-private.json of jumbo federated keygen).")
+        Path key;
+
+        @Option(names = "--phase-timeout", defaultValue = "60", description = "secure: seconds a protocol phase may wait for the other clients; "
+                + "paillier: seconds the last round's decryption may take before the client exits (default: ${DEFAULT-VALUE}).")
         double phaseTimeout;
 
         @Override
@@ -276,12 +290,16 @@ final class FederatedCommand {
             Main.banner(spec.commandLine().getErr());
             if (id < 0 || id >= clients) throw new IllegalArgumentException("--id " + id + " is not a client index: use 0 to " + (clients - 1) + " (--clients " + clients + ")");
             PrintWriter out = spec.commandLine().getOut();
+            ClientAggregationScheme aggregation = paillierClient(spec, scheme, key);
+            if (aggregation == null) aggregation = clientScheme(scheme, phaseTimeout);
             TensorDataset train = DataOptions.of(dataset, dataDir).load().train();
             int[] mine = Partitions.of(options.partition, FederatedSimulation.labels(train), clients, seed)[id];
             TensorDataset part = FederatedSimulation.subset(train, mine);
             out.printf("client %d of %d: %d examples (%s), server %s%n", id, clients, part.size(), options.partition, server);
-            try (var client = new FederatedClient(server, "client-" + id, part, options.training(seed * 131 + id), clientScheme(scheme, phaseTimeout))) {
+            try (var client = new FederatedClient(server, "client-" + id, part, options.training(seed * 131 + id), aggregation)) {
                 int rounds = client.run();
+                // the last round's sum may still be decrypting; a decryption that failed is this client's failure
+                if (aggregation instanceof PaillierSetup.Client p) p.awaitDecryptions(Duration.ofMillis((long) (phaseTimeout * 1000)));
                 out.printf("client %d: trained in %d rounds%s%n", id, rounds, client.lateUpdates() > 0 ? ", " + client.lateUpdates() + " updates arrived too late" : "");
             }
             return 0;
@@ -403,9 +421,38 @@ final class FederatedCommand {
         return switch (scheme) {
             case "plain" -> new PlainAggregation();
             case "secure" -> new SecureAggregation(clip, java.time.Duration.ofMillis((long) (Math.max(5, roundTimeout / 6) * 1000)));
-            default -> throw new IllegalArgumentException("unknown --scheme '" + scheme + "' for server and client commands: use plain or secure"
-                    + " (paillier needs a key pair shared by the clients: jumbo federated simulate --scheme paillier)");
+            default -> throw new IllegalArgumentException("unknown --scheme '" + scheme + "' for server and client commands: use plain, secure or paillier");
         };
+    }
+
+    /**
+     * The server's Paillier key from {@code --public-key} (null for the other schemes): a pair file
+     * is accepted (its public half is all that is used), with a warning, since the server is the
+     * one party that must not be able to decrypt.
+     */
+    static dev.jumbo.privacy.PaillierPublicKey paillierPublicKey(CommandSpec spec, String scheme, Path publicKey) throws IOException {
+        if (!scheme.equals("paillier")) {
+            if (publicKey != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--public-key is for --scheme paillier, not " + scheme);
+            return null;
+        }
+        if (publicKey == null)
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--scheme paillier needs --public-key FILE (paillier-public.json of jumbo federated keygen)");
+        PaillierKeyFile file = PaillierKeyFile.read(publicKey);
+        if (file.isPrivate())
+            spec.commandLine().getErr().println("warning: " + publicKey + " holds the private key too; the server uses only its public half, "
+                    + "but the server should not hold the private key (give it " + PaillierKeyFile.PUBLIC_FILE + ")");
+        return file.publicKey();
+    }
+
+    /** A client's Paillier scheme from {@code --key} (null for the other schemes): the pair, since the clients decrypt the round's sum. */
+    static ClientAggregationScheme paillierClient(CommandSpec spec, String scheme, Path key) throws IOException {
+        if (!scheme.equals("paillier")) {
+            if (key != null) throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--key is for --scheme paillier, not " + scheme);
+            return null;
+        }
+        if (key == null)
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--scheme paillier needs --key FILE (paillier-private.json of jumbo federated keygen)");
+        return new PaillierSetup.Client(PaillierKeyFile.read(key).requirePair(), key.toString());
     }
 
     /** A client's scheme of {@code --scheme}; a secure client learns the clip and its peers from the server's setup. */
@@ -413,7 +460,7 @@ final class FederatedCommand {
         return switch (scheme) {
             case "plain" -> new PlainAggregation();
             case "secure" -> new SecureAggregation(0.1, java.time.Duration.ofMillis((long) (phaseTimeout * 1000)));
-            default -> throw new IllegalArgumentException("unknown --scheme '" + scheme + "' for server and client commands: use plain or secure");
+            default -> throw new IllegalArgumentException("unknown --scheme '" + scheme + "' for server and client commands: use plain, secure or paillier");
         };
     }
 }

@@ -12,7 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.util.Set;
 
 /**
  * Writes a file so that readers see either the old content or the complete new content, never
@@ -45,12 +48,29 @@ public final class AtomicFiles {
      * is buffered; {@code body} need not flush or close it (closing it is harmless).
      */
     public static void write(Path target, IoConsumer<OutputStream> body) throws IOException {
+        write(target, false, body);
+    }
+
+    /**
+     * Like {@link #write(Path, IoConsumer)}, for a secret (a private key): where the file system
+     * has POSIX permissions, the temporary file is created readable and writable by its owner
+     * only (rw-------), so the secret is never readable by others, not even before the rename.
+     */
+    public static void writeOwnerOnly(Path target, IoConsumer<OutputStream> body) throws IOException {
+        write(target, true, body);
+    }
+
+    private static void write(Path target, boolean ownerOnly, IoConsumer<OutputStream> body) throws IOException {
         Path absolute = target.toAbsolutePath();
         Path dir = absolute.getParent();
         // Same directory as the target: a rename within one file system is atomic, across file systems it is a copy.
         Path temp = dir.resolve("." + absolute.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".tmp");
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            boolean posix = dir.getFileSystem().supportedFileAttributeViews().contains("posix");
+            FileAttribute<?>[] attributes = ownerOnly && posix
+                    ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+                    : new FileAttribute<?>[0];
+            try (FileChannel channel = FileChannel.open(temp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), attributes)) {
                 OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
                 body.accept(new FilterOutputStream(buffered) {
                     @Override

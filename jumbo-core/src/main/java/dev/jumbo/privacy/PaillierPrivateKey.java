@@ -50,11 +50,13 @@ public final class PaillierPrivateKey {
         return mp.add(p.multiply(mq.subtract(mp).multiply(pInverseModQ).mod(q)));
     }
 
-    BigInteger p() {
+    /** The prime p: with {@link #q()}, all a key file needs to rebuild this key. */
+    public BigInteger p() {
         return p;
     }
 
-    BigInteger q() {
+    /** The prime q. */
+    public BigInteger q() {
         return q;
     }
 
