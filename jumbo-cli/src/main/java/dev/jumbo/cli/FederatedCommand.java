@@ -79,6 +79,10 @@ final class FederatedCommand {
         @Option(names = "--out", paramLabel = "DIR", description = "Where to save the final global model (config.json + model.safetensors).")
         Path out;
 
+        @Option(names = "--moving-average", paramLabel = "DECAY",
+                description = "Also keep a moving average a <- DECAY a + (1 - DECAY) w of the global weights over rounds, report its test accuracy, and save it as the model (smooths the swings of label-skewed clients; e.g. 0.7).")
+        Double movingAverage;
+
         @Option(names = "--json", description = "Print one JSON object with the per-round figures as the last line.")
         boolean json;
 
@@ -100,12 +104,20 @@ final class FederatedCommand {
             return Aggregator.of(aggregator, serverLr != null ? serverLr : aggregator.equals("fedavgm") ? 1.0 : 0.01);
         }
 
-        void finish(Sequential model, float[] weights, List<GlobalEvaluation.Row> rows, PrintWriter out) throws IOException {
-            FlatWeights.load(model, weights);
+        GlobalEvaluation evaluation(Sequential model, TensorDataset test, PrintWriter out) throws dev.jumbo.io.FormatException {
+            var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
+            return movingAverage == null ? eval : eval.withAverage(movingAverage);
+        }
+
+        /** Saves the global model (its moving average, with --moving-average) and prints the JSON summary. */
+        void finish(Sequential model, float[] weights, GlobalEvaluation eval, PrintWriter out) throws IOException {
+            List<GlobalEvaluation.Row> rows = eval.rows();
+            float[] averaged = eval.averagedWeights();
+            FlatWeights.load(model, averaged != null ? averaged : weights);
             if (this.out != null) {
                 requireModelFolder(this.out);
                 AtomicFolder.write(this.out, model::save);
-                out.println("saved the global model to " + this.out);
+                out.println("saved the global model" + (averaged != null ? "'s moving average" : "") + " to " + this.out);
             }
             if (json) {
                 Map<String, Object> o = new LinkedHashMap<>();
@@ -119,9 +131,11 @@ final class FederatedCommand {
                     m.put("rejected_updates", r.round().rejectedUpdates());
                     m.put("test_loss", r.testLoss());
                     m.put("test_accuracy", r.testAccuracy());
+                    if (averaged != null) m.put("moving_average_accuracy", r.averagedAccuracy());
                     return m;
                 }).toList());
                 o.put("test_accuracy", rows.isEmpty() ? null : rows.getLast().testAccuracy());
+                if (averaged != null) o.put("moving_average_accuracy", rows.isEmpty() ? null : rows.getLast().averagedAccuracy());
                 out.println(JsonOutput.line(o));
             }
         }
@@ -230,7 +244,7 @@ final class FederatedCommand {
             Splits data = options.load();
             Sequential model = options.model(data);
             TensorDataset test = DataOptions.fit(data.test(), model.inputShape());
-            var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
+            var eval = options.evaluation(model, test, out);
             // the Paillier sum waits as long as a round may, as in simulate
             ServerAggregationScheme aggregation = paillierKey != null
                     ? new PaillierSetup.Server(paillierKey, new dev.jumbo.privacy.UpdateQuantizer(clip, clientsPerRound), FlatWeights.of(model).length,
@@ -241,7 +255,7 @@ final class FederatedCommand {
                 out.printf("listening on %s:%d: %s, %d parameters, %d rounds of %d clients (at least %d)%n", host, bound, options.aggregator,
                         server.parameterCount(), options.rounds, clientsPerRound, minClients);
                 server.run(eval);
-                options.finish(model, server.weights(), eval.rows(), out);
+                options.finish(model, server.weights(), eval, out);
             }
             return 0;
         }
@@ -387,7 +401,7 @@ final class FederatedCommand {
             }
             int k = clientsPerRound == null ? clients : clientsPerRound, m = minClients == null ? (k + 1) / 2 : minClients;
             int kr = killRound == null ? Math.max(1, (server.rounds + 1) / 2) : killRound;
-            var eval = new GlobalEvaluation(Sequential.fromConfig(model.configJson(), null), test, line -> out.println(line));
+            var eval = server.evaluation(model, test, out);
             out.printf("simulating %d clients (%s, %d examples) with %s: %d rounds of %d clients (at least %d), %d local epochs, lr %s%s%s%n", clients,
                     client.partition, train.size(), server.aggregator, server.rounds, k, m, client.localEpochs, client.lr, client.describe(),
                     kill > 0 ? ", killing " + kill + " in round " + kr : "");
@@ -411,7 +425,7 @@ final class FederatedCommand {
                         keyBits, paillierServer[0].ciphertextsPerUpdate(), parameters, encrypt / 1e9 / n / rounds, paillierServer[0].aggregateNanos() / 1e9 / rounds,
                         decrypt / 1e9 / n / rounds, sent / 1e3 / n / rounds);
             }
-            server.finish(model, outcome.finalWeights(), eval.rows(), out);
+            server.finish(model, outcome.finalWeights(), eval, out);
             return 0;
         }
     }
