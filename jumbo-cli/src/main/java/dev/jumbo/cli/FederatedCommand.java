@@ -247,7 +247,7 @@ final class FederatedCommand {
             var eval = options.evaluation(model, test, out);
             // the Paillier sum waits as long as a round may, as in simulate
             ServerAggregationScheme aggregation = paillierKey != null
-                    ? new PaillierSetup.Server(paillierKey, new dev.jumbo.privacy.UpdateQuantizer(clip, clientsPerRound), FlatWeights.of(model).length,
+                    ? new PaillierAggregation.Server(paillierKey, new dev.jumbo.privacy.UpdateQuantizer(clip, clientsPerRound), FlatWeights.of(model).length,
                             Duration.ofMillis((long) (options.roundTimeout * 1000)))
                     : serverScheme(scheme, clip, options.roundTimeout);
             try (var server = new FederatedServer(model, options.newAggregator(), aggregation, options.settings(clientsPerRound, minClients))) {
@@ -313,7 +313,7 @@ final class FederatedCommand {
             try (var client = new FederatedClient(server, "client-" + id, part, options.training(seed * 131 + id), aggregation)) {
                 int rounds = client.run();
                 // the last round's sum may still be decrypting; a decryption that failed is this client's failure
-                if (aggregation instanceof PaillierSetup.Client p) p.awaitDecryptions(Duration.ofMillis((long) (phaseTimeout * 1000)));
+                if (aggregation instanceof PaillierAggregation.Client p) p.awaitDecryptions(Duration.ofMillis((long) (phaseTimeout * 1000)));
                 out.printf("client %d: trained in %d rounds%s%n", id, rounds, client.lateUpdates() > 0 ? ", " + client.lateUpdates() + " updates arrived too late" : "");
             }
             return 0;
@@ -377,7 +377,8 @@ final class FederatedCommand {
                     var quantizer = new dev.jumbo.privacy.UpdateQuantizer(clip, perRound);
                     paillierServer[0] = new PaillierAggregation.Server(keys.publicKey(), quantizer, parameters, patience);
                     yield new FederatedSimulation.Schemes(paillierServer[0], k -> {
-                        var c = new PaillierAggregation.Client(keys, quantizer, new java.security.SecureRandom());
+                        // learns the quantiser from the server's setup, as a separate client process does
+                        var c = new PaillierAggregation.Client(keys, "the simulation's key pair", new java.security.SecureRandom());
                         paillierClients.add(c);
                         return c;
                     });
@@ -466,7 +467,7 @@ final class FederatedCommand {
         }
         if (key == null)
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--scheme paillier needs --key FILE (paillier-private.json of jumbo federated keygen)");
-        return new PaillierSetup.Client(PaillierKeyFile.read(key).requirePair(), key.toString());
+        return new PaillierAggregation.Client(PaillierKeyFile.read(key).requirePair(), key.toString(), new java.security.SecureRandom());
     }
 
     /** A client's scheme of {@code --scheme}; a secure client learns the clip and its peers from the server's setup. */

@@ -6,13 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jumbo.privacy.PaillierKeyPair;
-import dev.jumbo.privacy.UpdateQuantizer;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -127,19 +125,5 @@ class PaillierKeyFileTest {
         Files.writeString(bad, JSON.writeValueAsString(o));
         assertThatThrownBy(() -> PaillierKeyFile.read(bad)).as(name).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(bad.toString()).hasMessageContaining(message);
-    }
-
-    @Test
-    void aClientLearnsTheServersQuantiserAndRefusesAnotherKey() {
-        var quantizer = new UpdateQuantizer(0.07, 3);
-        var server = new PaillierSetup.Server(keys.publicKey(), quantizer, 10, Duration.ofSeconds(5));
-        byte[] reply = server.onPhase(1, PaillierSetup.PHASE, "client-0", new byte[0]);
-        assertThat(new PaillierSetup.Client(keys, "k.json").quantizer(reply)).isEqualTo(quantizer);
-        assertThatThrownBy(() -> new PaillierSetup.Client(other, "other.json").quantizer(reply))
-                .hasMessageContaining("not the one in other.json");
-        assertThatThrownBy(() -> new PaillierSetup.Client(keys, "k.json").quantizer(java.util.Arrays.copyOf(reply, reply.length - 1)))
-                .hasMessageContaining("modulus has");
-        assertThatThrownBy(() -> new PaillierSetup.Client(keys, "k.json").quantizer(new byte[6])).hasMessageContaining("ends early");
-        assertThatThrownBy(() -> server.onPhase(1, PaillierSetup.PHASE, "client-0", new byte[1])).hasMessageContaining("must be empty");
     }
 }

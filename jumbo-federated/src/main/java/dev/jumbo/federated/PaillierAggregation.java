@@ -7,6 +7,7 @@ import dev.jumbo.privacy.PaillierPublicKey;
 import dev.jumbo.privacy.UpdateQuantizer;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.math.BigInteger;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
@@ -29,6 +30,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>Keys.</b> The clients share one key pair ({@link PaillierKeyPair#generate}, 2048 bits by
  * default), handed to them out of band (a key file given to each client, say); the server gets
  * only the public key, and {@link Server} has no place for a private one.
+ *
+ * <p><b>Setup.</b> Server and clients must quantise on the same grid, or the server decodes the
+ * sum on another grid than the clients quantised it on (a wrong model, silently); and the clients'
+ * ciphertexts add up only under the server's public key. So, as {@link SecureAggregation}'s setup
+ * tells its clients the clip, the {@link Server} answers an {@code Exchange("paillier-setup")}
+ * (empty payload) with its quantiser and public key; a {@link Client} asks once, before its
+ * first update, builds its quantiser from the answer, and stops with an error if the server's
+ * key is not the public half of its own pair. The reply, big-endian: clip (float64), maxSummands
+ * (int32), maxLevel (int32), the length of n's two's-complement bytes (int32), those bytes.
  *
  * <p><b>A round.</b> Each client quantises its delta ({@link UpdateQuantizer}: clipped, rounded
  * to integers), packs many values into each plaintext ({@link PaillierPacking}) and sends the
@@ -64,7 +74,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * var quantizer = new UpdateQuantizer(0.5, 16, (1 << 15) - 1);                   // clip, clients, levels
  * var serverScheme = new PaillierAggregation.Server(keys.publicKey(), quantizer, FlatWeights.count(model), Duration.ofMinutes(2));
  * var server = new FederatedServer(model, Aggregator.of("fedavg", 0), serverScheme, settings);
- * var client = new FederatedClient(target, "client-1", data, training, new PaillierAggregation.Client(keys, quantizer, new SecureRandom()));
+ * var client = new FederatedClient(target, "client-1", data, training, new PaillierAggregation.Client(keys, "keys.json", new SecureRandom()));
  * }</pre>
  */
 public final class PaillierAggregation {
@@ -72,14 +82,14 @@ public final class PaillierAggregation {
 
     /** The scheme's name in the join reply. */
     public static final String NAME = "paillier";
-    static final String CIPHERTEXTS = "ciphertexts", SUM = "sum", DECRYPTED = "decrypted";
+    static final String SETUP = "paillier-setup", CIPHERTEXTS = "ciphertexts", SUM = "sum", DECRYPTED = "decrypted";
 
     private PaillierAggregation() {}
 
     /**
-     * The server's half: stores each client's ciphertexts, multiplies those of the clients that
-     * submitted once the round closes, and waits (up to {@code patience}) for a client to return
-     * the decrypted sum. Holds the public key only.
+     * The server's half: tells each client its quantiser and public key, stores each client's
+     * ciphertexts, multiplies those of the clients that submitted once the round closes, and waits
+     * (up to {@code patience}) for a client to return the decrypted sum. Holds the public key only.
      */
     public static final class Server implements ServerAggregationScheme {
         private final PaillierPublicKey key;
@@ -87,6 +97,7 @@ public final class PaillierAggregation {
         private final PaillierPacking packing;
         private final int parameterCount;
         private final Duration patience;
+        private final byte[] setup;                                  // the "paillier-setup" reply, the same for every client
 
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition changed = lock.newCondition();
@@ -114,6 +125,7 @@ public final class PaillierAggregation {
             this.packing = PaillierPacking.of(key, quantizer);
             this.parameterCount = parameterCount;
             this.patience = patience;
+            this.setup = Wire.setupReply(quantizer, key);
         }
 
         @Override
@@ -149,11 +161,15 @@ public final class PaillierAggregation {
         @Override
         public byte[] onPhase(int phaseRound, String phase, String clientId, byte[] payload) {
             return switch (phase) {
+                case SETUP -> {
+                    if (payload.length != 0) throw new IllegalArgumentException("client '" + clientId + "': the " + SETUP + " message must be empty, got " + payload.length + " bytes");
+                    yield setup.clone();
+                }
                 case CIPHERTEXTS -> receive(phaseRound, clientId, payload);
                 case SUM -> awaitSum(phaseRound, clientId);
                 case DECRYPTED -> acceptDecrypted(phaseRound, clientId, payload);
                 default -> throw new IllegalArgumentException("Paillier aggregation has no phase '" + phase + "' (client '" + clientId
-                        + "'): use ciphertexts, sum or decrypted");
+                        + "'): use " + SETUP + ", ciphertexts, sum or decrypted");
             };
         }
 
@@ -291,23 +307,31 @@ public final class PaillierAggregation {
     }
 
     /**
-     * The client's half: holds the key pair, encrypts its quantised delta, submits zeros, and
+     * The client's half: holds the key pair, learns the quantiser from the server's setup (and
+     * checks the server holds its public key), encrypts its quantised delta, submits zeros, and
      * decrypts the round's sum on a virtual thread. Keeps its costs for reporting.
      */
     public static final class Client implements ClientAggregationScheme {
         private final PaillierKeyPair keys;
-        private final UpdateQuantizer quantizer;
-        private final PaillierPacking packing;
+        private final String keySource;
         private final SecureRandom random;
+        private volatile Grid grid;                                  // null until the server's setup answered
         private final List<Thread> decryptors = new ArrayList<>();
         private final AtomicLong encryptNanos = new AtomicLong(), decryptNanos = new AtomicLong(), bytesSent = new AtomicLong(),
                 bytesReceived = new AtomicLong(), decryptions = new AtomicLong();
         private volatile Throwable failure;
 
-        public Client(PaillierKeyPair keys, UpdateQuantizer quantizer, SecureRandom random) {
+        /** The server's quantiser and the packing it implies, fixed by the setup. */
+        private record Grid(UpdateQuantizer quantizer, PaillierPacking packing) {}
+
+        /**
+         * @param keys the key pair the clients share
+         * @param keySource where {@code keys} came from (a file name, say), named when the server's key is another
+         * @param random for the encryption's randomness
+         */
+        public Client(PaillierKeyPair keys, String keySource, SecureRandom random) {
             this.keys = keys;
-            this.quantizer = quantizer;
-            this.packing = PaillierPacking.of(keys.publicKey(), quantizer);
+            this.keySource = keySource;
             this.random = random;
         }
 
@@ -316,14 +340,34 @@ public final class PaillierAggregation {
             return NAME;
         }
 
+        /** The server's quantiser, once its setup answered (before: null). */
+        public UpdateQuantizer quantizer() {
+            Grid g = grid;
+            return g == null ? null : g.quantizer();
+        }
+
         /**
          * Sends the encrypted update, starts the wait for the round's sum, and returns zeros for
          * {@code SubmitUpdate}; when the round already closed (a straggler) it only returns the zeros.
          */
         @Override
         public float[] encode(int round, float[] delta, long examples, PhaseChannel channel) {
+            Grid g = grid;
+            if (g == null) {
+                byte[] reply;
+                try {
+                    reply = channel.exchange(round, SETUP, new byte[0]);
+                } catch (StatusRuntimeException e) {
+                    // the round closed without us, as below: the zeros' SubmitUpdate is refused as late, and the setup is asked again next round
+                    if (e.getStatus().getCode() != Status.Code.FAILED_PRECONDITION) throw e;
+                    return new float[delta.length];
+                }
+                UpdateQuantizer q = learn(reply);
+                grid = g = new Grid(q, PaillierPacking.of(keys.publicKey(), q));
+            }
+            PaillierPacking packing = g.packing();
             long start = System.nanoTime();
-            int[] levels = quantizer.quantize(delta);
+            int[] levels = g.quantizer().quantize(delta);
             byte[] payload = PaillierPacking.encode(keys.publicKey(), packing.encrypt(keys.publicKey(), levels, random));
             encryptNanos.addAndGet(System.nanoTime() - start);
             try {
@@ -334,14 +378,23 @@ public final class PaillierAggregation {
                 return new float[delta.length];
             }
             bytesSent.addAndGet(payload.length);
-            Thread t = Thread.ofVirtual().name("paillier-sum-" + round).start(() -> decryptSum(round, delta.length, channel));
+            Thread t = Thread.ofVirtual().name("paillier-sum-" + round).start(() -> decryptSum(round, delta.length, channel, packing));
             synchronized (decryptors) {
                 decryptors.add(t);
             }
             return new float[delta.length];
         }
 
-        private void decryptSum(int round, int length, PhaseChannel channel) {
+        /** The server's quantiser from its setup reply, after checking the server's key is the public half of ours. */
+        UpdateQuantizer learn(byte[] reply) {
+            Wire.Setup setup = Wire.readSetup(reply);
+            if (!setup.modulus().equals(keys.publicKey().modulus()))
+                throw new IllegalArgumentException("the server's Paillier public key (" + setup.modulus().bitLength() + " bits) is not the one in " + keySource
+                        + " (" + keys.publicKey().bits() + " bits): the server must hold the public half of this client's key pair");
+            return setup.quantizer();
+        }
+
+        private void decryptSum(int round, int length, PhaseChannel channel, PaillierPacking packing) {
             try {
                 byte[] reply = channel.exchange(round, SUM, new byte[0]);
                 bytesReceived.addAndGet(reply.length);
@@ -398,9 +451,40 @@ public final class PaillierAggregation {
         }
     }
 
-    /** The payloads that are not ciphertexts alone: big-endian int32s. */
+    /** The payloads that are not ciphertexts alone, big-endian. */
     static final class Wire {
         private Wire() {}
+
+        /** What a "paillier-setup" reply says. */
+        record Setup(UpdateQuantizer quantizer, BigInteger modulus) {}
+
+        /** "paillier-setup" reply: clip (float64), maxSummands (int32), maxLevel (int32), n's length (int32), n's two's-complement bytes. */
+        static byte[] setupReply(UpdateQuantizer quantizer, PaillierPublicKey key) {
+            byte[] n = key.modulus().toByteArray();
+            return ByteBuffer.allocate(8 + 4 + 4 + 4 + n.length).putDouble(quantizer.clip()).putInt(quantizer.maxSummands())
+                    .putInt(quantizer.maxLevel()).putInt(n.length).put(n).array();
+        }
+
+        static Setup readSetup(byte[] reply) {
+            try {
+                ByteBuffer in = ByteBuffer.wrap(reply);
+                double clip = in.getDouble();
+                int maxSummands = in.getInt(), maxLevel = in.getInt(), length = in.getInt();
+                if (length < 1 || length != in.remaining())
+                    throw new IllegalArgumentException("the server's " + SETUP + " reply says its modulus has " + length + " bytes but " + in.remaining() + " follow");
+                byte[] n = new byte[length];
+                in.get(n);
+                UpdateQuantizer quantizer;
+                try {
+                    quantizer = new UpdateQuantizer(clip, maxSummands, maxLevel);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("the server's " + SETUP + " reply holds no valid quantiser: " + e.getMessage(), e);
+                }
+                return new Setup(quantizer, new BigInteger(n));
+            } catch (BufferUnderflowException e) {
+                throw new IllegalArgumentException("the server's " + SETUP + " reply ends early (" + reply.length + " bytes)");
+            }
+        }
 
         /** "sum" reply: the number of updates in the sum (int32), then {@link PaillierPacking#encode}'s bytes. */
         static byte[] sumReply(int summands, byte[] ciphertexts) {

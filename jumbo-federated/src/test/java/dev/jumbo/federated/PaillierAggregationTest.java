@@ -128,7 +128,7 @@ class PaillierAggregationTest {
             int port = server.start("127.0.0.1", 0);
             for (int k = 0; k < clients; k++) {
                 TensorDataset data = Blobs.make(48, DIMS, CLASSES, 0.5, 11, 100 + k);
-                var scheme = new RecordingClient(new PaillierAggregation.Client(keys, QUANTIZER, new SecureRandom()));
+                var scheme = new RecordingClient(new PaillierAggregation.Client(keys, "the test's key pair", new SecureRandom()));
                 schemes.add(scheme);
                 int id = k;
                 FederatedClient c = new FederatedClient("127.0.0.1:" + port, "client-" + k, data, new LocalTraining(1, 16, 0.05, 0.0, 7 + k), scheme)
@@ -189,6 +189,9 @@ class PaillierAggregationTest {
         assertThat(run.server().inner.disagreements()).isZero();
         long decryptions = run.clients().stream().mapToLong(c -> c.inner.decryptions()).sum();
         assertThat(decryptions).isEqualTo(3);
+        // each client asked the setup once and quantised on the server's grid
+        assertThat(run.server().of(PaillierAggregation.SETUP)).hasSize(3);
+        for (RecordingClient c : run.clients()) assertThat(c.inner.quantizer()).isEqualTo(QUANTIZER);
 
         // applied mean = new weights - old, against the plain mean of the deltas
         float[] w = run.weightsAfter().getFirst();
@@ -249,31 +252,122 @@ class PaillierAggregationTest {
             }
             if (wrong != null) assertThat(wrong).isNotEqualTo(levels);
         }
-        // besides: the sum polls (empty) and the decrypted sum, which the server is meant to learn
+        // besides: the setup and sum requests (empty) and the decrypted sum, which the server is meant to learn
         for (RecordingServer.Message m : run.server().messages) {
-            assertThat(m.phase()).isIn(PaillierAggregation.CIPHERTEXTS, PaillierAggregation.SUM, PaillierAggregation.DECRYPTED);
-            if (m.phase().equals(PaillierAggregation.SUM)) assertThat(m.payload()).isEmpty();
+            assertThat(m.phase()).isIn(PaillierAggregation.SETUP, PaillierAggregation.CIPHERTEXTS, PaillierAggregation.SUM, PaillierAggregation.DECRYPTED);
+            if (m.phase().equals(PaillierAggregation.SUM) || m.phase().equals(PaillierAggregation.SETUP)) assertThat(m.payload()).isEmpty();
         }
     }
 
     @Test
     void aStragglerWhoseRoundClosedSubmitsZerosAndWaitsForNoSum() throws Exception {
-        var client = new PaillierAggregation.Client(keys1024, QUANTIZER, new SecureRandom());
+        var server = new PaillierAggregation.Server(keys1024.publicKey(), QUANTIZER, 200, Duration.ofSeconds(5));
+        var client = new PaillierAggregation.Client(keys1024, "k.json", new SecureRandom());
         List<String> phases = new ArrayList<>();
         float[] delta = new float[200];
         Arrays.fill(delta, 0.25f);
+        // the round closed before even the setup was answered: zeros, and the setup is asked again next time
+        float[] early = client.encode(2, delta, 10, (round, phase, payload) -> {
+            phases.add(phase);
+            throw Status.FAILED_PRECONDITION.withDescription("phase '" + phase + "' for round 2 but round 3 is open").asRuntimeException();
+        });
+        assertThat(early).hasSize(200).containsOnly(0f);
+        assertThat(client.quantizer()).isNull();
         float[] out = client.encode(3, delta, 10, (round, phase, payload) -> {
             phases.add(phase);
+            if (phase.equals(PaillierAggregation.SETUP)) return server.onPhase(round, phase, "x", payload);
             throw Status.FAILED_PRECONDITION.withDescription("ciphertexts of client 'x' came after round 3 closed").asRuntimeException();
         });
         assertThat(out).hasSize(200).containsOnly(0f);
-        assertThat(phases).containsExactly(PaillierAggregation.CIPHERTEXTS); // no sum poll started
+        // no sum poll started
+        assertThat(phases).containsExactly(PaillierAggregation.SETUP, PaillierAggregation.SETUP, PaillierAggregation.CIPHERTEXTS);
+        assertThat(client.quantizer()).isEqualTo(QUANTIZER);
         assertThat(client.bytesSent()).isZero();
         client.awaitDecryptions(Duration.ofSeconds(5));
         // any other refusal is a fault and reaches the caller
         assertThatThrownBy(() -> client.encode(3, delta, 10, (round, phase, payload) -> {
             throw Status.INVALID_ARGUMENT.withDescription("bad ciphertexts").asRuntimeException();
         })).isInstanceOf(StatusRuntimeException.class).hasMessageContaining("bad ciphertexts");
+        assertThatThrownBy(() -> new PaillierAggregation.Client(keys1024, "k.json", new SecureRandom()).encode(1, delta, 10, (round, phase, payload) -> {
+            throw Status.INVALID_ARGUMENT.withDescription("no such phase").asRuntimeException();
+        })).isInstanceOf(StatusRuntimeException.class).hasMessageContaining("no such phase");
+    }
+
+    @Test
+    void aClientLearnsTheServersQuantiserAndRefusesAnotherKey() {
+        PaillierKeyPair other = PaillierKeyPair.generate(512, new SecureRandom());
+        Random r = new Random();
+        // a fresh quantiser each run: the client must take every field from the reply, not a default
+        var quantizer = new UpdateQuantizer(0.01 + r.nextDouble(), 1 + r.nextInt(50), 1 + r.nextInt(1 << 12));
+        var server = new PaillierAggregation.Server(keys1024.publicKey(), quantizer, 10, Duration.ofSeconds(5));
+        byte[] reply = server.onPhase(1, PaillierAggregation.SETUP, "client-0", new byte[0]);
+        assertThat(new PaillierAggregation.Client(keys1024, "k.json", new SecureRandom()).learn(reply)).isEqualTo(quantizer);
+        // any round, any client: the same answer
+        assertThat(server.onPhase(7, PaillierAggregation.SETUP, "client-9", new byte[0])).isEqualTo(reply);
+        assertThatThrownBy(() -> new PaillierAggregation.Client(other, "other.json", new SecureRandom()).learn(reply))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not the one in other.json").hasMessageContaining("512 bits");
+        var client = new PaillierAggregation.Client(keys1024, "k.json", new SecureRandom());
+        assertThatThrownBy(() -> client.learn(Arrays.copyOf(reply, reply.length - 1))).hasMessageContaining("modulus has");
+        assertThatThrownBy(() -> client.learn(Arrays.copyOf(reply, reply.length + 1))).hasMessageContaining("modulus has");
+        assertThatThrownBy(() -> client.learn(new byte[6])).hasMessageContaining("ends early");
+        assertThatThrownBy(() -> client.learn(new byte[0])).hasMessageContaining("ends early");
+        byte[] noClip = reply.clone();
+        ByteBuffer.wrap(noClip).putDouble(0, Double.NaN);
+        assertThatThrownBy(() -> client.learn(noClip)).hasMessageContaining("no valid quantiser").hasMessageContaining("clip");
+        assertThatThrownBy(() -> server.onPhase(1, PaillierAggregation.SETUP, "client-0", new byte[1]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be empty");
+    }
+
+    @Test
+    void aClientWhoseKeyPairIsNotTheServersIsRefusedOverGrpc() throws Exception {
+        PaillierKeyPair other = PaillierKeyPair.generate(1024, new SecureRandom());
+        Sequential model = model();
+        float[] initial = FlatWeights.of(model);
+        var serverScheme = new RecordingServer(new PaillierAggregation.Server(keys1024.publicKey(), QUANTIZER, initial.length, Duration.ofSeconds(30)));
+        // two sampled, one enough: the round goes on with the client that holds the right pair
+        var settings = new FederatedServer.Settings(1, 2, 1, Duration.ofSeconds(6), 1 << 20, 3, 0);
+        var right = new RecordingClient(new PaillierAggregation.Client(keys1024, "right.json", new SecureRandom()));
+        var wrong = new RecordingClient(new PaillierAggregation.Client(other, "wrong.json", new SecureRandom()));
+        List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+        AtomicReference<Throwable> wrongFailure = new AtomicReference<>();
+        List<FederatedClient> running = new ArrayList<>();
+        try (var server = new FederatedServer(model, Aggregator.of("fedavg", 0), serverScheme, settings)) {
+            int port = server.start("127.0.0.1", 0);
+            List<Thread> threads = new ArrayList<>();
+            for (RecordingClient scheme : List.of(right, wrong)) {
+                String id = scheme == right ? "right" : "wrong";
+                var c = new FederatedClient("127.0.0.1:" + port, id, Blobs.make(48, DIMS, CLASSES, 0.5, 11, scheme == right ? 100 : 101), new LocalTraining(1, 16, 0.05, 0.0, 7), scheme);
+                running.add(c);
+                threads.add(Thread.ofPlatform().name(id).start(() -> {
+                    try {
+                        c.run();
+                    } catch (Throwable e) {
+                        if (scheme == wrong) wrongFailure.set(e);
+                        else failures.add(e);
+                    }
+                }));
+            }
+            List<FederatedServer.RoundResult> results = server.run((r, w) -> {});
+            for (Thread t : threads) t.join(60_000);
+            right.inner.awaitDecryptions(Duration.ofSeconds(30));
+            assertThat(failures).isEmpty();
+            assertThat(wrongFailure.get()).as("the client with another key pair stops").isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("the server's Paillier public key (1024 bits) is not the one in wrong.json")
+                    .hasMessageContaining("public half of this client's key pair");
+            // it asked the setup and sent nothing else; the round went on with the right client alone
+            assertThat(serverScheme.messages.stream().filter(m -> m.clientId().equals("wrong")).map(RecordingServer.Message::phase).toList())
+                    .containsExactly(PaillierAggregation.SETUP);
+            assertThat(wrong.inner.quantizer()).isNull();
+            assertThat(wrong.inner.bytesSent()).isZero();
+            FederatedServer.RoundResult r = results.getFirst();
+            assertThat(r.sampled()).containsExactlyInAnyOrder("right", "wrong");
+            assertThat(r.answered()).containsExactly("right");
+            assertThat(r.applied()).isTrue();
+            int[] expected = QUANTIZER.quantize(right.deltas.get(1));
+            assertThat(readInts(serverScheme.of(PaillierAggregation.DECRYPTED).getFirst().payload())).containsExactly(expected);
+        } finally {
+            for (FederatedClient c : running) c.close();
+        }
     }
 
     @Test
