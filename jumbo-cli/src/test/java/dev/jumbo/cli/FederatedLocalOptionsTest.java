@@ -24,7 +24,7 @@ class FederatedLocalOptionsTest {
         String[][] options = {
                 {"--restricted-softmax", "0.5", "--lr-decay", "0.9"},
                 {"--fixed-head"},
-                {"--drift-correction"}};
+                {"--drift-correction", "--moving-average", "0.5"}};
         String[] said = {"lr 0.05 (x0.9 a round), restricted softmax 0.5", "fixed head", "drift correction"};
         for (int i = 0; i < options.length; i++) {
             String[] args = concat(new String[] {"federated", "simulate", "--data", data.toString(), "--model-arch", "mlp", "--clients", "4", "--rounds", "4",
@@ -35,6 +35,13 @@ class FederatedLocalOptionsTest {
             JsonNode rounds = r.lastJson().get("rounds");
             assertThat(rounds.get(3).get("test_accuracy").asDouble()).as(String.join(" ", options[i]))
                     .isGreaterThan(rounds.get(0).get("test_accuracy").asDouble());
+            if (i == 2) {
+                assertThat(r.out()).contains("moving average ");
+                assertThat(rounds.get(3).get("moving_average_accuracy").asDouble()).isBetween(0.0, 1.0);
+                assertThat(r.lastJson().get("moving_average_accuracy").asDouble()).isEqualTo(rounds.get(3).get("moving_average_accuracy").asDouble());
+            } else {
+                assertThat(rounds.get(3).has("moving_average_accuracy")).isFalse();
+            }
         }
     }
 
