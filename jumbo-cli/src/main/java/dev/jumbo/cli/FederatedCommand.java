@@ -60,13 +60,13 @@ final class FederatedCommand {
         @Option(names = "--rounds", defaultValue = "30", description = "Rounds of training (default: ${DEFAULT-VALUE}).")
         int rounds;
 
-        @Option(names = "--aggregator", defaultValue = "fedavg", description = "fedavg, fedprox, fedavgm (FedAvg with server momentum 0.9) or fedadam (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--aggregator", defaultValue = "fedavg", description = "fedavg, fedprox, fedavgm (FedAvg with server momentum 0.9), fedadam, fedyogi or fedadagrad (default: ${DEFAULT-VALUE}).")
         String aggregator;
 
         @Option(names = "--mu", defaultValue = "0.01", description = "FedProx's proximal weight mu, sent to the clients (default: ${DEFAULT-VALUE}).")
         double mu;
 
-        @Option(names = "--server-lr", description = "The server's learning rate: FedAdam's (default 0.01) or FedAvgM's (default 1).")
+        @Option(names = "--server-lr", description = "The server's learning rate: FedAdam's, FedYogi's or FedAdagrad's (default 0.01) or FedAvgM's (default 1).")
         Double serverLr;
 
         @Option(names = "--round-timeout", defaultValue = "300", paramLabel = "S",

@@ -3,28 +3,30 @@ package dev.jumbo.federated;
 /**
  * How the server moves the global weights once a round's clients have been combined into one
  * mean delta (their weights minus the global ones, weighted by examples). FedAvg adds it;
- * FedAdam (Reddi et al. 2021, "Adaptive Federated Optimization") treats it as a pseudo-gradient
- * for Adam on the server. FedProx is FedAvg here: its proximal term lives in the clients' local
+ * FedAdam, FedYogi and FedAdagrad (Reddi et al. 2021, "Adaptive Federated Optimization") treat it
+ * as a pseudo-gradient for an adaptive optimiser on the server. FedProx is FedAvg here: its proximal term lives in the clients' local
  * training ({@link LocalTraining}).
  */
 public interface Aggregator {
-    /** The name clients are told ({@code fedavg}, {@code fedprox}, {@code fedadam}). */
+    /** The name clients are told ({@code fedavg}, {@code fedprox}, {@code fedadam}, ...). */
     String name();
 
     /** Updates {@code global} in place from the round's weighted mean delta. */
     void apply(float[] global, float[] meanDelta);
 
     /**
-     * By name: {@code fedavg}, {@code fedprox} (FedAvg on the server) or {@code fedadam} with
-     * server learning rate {@code serverLr}.
+     * By name: {@code fedavg}, {@code fedprox} (FedAvg on the server), {@code fedavgm}, or
+     * {@code fedadam}, {@code fedyogi}, {@code fedadagrad} with server learning rate {@code serverLr}.
      */
     static Aggregator of(String name, double serverLr) {
         return switch (name) {
             case "fedavg" -> new FedAvg("fedavg");
             case "fedprox" -> new FedAvg("fedprox");
-            case "fedadam" -> new FedAdam(serverLr, 0.9, 0.99, 1e-3);
+            case "fedadam" -> new FedOpt(FedOpt.Variant.ADAM, serverLr, 0.9, 0.99, 1e-3);
+            case "fedyogi" -> new FedOpt(FedOpt.Variant.YOGI, serverLr, 0.9, 0.99, 1e-3);
+            case "fedadagrad" -> new FedOpt(FedOpt.Variant.ADAGRAD, serverLr, 0.9, 0.99, 1e-3);
             case "fedavgm" -> new FedAvgM(serverLr, 0.9);
-            default -> throw new IllegalArgumentException("unknown aggregator '" + name + "': use fedavg, fedprox, fedavgm or fedadam");
+            default -> throw new IllegalArgumentException("unknown aggregator '" + name + "': use fedavg, fedprox, fedavgm, fedadam, fedyogi or fedadagrad");
         };
     }
 
@@ -37,16 +39,24 @@ public interface Aggregator {
     }
 
     /**
-     * Server-side Adam on the mean delta as in Reddi et al.'s Algorithm 2: m = b1 m + (1 - b1) d,
-     * v = b2 v + (1 - b2) d^2, w += lr m / (sqrt(v) + tau), without bias correction; tau (the
-     * paper's adaptivity, 1e-3 by default) keeps early steps bounded.
+     * Reddi et al.'s adaptive server optimisers (Algorithm 2) on the mean delta d:
+     * m = b1 m + (1 - b1) d; v by the variant: Adagrad v + d^2, Adam b2 v + (1 - b2) d^2, Yogi
+     * v - (1 - b2) d^2 sign(v - d^2); then w += lr m / (sqrt(v) + tau), without bias correction;
+     * tau (the paper's adaptivity, 1e-3 by default) keeps early steps bounded. Yogi's v grows
+     * only additively, so a few large deltas early on do not shrink every later step as Adam's
+     * can; Adagrad's keeps growing, so the steps shrink over rounds.
      */
-    final class FedAdam implements Aggregator {
+    final class FedOpt implements Aggregator {
+        /** How v follows the squared deltas. */
+        public enum Variant { ADAGRAD, ADAM, YOGI }
+
+        private final Variant variant;
         private final double lr, beta1, beta2, tau;
         private float[] m, v;
 
-        public FedAdam(double lr, double beta1, double beta2, double tau) {
-            if (!(lr > 0)) throw new IllegalArgumentException("FedAdam's server learning rate must be positive, got " + lr);
+        public FedOpt(Variant variant, double lr, double beta1, double beta2, double tau) {
+            if (!(lr > 0)) throw new IllegalArgumentException("the server learning rate must be positive, got " + lr);
+            this.variant = variant;
             this.lr = lr;
             this.beta1 = beta1;
             this.beta2 = beta2;
@@ -55,7 +65,7 @@ public interface Aggregator {
 
         @Override
         public String name() {
-            return "fedadam";
+            return "fed" + variant.name().toLowerCase(java.util.Locale.ROOT);
         }
 
         @Override
@@ -65,9 +75,13 @@ public interface Aggregator {
                 v = new float[global.length];
             }
             for (int i = 0; i < global.length; i++) {
-                double d = meanDelta[i];
+                double d = meanDelta[i], d2 = d * d;
                 m[i] = (float) (beta1 * m[i] + (1 - beta1) * d);
-                v[i] = (float) (beta2 * v[i] + (1 - beta2) * d * d);
+                v[i] = (float) switch (variant) {
+                    case ADAGRAD -> v[i] + d2;
+                    case ADAM -> beta2 * v[i] + (1 - beta2) * d2;
+                    case YOGI -> v[i] - (1 - beta2) * d2 * Math.signum(v[i] - d2);
+                };
                 global[i] += (float) (lr * m[i] / (Math.sqrt(v[i]) + tau));
             }
         }

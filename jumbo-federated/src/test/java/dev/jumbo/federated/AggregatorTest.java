@@ -37,24 +37,33 @@ class AggregatorTest {
     }
 
     @Test
-    void fedAdamFollowsReddiEtAlOverSeveralRounds() {
-        Random r = new Random(8);
+    void adaptiveServersFollowReddiEtAlOverSeveralRounds() {
+        long seed = System.nanoTime();
+        Random r = new Random(seed);
         int n = 50;
         double lr = 0.03, b1 = 0.9, b2 = 0.99, tau = 1e-3;
-        Aggregator adam = new Aggregator.FedAdam(lr, b1, b2, tau);
-        float[] w = new float[n];
-        double[] ref = new double[n], m = new double[n], v = new double[n];
-        for (int i = 0; i < n; i++) ref[i] = w[i] = (float) r.nextGaussian();
-        for (int round = 0; round < 5; round++) {
-            float[] d = new float[n];
-            for (int i = 0; i < n; i++) d[i] = (float) (0.1 * r.nextGaussian());
-            adam.apply(w, d);
-            for (int i = 0; i < n; i++) {
-                m[i] = b1 * m[i] + (1 - b1) * d[i];
-                v[i] = b2 * v[i] + (1 - b2) * d[i] * d[i];
-                ref[i] += lr * m[i] / (Math.sqrt(v[i]) + tau);
+        for (String name : new String[] {"fedadam", "fedyogi", "fedadagrad"}) {
+            Aggregator server = Aggregator.of(name, lr);
+            assertThat(server.name()).isEqualTo(name);
+            float[] w = new float[n];
+            double[] ref = new double[n], m = new double[n], v = new double[n];
+            for (int i = 0; i < n; i++) ref[i] = w[i] = (float) r.nextGaussian();
+            for (int round = 0; round < 6; round++) {
+                float[] d = new float[n];
+                // deltas that shrink and grow, so Yogi's sign(v - d^2) takes both values
+                double scale = round % 3 == 2 ? 1.0 : 0.1;
+                for (int i = 0; i < n; i++) d[i] = (float) (scale * r.nextGaussian());
+                server.apply(w, d);
+                for (int i = 0; i < n; i++) {
+                    double g = d[i], g2 = g * g;
+                    m[i] = b1 * m[i] + (1 - b1) * g;
+                    if (name.equals("fedadam")) v[i] = b2 * v[i] + (1 - b2) * g2;
+                    else if (name.equals("fedadagrad")) v[i] = v[i] + g2;
+                    else v[i] = v[i] - (1 - b2) * g2 * Math.signum(v[i] - g2);
+                    ref[i] += lr * m[i] / (Math.sqrt(v[i]) + tau);
+                }
             }
+            for (int i = 0; i < n; i++) assertThat((double) w[i]).as("%s, seed %d, weight %d", name, seed, i).isCloseTo(ref[i], within(1e-4));
         }
-        for (int i = 0; i < n; i++) assertThat((double) w[i]).isCloseTo(ref[i], within(1e-5));
     }
 }
