@@ -1,0 +1,171 @@
+package dev.jumbo.spark;
+
+import dev.jumbo.data.DataLoader;
+import dev.jumbo.data.Dataset;
+import dev.jumbo.io.Json;
+import dev.jumbo.nn.BatchNormalization;
+import dev.jumbo.nn.Dropout;
+import dev.jumbo.nn.Layer;
+import dev.jumbo.optim.Optimizer;
+import dev.jumbo.tensor.Shape;
+import dev.jumbo.train.FitOptions;
+import dev.jumbo.train.History;
+import dev.jumbo.train.Sequential;
+import dev.jumbo.train.Trainer;
+import dev.jumbo.train.TrainingException;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
+import scala.Tuple2;
+
+/**
+ * Synchronous data-parallel training of a compiled {@link Sequential} on Spark, step for step the
+ * training {@code model.fit(data, options)} does on one machine. Each step the driver broadcasts
+ * the current weights and the indices of the step's global batch (the batch {@link DataLoader}
+ * draws with {@link Trainer#epochRandom} for that seed and epoch); every partition computes the
+ * gradient sum of the examples of that batch it holds, in the batch's order; a {@code
+ * treeAggregate} adds the sums; the driver divides by the batch's size, once, as the mean loss of
+ * single-process training does, and applies the model's own optimizer. The weights live on the
+ * driver: every replica starts each step from them.
+ *
+ * <pre>{@code
+ * model.compile(new Adam(1e-3), "sparse_categorical_crossentropy", "accuracy");
+ * try (JavaSparkContext sc = SparkContexts.open("local[2]", "jumbo")) {
+ *     History h = SparkTraining.fit(sc, model, DistributedDataset.of(sc, train, 2),
+ *             FitOptions.defaults().epochs(3).batchSize(64).seed(42));
+ * }
+ * }</pre>
+ *
+ * <p>Layers that draw random numbers or keep batch statistics while training (Dropout,
+ * BatchNormalization) are refused: their replicas would not compute what one machine does. Each
+ * epoch's logs hold {@code loss}, {@code seconds}, {@code step_ms} (the mean driver time of a step:
+ * broadcast, gradients, aggregate, update) and, with validation data, {@code val_*} from the driver.
+ */
+public final class SparkTraining {
+    private SparkTraining() {}
+
+    /**
+     * Trains {@code model} (compiled: its optimizer and loss are the ones used) on {@code data}.
+     *
+     * @throws IllegalArgumentException for options this trainer does not run (validation split,
+     *                                  callbacks, resumption), a model it cannot replicate, or data of other shapes
+     * @throws TrainingException        when the loss becomes NaN or infinite
+     */
+    public static History fit(JavaSparkContext sc, Sequential model, DistributedDataset data, FitOptions options) {
+        requireSupported(model, data, options);
+        Trainer trainer = model.trainer();
+        Optimizer optimizer = trainer.optimizer();
+        ModelSpec spec = new ModelSpec(model.configJson(), Json.write(trainer.loss().config(), false),
+                data.inputShape().toArray(), data.targetShape().toArray());
+        String runId = UUID.randomUUID().toString();
+        // indexed in dataset order, then cut from the lineage: otherwise every step's task would carry
+        // its slice of an in-memory collection again
+        JavaPairRDD<Example, Long> indexed = data.examples().zipWithIndex();
+        indexed.rdd().localCheckpoint();
+        long n = indexed.count();
+        if (n == 0) throw new IllegalArgumentException("the dataset has no examples");
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("the dataset has " + n + " examples, more than a DataLoader indexes");
+        Dataset order = new IndexOnly((int) n, data.inputShape());
+        Broadcast<ModelSpec> specs = sc.broadcast(spec);
+        History history = new History();
+        try {
+            for (int epoch = 0; epoch < options.epochs(); epoch++) {
+                long start = System.nanoTime();
+                double lossSum = 0;
+                long seen = 0, steps = 0;
+                Iterator<int[]> batches = new DataLoader(order, options.batchSize(), options.shuffle(), false,
+                        Trainer.epochRandom(options.seed(), epoch)).indexBatches();
+                while (batches.hasNext()) {
+                    int[] batch = batches.next();
+                    GradientSum g = gradientSum(sc, indexed, runId, specs, FlatParameters.state(model), batch);
+                    if (g.examples() != batch.length)
+                        throw new IllegalStateException("the partitions held " + g.examples() + " of the batch's " + batch.length
+                                + " examples: an example index is missing or repeated in the RDD");
+                    double stepLoss = g.lossSum() / batch.length;
+                    if (!Double.isFinite(stepLoss))
+                        throw new TrainingException("loss became " + stepLoss + " at epoch " + (epoch + 1) + ", batch " + (steps + 1)
+                                + " (lower the learning rate, clip gradients, or check the data for NaN/inf)");
+                    float[] mean = g.sum();
+                    float scale = 1f / batch.length;
+                    for (int i = 0; i < mean.length; i++) mean[i] *= scale;
+                    optimizer.zeroGrad();
+                    FlatParameters.addToGradients(model, mean);
+                    optimizer.step();
+                    optimizer.zeroGrad();
+                    lossSum += g.lossSum();
+                    seen += batch.length;
+                    steps++;
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                Map<String, Double> logs = new LinkedHashMap<>();
+                logs.put("loss", lossSum / seen);
+                logs.put("seconds", seconds);
+                logs.put("step_ms", seconds * 1000 / steps);
+                if (options.validationData() != null)
+                    trainer.evaluate(options.validationData(), options.batchSize()).forEach((k, v) -> logs.put("val_" + k, v));
+                history.append(logs);
+            }
+        } finally {
+            PartitionShard.forget(runId);
+            if (!sc.sc().isStopped()) {
+                indexed.foreachPartition(rows -> PartitionShard.forget(runId));
+                indexed.unpersist(false);
+                specs.destroy();
+            }
+        }
+        return history;
+    }
+
+    /** One step on the cluster: the weights out, every partition's share of {@code batch}, the sums added. */
+    private static GradientSum gradientSum(JavaSparkContext sc, JavaPairRDD<Example, Long> indexed, String runId,
+                                           Broadcast<ModelSpec> specs, float[] state, int[] batch) {
+        Broadcast<float[]> weights = sc.broadcast(state);
+        try {
+            long[] indices = new long[batch.length];
+            for (int i = 0; i < batch.length; i++) indices[i] = batch[i];
+            return indexed.mapPartitionsWithIndex(new PartitionStep(runId, specs, weights, indices), true)
+                    .treeAggregate(GradientSum.NONE, GradientSum::plus, GradientSum::plus, 2);
+        } finally {
+            weights.destroy();
+        }
+    }
+
+    /** What runs on an executor each step: the partition's shard gives its gradient sum. */
+    private record PartitionStep(String runId, Broadcast<ModelSpec> spec, Broadcast<float[]> weights, long[] batch)
+            implements Function2<Integer, Iterator<Tuple2<Example, Long>>, Iterator<GradientSum>> {
+        @Override
+        public Iterator<GradientSum> call(Integer partition, Iterator<Tuple2<Example, Long>> rows) {
+            PartitionShard shard = PartitionShard.of(runId, partition, spec.value(), rows);
+            return Collections.singletonList(shard.gradientSum(batch, weights.value())).iterator();
+        }
+    }
+
+    private static void requireSupported(Sequential model, DistributedDataset data, FitOptions options) {
+        if (options.validationSplit() > 0)
+            throw new IllegalArgumentException("a validation split is not taken from distributed data; pass validation data instead");
+        if (!options.callbacks().isEmpty()) throw new IllegalArgumentException("callbacks are not run by Spark training yet");
+        if (options.resumeFrom() != null) throw new IllegalArgumentException("resuming Spark training from a checkpoint is not supported yet");
+        for (int i = 0; i < model.layers().size(); i++) {
+            Layer l = model.layers().get(i);
+            if (l instanceof Dropout || l instanceof BatchNormalization)
+                throw new IllegalArgumentException("layer " + i + " (" + l.config().get("type") + ") draws random numbers or batch statistics"
+                        + " while training, so replicas on Spark would not compute what one machine does; remove it to train on Spark");
+        }
+        if (!model.inputShape().equals(data.inputShape()))
+            throw new IllegalArgumentException("the model takes inputs of shape " + model.inputShape() + " but the examples have " + data.inputShape());
+    }
+
+    /** The dataset's size, for a DataLoader that only draws the order: examples stay on the executors. */
+    private record IndexOnly(int size, Shape exampleShape) implements Dataset {
+        @Override
+        public dev.jumbo.data.Batch batch(int[] indices) {
+            throw new UnsupportedOperationException("the examples are on the Spark executors");
+        }
+    }
+}
