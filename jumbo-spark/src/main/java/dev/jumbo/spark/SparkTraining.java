@@ -64,10 +64,9 @@ public final class SparkTraining {
         ModelSpec spec = new ModelSpec(model.configJson(), Json.write(trainer.loss().config(), false),
                 data.inputShape().toArray(), data.targetShape().toArray());
         String runId = UUID.randomUUID().toString();
-        // indexed in dataset order, then cut from the lineage: otherwise every step's task would carry
-        // its slice of an in-memory collection again
+        // indexed in dataset order; not cached: each executor keeps its partitions' rows in a PartitionShard,
+        // and a task that lands where none is rebuilds it from the lineage (a lost executor costs no data)
         JavaPairRDD<Example, Long> indexed = data.examples().zipWithIndex();
-        indexed.rdd().localCheckpoint();
         long n = indexed.count();
         if (n == 0) throw new IllegalArgumentException("the dataset has no examples");
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("the dataset has " + n + " examples, more than a DataLoader indexes");
@@ -115,7 +114,6 @@ public final class SparkTraining {
             PartitionShard.forget(runId);
             if (!sc.sc().isStopped()) {
                 indexed.foreachPartition(rows -> PartitionShard.forget(runId));
-                indexed.unpersist(false);
                 specs.destroy();
             }
         }
