@@ -8,11 +8,16 @@ import dev.jumbo.nn.Dropout;
 import dev.jumbo.nn.Layer;
 import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.Shape;
+import dev.jumbo.train.Callback;
+import dev.jumbo.train.Checkpoint;
 import dev.jumbo.train.FitOptions;
 import dev.jumbo.train.History;
 import dev.jumbo.train.Sequential;
 import dev.jumbo.train.Trainer;
 import dev.jumbo.train.TrainingException;
+import dev.jumbo.train.TrainingRun;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -43,9 +48,11 @@ import scala.Tuple2;
  * }</pre>
  *
  * <p>Layers that draw random numbers or keep batch statistics while training (Dropout,
- * BatchNormalization) are refused: their replicas would not compute what one machine does. Each
- * epoch's logs hold {@code loss}, {@code seconds}, {@code step_ms} (the mean driver time of a step:
- * broadcast, gradients, aggregate, update) and, with validation data, {@code val_*} from the driver.
+ * BatchNormalization) are refused: their replicas would not compute what one machine does.
+ * Callbacks run on the driver as {@code fit} runs them ({@link dev.jumbo.train.ModelCheckpoint}
+ * writes checkpoints there, and {@link FitOptions#resumeFrom} continues from one, skipping the
+ * epoch's batches already done); their logs hold the running {@code loss} (the compiled metrics are
+ * not computed on the executors yet) and, with validation data, {@code val_*} from the driver.
  */
 public final class SparkTraining {
     private SparkTraining() {}
@@ -53,8 +60,8 @@ public final class SparkTraining {
     /**
      * Trains {@code model} (compiled: its optimizer and loss are the ones used) on {@code data}.
      *
-     * @throws IllegalArgumentException for options this trainer does not run (validation split,
-     *                                  callbacks, resumption), a model it cannot replicate, or data of other shapes
+     * @throws IllegalArgumentException for a validation split (pass validation data), a model it cannot
+     *                                  replicate, or data of other shapes
      * @throws TrainingException        when the loss becomes NaN or infinite
      */
     public static History fit(JavaSparkContext sc, Sequential model, DistributedDataset data, FitOptions options) {
@@ -73,22 +80,47 @@ public final class SparkTraining {
         Dataset order = new IndexOnly((int) n, data.inputShape());
         Broadcast<ModelSpec> specs = sc.broadcast(spec);
         History history = new History();
+        int startEpoch = 0, skipBatches = 0;
+        if (options.resumeFrom() != null) {
+            Checkpoint c;
+            try {
+                c = Checkpoint.read(options.resumeFrom());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            model.loadStateDict(c.model());
+            optimizer.loadState(c.optimizer());
+            c.history().asMap().forEach((k, v) -> v.forEach(x -> history.append(Map.of(k, x))));
+            startEpoch = c.epoch();
+            skipBatches = c.batch();
+        }
+        DataLoader probe = new DataLoader(order, options.batchSize(), false, false, null);
+        TrainingRun run = new TrainingRun(model, optimizer, options.epochs(), probe.batchesPerEpoch(), history);
         try {
-            for (int epoch = 0; epoch < options.epochs(); epoch++) {
-                long start = System.nanoTime();
+            for (Callback cb : options.callbacks()) cb.onTrainBegin(run);
+            for (int epoch = startEpoch; epoch < options.epochs() && !run.stopRequested(); epoch++) {
+                int skip = epoch == startEpoch ? skipBatches : 0;
+                run.at(epoch, skip);
+                for (Callback cb : options.callbacks()) cb.onEpochBegin(run, epoch);
                 double lossSum = 0;
-                long seen = 0, steps = 0;
+                long seen = 0;
+                int b = 0;
+                Map<String, Double> logs = new LinkedHashMap<>();
                 Iterator<int[]> batches = new DataLoader(order, options.batchSize(), options.shuffle(), false,
                         Trainer.epochRandom(options.seed(), epoch)).indexBatches();
                 while (batches.hasNext()) {
                     int[] batch = batches.next();
+                    if (b < skip) { // drawn all the same: the epoch's order is one shuffle of the whole dataset
+                        b++;
+                        continue;
+                    }
                     GradientSum g = gradientSum(sc, indexed, runId, specs, FlatParameters.state(model), batch);
                     if (g.examples() != batch.length)
                         throw new IllegalStateException("the partitions held " + g.examples() + " of the batch's " + batch.length
                                 + " examples: an example index is missing or repeated in the RDD");
                     double stepLoss = g.lossSum() / batch.length;
                     if (!Double.isFinite(stepLoss))
-                        throw new TrainingException("loss became " + stepLoss + " at epoch " + (epoch + 1) + ", batch " + (steps + 1)
+                        throw new TrainingException("loss became " + stepLoss + " at epoch " + (epoch + 1) + ", batch " + (b + 1)
                                 + " (lower the learning rate, clip gradients, or check the data for NaN/inf)");
                     float[] mean = g.sum();
                     float scale = 1f / batch.length;
@@ -99,17 +131,20 @@ public final class SparkTraining {
                     optimizer.zeroGrad();
                     lossSum += g.lossSum();
                     seen += batch.length;
-                    steps++;
+                    b++;
+                    run.at(epoch, b);
+                    logs = new LinkedHashMap<>(Map.of("loss", lossSum / seen));
+                    for (Callback cb : options.callbacks()) cb.onBatchEnd(run, epoch, b - 1, logs);
+                    if (run.stopRequested()) break;
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                Map<String, Double> logs = new LinkedHashMap<>();
-                logs.put("loss", lossSum / seen);
-                logs.put("seconds", seconds);
-                logs.put("step_ms", seconds * 1000 / steps);
+                Map<String, Double> epochLogs = new LinkedHashMap<>(logs);
                 if (options.validationData() != null)
-                    trainer.evaluate(options.validationData(), options.batchSize()).forEach((k, v) -> logs.put("val_" + k, v));
-                history.append(logs);
+                    trainer.evaluate(options.validationData(), options.batchSize()).forEach((k, v) -> epochLogs.put("val_" + k, v));
+                history.append(epochLogs);
+                // callbacks see where the epoch really ended: a stop mid-epoch leaves batchesDone() short
+                for (Callback cb : options.callbacks()) cb.onEpochEnd(run, epoch, epochLogs);
             }
+            for (Callback cb : options.callbacks()) cb.onTrainEnd(run);
         } finally {
             PartitionShard.forget(runId);
             if (!sc.sc().isStopped()) {
@@ -147,8 +182,6 @@ public final class SparkTraining {
     private static void requireSupported(Sequential model, DistributedDataset data, FitOptions options) {
         if (options.validationSplit() > 0)
             throw new IllegalArgumentException("a validation split is not taken from distributed data; pass validation data instead");
-        if (!options.callbacks().isEmpty()) throw new IllegalArgumentException("callbacks are not run by Spark training yet");
-        if (options.resumeFrom() != null) throw new IllegalArgumentException("resuming Spark training from a checkpoint is not supported yet");
         for (int i = 0; i < model.layers().size(); i++) {
             Layer l = model.layers().get(i);
             if (l instanceof Dropout || l instanceof BatchNormalization)
