@@ -78,7 +78,6 @@ public final class SparkTraining {
         if (n == 0) throw new IllegalArgumentException("the dataset has no examples");
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("the dataset has " + n + " examples, more than a DataLoader indexes");
         Dataset order = new IndexOnly((int) n, data.inputShape());
-        Broadcast<ModelSpec> specs = sc.broadcast(spec);
         History history = new History();
         int startEpoch = 0, skipBatches = 0;
         if (options.resumeFrom() != null) {
@@ -96,6 +95,7 @@ public final class SparkTraining {
         }
         DataLoader probe = new DataLoader(order, options.batchSize(), false, false, null);
         TrainingRun run = new TrainingRun(model, optimizer, options.epochs(), probe.batchesPerEpoch(), history);
+        Broadcast<ModelSpec> specs = sc.broadcast(spec);
         try {
             for (Callback cb : options.callbacks()) cb.onTrainBegin(run);
             for (int epoch = startEpoch; epoch < options.epochs() && !run.stopRequested(); epoch++) {
