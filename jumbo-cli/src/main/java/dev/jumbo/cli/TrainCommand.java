@@ -82,6 +82,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar (per-epoch lines only).")
     boolean noProgress;
 
+    @Option(names = {"--spark", "--spark-master"}, arity = "0..1", fallbackValue = "local[*]", paramLabel = "MASTER",
+            description = "Train data-parallel on Spark (the same weights as without it): local[*] when no MASTER, local[2], spark://host:7077 ...")
+    String spark;
+
     @Option(names = "--dp", description = "Train with DP-SGD (Poisson batches, per-example clipping, Gaussian noise); reports epsilon after every epoch. Default batch 256.")
     boolean dp;
 
@@ -99,6 +103,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (dp && spark != null) throw new IllegalArgumentException("--dp does not run on Spark yet");
         if (dp) return PrivateTraining.run(this, new PrivateTraining.Options(targetEpsilon, noiseMultiplier, delta, maxGradNorm),
                 spec.commandLine().getOut(), spec.commandLine().getErr());
         if (targetEpsilon != null || noiseMultiplier != null) throw new IllegalArgumentException("--target-epsilon and --noise-multiplier need --dp");
@@ -129,7 +134,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume) options = options.resumeFrom(checkpoint);
         EnergyMeter meter = new EnergyMeter(EnergyMeter.DEFAULT_WATTS_PER_CORE);
         EnergyMeter.Reading before = meter.read();
-        History history = model.fit(train, options);
+        History history = spark == null ? model.fit(train, options) : SparkTrainingJob.fit(spark, model, train, options, err);
         EnergyMeter.Energy energy = meter.since(before);
         model.save(out);
         if (data.dataset.equals("fashion-mnist")) AtomicFiles.writeString(out.resolve(LABELS_FILE), String.join("\n", FashionMnist.CLASS_NAMES) + "\n");

@@ -50,6 +50,26 @@ public final class DataLoader implements Iterable<Batch> {
     /** A new epoch: reshuffled when shuffling. */
     @Override
     public Iterator<Batch> iterator() {
+        Iterator<int[]> indices = indexBatches();
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return indices.hasNext();
+            }
+
+            @Override
+            public Batch next() {
+                return dataset.batch(indices.next());
+            }
+        };
+    }
+
+    /**
+     * A new epoch as the example indices of each batch, without gathering the examples: the same
+     * order, and the same draw from the Random, as {@link #iterator()}. A data-parallel trainer
+     * uses it to give each worker the examples single-process training would put in a batch.
+     */
+    public Iterator<int[]> indexBatches() {
         int n = dataset.size();
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
@@ -72,13 +92,13 @@ public final class DataLoader implements Iterable<Batch> {
             }
 
             @Override
-            public Batch next() {
+            public int[] next() {
                 if (!hasNext()) throw new NoSuchElementException("the epoch has " + batches + " batches");
                 int from = next * batchSize, to = (int) Math.min((long) from + batchSize, n);
                 next++;
                 int[] indices = new int[to - from];
                 System.arraycopy(order, from, indices, 0, indices.length);
-                return dataset.batch(indices);
+                return indices;
             }
         };
     }

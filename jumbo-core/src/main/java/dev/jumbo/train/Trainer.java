@@ -102,8 +102,7 @@ public final class Trainer {
         model.train(true);
         Mean lossMean = new Mean("loss");
         List<Metric> metrics = newMetrics();
-        // The order of an epoch depends only on (seed, epoch), so a resumed run sees the same batches.
-        DataLoader loader = new DataLoader(train, options.batchSize(), options.shuffle(), false, new Random(options.seed() * 1_000_003L + epoch));
+        DataLoader loader = new DataLoader(train, options.batchSize(), options.shuffle(), false, epochRandom(options.seed(), epoch));
         int b = 0;
         Map<String, Double> logs = new LinkedHashMap<>();
         for (Batch batch : loader) {
@@ -130,6 +129,15 @@ public final class Trainer {
             if (run.stopRequested()) break;
         }
         return new LinkedHashMap<>(logs);
+    }
+
+    /**
+     * The Random that shuffles epoch {@code epoch} (from 0) of a run seeded {@code seed}. The order of an
+     * epoch depends only on these two, so a resumed run sees the same batches, and a data-parallel run
+     * (jumbo-spark) the batches single-process {@code fit} would see.
+     */
+    public static Random epochRandom(long seed, int epoch) {
+        return new Random(seed * 1_000_003L + epoch);
     }
 
     /** Loss and metrics over {@code data}, without recording gradients and in inference mode. */

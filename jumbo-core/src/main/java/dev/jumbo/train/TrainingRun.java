@@ -17,7 +17,8 @@ public final class TrainingRun {
     private int batchesDone;
     private boolean stopRequested;
 
-    TrainingRun(Module model, Optimizer optimizer, int epochs, int batchesPerEpoch, History history) {
+    /** A run of {@code epochs}; public for trainers outside this package (jumbo-spark's) to drive the same callbacks. */
+    public TrainingRun(Module model, Optimizer optimizer, int epochs, int batchesPerEpoch, History history) {
         this.model = model;
         this.optimizer = optimizer;
         this.epochs = epochs;
@@ -65,7 +66,8 @@ public final class TrainingRun {
         return stopRequested;
     }
 
-    void at(int epoch, int batchesDone) {
+    /** Where the run is: {@code batchesDone} batches of epoch {@code epoch} (from 0) finished. */
+    public void at(int epoch, int batchesDone) {
         this.epoch = epoch;
         this.batchesDone = batchesDone;
     }

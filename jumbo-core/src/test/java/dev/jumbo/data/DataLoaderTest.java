@@ -66,6 +66,18 @@ class DataLoaderTest {
     }
 
     @Test
+    void indexBatchesAreTheIteratorsBatchesForTheSameRandom() {
+        for (boolean dropLast : new boolean[] {false, true}) {
+            List<List<Integer>> batches = epoch(new DataLoader(ten, 3, true, dropLast, new Random(11)));
+            List<List<Integer>> indices = new ArrayList<>();
+            for (Iterator<int[]> it = new DataLoader(ten, 3, true, dropLast, new Random(11)).indexBatches(); it.hasNext(); )
+                indices.add(java.util.Arrays.stream(it.next()).boxed().toList());
+            assertThat(indices).isEqualTo(batches);
+            assertThat(indices).hasSize(dropLast ? 3 : 4);
+        }
+    }
+
+    @Test
     void iteratorStopsAtTheEndOfTheEpoch() {
         Iterator<Batch> it = new DataLoader(ten, 10, false, false, null).iterator();
         it.next();

@@ -1,0 +1,24 @@
+package dev.jumbo.spark;
+
+import dev.jumbo.kernel.VectorMath;
+import java.io.Serializable;
+
+/**
+ * What one or more partitions give back for a step: the sum of their examples' gradients (flat,
+ * null when they held none of the batch), the sum of their losses and how many examples they
+ * saw. Sums combine by {@link #plus}, which {@code treeAggregate} applies across executors.
+ */
+public record GradientSum(float[] sum, double lossSum, int examples) implements Serializable {
+    /** Nothing seen yet: the aggregate's zero. */
+    public static final GradientSum NONE = new GradientSum(null, 0, 0);
+
+    /** Both sums together; reuses this array when it owns one. */
+    public GradientSum plus(GradientSum other) {
+        if (other.sum == null) return new GradientSum(sum, lossSum + other.lossSum, examples + other.examples);
+        if (sum == null) return new GradientSum(other.sum, lossSum + other.lossSum, examples + other.examples);
+        if (sum.length != other.sum.length)
+            throw new IllegalArgumentException("gradients of " + sum.length + " and " + other.sum.length + " values cannot be added");
+        VectorMath.add(sum, 0, other.sum, 0, sum, 0, sum.length);
+        return new GradientSum(sum, lossSum + other.lossSum, examples + other.examples);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.jumbo.spark;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * Opens the Spark context Jumbo trains on: {@code local[*]} by default, or any master URL Spark
+ * takes. The driver binds to 127.0.0.1 unless {@code spark.driver.host} / {@code
+ * spark.driver.bindAddress} are set (as {@code -Dspark.driver.host=...}), so an embedded run opens
+ * nothing beyond loopback.
+ *
+ * <pre>{@code
+ * try (JavaSparkContext sc = SparkContexts.open("local[2]", "jumbo")) { ... }
+ * }</pre>
+ *
+ * <p>A standalone master ({@code spark://host:port[,host:port]}) is checked first with a plain TCP
+ * connection: Spark itself would retry its registration for a minute before giving up, so a wrong
+ * address fails here within {@link #CONNECT_TIMEOUT_MS} per address instead, naming it.
+ */
+public final class SparkContexts {
+    /** How long a standalone master's address gets to accept a connection. */
+    public static final int CONNECT_TIMEOUT_MS = 3000;
+
+    private SparkContexts() {}
+
+    /** A context on {@code master} (e.g. {@code local[2]}, {@code spark://127.0.0.1:7077}) named {@code appName}. */
+    public static JavaSparkContext open(String master, String appName) {
+        if (master == null || master.isBlank()) throw new IllegalArgumentException("the Spark master URL is empty; use local[*] to train on this machine");
+        if (master.startsWith("spark://")) requireReachable(master);
+        SparkConf conf = new SparkConf().setMaster(master).setAppName(appName);
+        conf.setIfMissing("spark.driver.host", "127.0.0.1");
+        conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+        conf.setIfMissing("spark.ui.enabled", "false");
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        // a step's gradient is one task result per partition: let a large model's through
+        conf.setIfMissing("spark.driver.maxResultSize", "0");
+        try {
+            return new JavaSparkContext(conf);
+        } catch (Exception e) { // Scala throws SparkException (checked in Java) without declaring it
+            throw new IllegalArgumentException("cannot start Spark on master '" + master + "': " + e.getMessage(), e);
+        }
+    }
+
+    /** Connects to each {@code host:port} of a standalone master URL; fails naming them all when none answers. */
+    static void requireReachable(String master) {
+        List<String> failures = new ArrayList<>();
+        for (String address : master.substring("spark://".length()).split(",")) {
+            int colon = address.lastIndexOf(':');
+            if (colon <= 0 || colon == address.length() - 1)
+                throw new IllegalArgumentException("Spark master URL '" + master + "' has an address without host:port: '" + address + "'");
+            String host = address.substring(0, colon);
+            int port;
+            try {
+                port = Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Spark master URL '" + master + "' has a port that is not a number: '" + address + "'");
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+                return;
+            } catch (IOException e) {
+                failures.add(address + ": " + e.getMessage());
+            }
+        }
+        throw new IllegalArgumentException("cannot reach the Spark master at " + master + " (" + String.join("; ", failures)
+                + "): is a master running there? Use local[*] to train on this machine");
+    }
+}
