@@ -5,6 +5,7 @@ import dev.jumbo.data.Dataset;
 import dev.jumbo.io.Json;
 import dev.jumbo.nn.BatchNormalization;
 import dev.jumbo.nn.Dropout;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.nn.Layer;
 import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.Shape;
