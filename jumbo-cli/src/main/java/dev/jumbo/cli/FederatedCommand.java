@@ -5,14 +5,13 @@ import dev.jumbo.data.TensorDataset;
 import dev.jumbo.federated.Aggregator;
 import dev.jumbo.federated.FederatedClient;
 import dev.jumbo.federated.FederatedServer;
-import dev.jumbo.federated.FlatWeights;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.federated.PaillierAggregation;
 import dev.jumbo.federated.SecureAggregation;
 import dev.jumbo.federated.ServerAggregationScheme;
 import dev.jumbo.federated.ClientAggregationScheme;
 import dev.jumbo.federated.FederatedSimulation;
 import dev.jumbo.federated.FloatChunks;
-import dev.jumbo.federated.FlatWeights;
 import dev.jumbo.federated.GlobalEvaluation;
 import dev.jumbo.federated.LocalTraining;
 import dev.jumbo.federated.Partitions;
@@ -113,7 +112,7 @@ final class FederatedCommand {
         void finish(Sequential model, float[] weights, GlobalEvaluation eval, PrintWriter out) throws IOException {
             List<GlobalEvaluation.Row> rows = eval.rows();
             float[] averaged = eval.averagedWeights();
-            FlatWeights.load(model, averaged != null ? averaged : weights);
+            FlatParameters.loadState(model, averaged != null ? averaged : weights);
             if (this.out != null) {
                 requireModelFolder(this.out);
                 AtomicFolder.write(this.out, model::save);
@@ -247,7 +246,7 @@ final class FederatedCommand {
             var eval = options.evaluation(model, test, out);
             // the Paillier sum waits as long as a round may, as in simulate
             ServerAggregationScheme aggregation = paillierKey != null
-                    ? new PaillierAggregation.Server(paillierKey, new dev.jumbo.privacy.UpdateQuantizer(clip, clientsPerRound), FlatWeights.of(model).length,
+                    ? new PaillierAggregation.Server(paillierKey, new dev.jumbo.privacy.UpdateQuantizer(clip, clientsPerRound), FlatParameters.state(model).length,
                             Duration.ofMillis((long) (options.roundTimeout * 1000)))
                     : serverScheme(scheme, clip, options.roundTimeout);
             try (var server = new FederatedServer(model, options.newAggregator(), aggregation, options.settings(clientsPerRound, minClients))) {
@@ -408,7 +407,7 @@ final class FederatedCommand {
                     kill > 0 ? ", killing " + kill + " in round " + kr : "");
             var paillierClients = java.util.Collections.synchronizedList(new java.util.ArrayList<PaillierAggregation.Client>());
             var paillierServer = new PaillierAggregation.Server[1];
-            int parameters = FlatWeights.of(model).length;
+            int parameters = FlatParameters.state(model).length;
             var outcome = FederatedSimulation.run(model, train, server.newAggregator(), server.settings(k, m),
                     new FederatedSimulation.Setup(clients, client.partition, server.seed, client.training(server.seed), kill, kr),
                     schemes(k, paillierClients, paillierServer, parameters), eval);

@@ -22,7 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code jumbo predict}: class predictions of a saved model for test examples or CSV rows. */
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Predict classes with a saved model, for the first examples of a dataset's test split or for the rows of a CSV file.",
-                "Example: jumbo predict --model runs/cnn fashion-mnist --count 5"})
+                "Example: jumbo predict --model runs/cnn fashion-mnist --count 5",
+                "With --spark [MASTER] the examples are predicted on Spark (the same floats), e.g. --spark local[2]."})
 final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -45,6 +46,10 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object with the predictions as the last line.")
     boolean json;
 
+    @Option(names = {"--spark", "--spark-master"}, arity = "0..1", fallbackValue = "local[*]", paramLabel = "MASTER",
+            description = "Predict on Spark (the same outputs as without it): local[*] when no MASTER, local[2], spark://host:7077 ...")
+    String spark;
+
     @Override
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
@@ -61,7 +66,8 @@ final class PredictCommand implements Callable<Integer> {
             labels = test.y().slice(0, 0, n).toFloatArray();
         }
         TensorDataset fitted = DataOptions.fit(new TensorDataset(x, Tensor.zeros(x.dim(0))), m.inputShape());
-        Tensor p = m.predict(fitted.x(), 256);
+        // the model and the examples are read and checked above, before Spark starts
+        Tensor p = spark == null ? m.predict(fitted.x(), 256) : SparkPredictionJob.predict(spark, m, fitted, 256, spec.commandLine().getErr());
         int[] cls = p.argmax();
         float[] probs = p.toFloatArray();
         int k = p.dim(-1);

@@ -18,7 +18,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  */
 final class SparkTrainingJob {
     /** The master URLs Spark takes, so that a dataset name after a bare --spark is not read as one. */
-    private static final Pattern MASTER = Pattern.compile("local(\\[(\\*|\\d+)(,\\d+)?])?|(spark|k8s|mesos)://.+|yarn");
+    static final Pattern MASTER = Pattern.compile("local(\\[(\\*|\\d+)(,\\d+)?])?|(spark|k8s|mesos)://.+|yarn");
 
     private SparkTrainingJob() {}
 

@@ -13,6 +13,7 @@ import dev.jumbo.federated.proto.UpdateAck;
 import dev.jumbo.federated.proto.UpdateChunk;
 import dev.jumbo.federated.proto.UpdateHeader;
 import dev.jumbo.io.FormatException;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.train.Sequential;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -93,8 +94,8 @@ public final class FederatedClient implements AutoCloseable {
         if (!join.getScheme().equals(scheme.name()))
             throw new IllegalStateException("server aggregates with scheme '" + join.getScheme() + "' but this client speaks '" + scheme.name() + "'");
         Sequential model = Sequential.fromConfig(join.getModelConfig(), Path.of("join reply model_config"));
-        if (FlatWeights.count(model) != join.getParameterCount())
-            throw new IllegalStateException("server's model has " + join.getParameterCount() + " values but its config builds " + FlatWeights.count(model));
+        if (FlatParameters.stateSize(model) != join.getParameterCount())
+            throw new IllegalStateException("server's model has " + join.getParameterCount() + " values but its config builds " + FlatParameters.stateSize(model));
         TensorDataset mine = shaped(data, model);
         DriftCorrection drift = training.driftCorrection() ? new DriftCorrection() : null;
         int after = 0, trained = 0;
@@ -112,9 +113,9 @@ public final class FederatedClient implements AutoCloseable {
                 channel.shutdownNow();
                 return trained;
             }
-            FlatWeights.load(model, global);
+            FlatParameters.loadState(model, global);
             training.run(model, mine, join.getProxMu(), header.getRound(), drift);
-            float[] local = FlatWeights.of(model), delta = new float[local.length];
+            float[] local = FlatParameters.state(model), delta = new float[local.length];
             for (int i = 0; i < local.length; i++) delta[i] = local[i] - global[i];
             float[] encoded = scheme.encode(header.getRound(), delta, data.size(), this::exchange);
             after = header.getRound();

@@ -1,6 +1,7 @@
 package dev.jumbo.federated;
 
 import dev.jumbo.federated.proto.JoinReply;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.train.Sequential;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -88,7 +89,7 @@ public final class FederatedServer implements AutoCloseable {
 
     public FederatedServer(Sequential model, Aggregator aggregator, ServerAggregationScheme scheme, Settings settings) {
         this.modelConfig = model.configJson();
-        this.global = FlatWeights.of(model);
+        this.global = FlatParameters.state(model);
         this.parameterCount = global.length;
         this.aggregator = aggregator;
         this.scheme = scheme;

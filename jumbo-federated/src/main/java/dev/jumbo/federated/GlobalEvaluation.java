@@ -1,6 +1,7 @@
 package dev.jumbo.federated;
 
 import dev.jumbo.data.TensorDataset;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.optim.SGD;
 import dev.jumbo.train.Sequential;
 import java.util.ArrayList;
@@ -56,10 +57,10 @@ public final class GlobalEvaluation implements FederatedServer.RoundListener {
         if (decay > 0) {
             if (average == null) average = globalWeights.clone();
             else for (int i = 0; i < average.length; i++) average[i] = (float) (decay * average[i] + (1 - decay) * globalWeights[i]);
-            FlatWeights.load(model, average);
+            FlatParameters.loadState(model, average);
             averaged = model.evaluate(test, 256).get("accuracy");
         }
-        FlatWeights.load(model, globalWeights);
+        FlatParameters.loadState(model, globalWeights);
         Map<String, Double> m = model.evaluate(test, 256);
         Row row = new Row(r, m.get("loss"), m.get("accuracy"), averaged);
         rows.add(row);

@@ -72,7 +72,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <pre>{@code
  * PaillierKeyPair keys = PaillierKeyPair.generate(new SecureRandom());            // out of band
  * var quantizer = new UpdateQuantizer(0.5, 16, (1 << 15) - 1);                   // clip, clients, levels
- * var serverScheme = new PaillierAggregation.Server(keys.publicKey(), quantizer, FlatWeights.count(model), Duration.ofMinutes(2));
+ * var serverScheme = new PaillierAggregation.Server(keys.publicKey(), quantizer, FlatParameters.stateSize(model), Duration.ofMinutes(2));
  * var server = new FederatedServer(model, Aggregator.of("fedavg", 0), serverScheme, settings);
  * var client = new FederatedClient(target, "client-1", data, training, new PaillierAggregation.Client(keys, "keys.json", new SecureRandom()));
  * }</pre>

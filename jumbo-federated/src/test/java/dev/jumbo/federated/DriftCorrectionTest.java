@@ -9,6 +9,7 @@ import dev.jumbo.data.TensorDataset;
 import dev.jumbo.loss.Losses;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.nn.Parameter;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
@@ -45,7 +46,7 @@ class DriftCorrectionTest {
 
     private static float[] start(Sequential m, long seed) {
         Random r = new Random(seed);
-        float[] w = new float[FlatWeights.count(m)];
+        float[] w = new float[FlatParameters.stateSize(m)];
         for (int i = 0; i < w.length; i++) w[i] = (float) (0.5 * r.nextGaussian());
         return w;
     }
@@ -57,9 +58,9 @@ class DriftCorrectionTest {
         for (int round = 1; round <= ROUNDS; round++) {
             float[] sum = new float[global.length];
             for (int k = 0; k < CLIENTS; k++) {
-                FlatWeights.load(m, global);
+                FlatParameters.loadState(m, global);
                 new LocalTraining(1, batch, LR, 0, 10 + k).withDriftCorrection(true).run(m, data[k], 0, round, drift[k]);
-                float[] local = FlatWeights.of(m);
+                float[] local = FlatParameters.state(m);
                 for (int i = 0; i < sum.length; i++) sum[i] += (local[i] - global[i]) / CLIENTS;
             }
             for (int i = 0; i < sum.length; i++) global[i] += sum[i];
@@ -77,7 +78,7 @@ class DriftCorrectionTest {
             float[] sum = new float[n];
             float[][] nextCi = new float[CLIENTS][];
             for (int k = 0; k < CLIENTS; k++) {
-                FlatWeights.load(m, global);
+                FlatParameters.loadState(m, global);
                 List<Parameter> params = m.parameters();
                 int steps = 0;
                 Random order = new Random((10 + k) * 1_000_003L + round * 101L);
@@ -91,7 +92,7 @@ class DriftCorrectionTest {
                     }
                     steps++;
                 }
-                float[] local = FlatWeights.of(m);
+                float[] local = FlatParameters.state(m);
                 nextCi[k] = new float[n];
                 for (int i = 0; i < n; i++) {
                     nextCi[k][i] = (float) (ci[k][i] - c[i] + (global[i] - local[i]) / (steps * LR));
@@ -113,7 +114,7 @@ class DriftCorrectionTest {
         long seed = System.nanoTime();
         TensorDataset[] data = clients(seed);
         Sequential m = model();
-        assertThat(FlatWeights.count(m)).isEqualTo(m.parameters().stream().mapToInt(p -> p.value().size()).sum());
+        assertThat(FlatParameters.stateSize(m)).isEqualTo(m.parameters().stream().mapToInt(p -> p.value().size()).sum());
         float[] init = start(m, seed);
         float[] want = textbook(data, init.clone(), 16), got = ours(data, init.clone(), 16);
         float[] plain = init.clone();
@@ -121,9 +122,9 @@ class DriftCorrectionTest {
         for (int round = 1; round <= ROUNDS; round++) {
             float[] sum = new float[plain.length];
             for (int k = 0; k < CLIENTS; k++) {
-                FlatWeights.load(p, plain);
+                FlatParameters.loadState(p, plain);
                 new LocalTraining(1, 16, LR, 0, 10 + k).run(p, data[k], 0, round);
-                float[] local = FlatWeights.of(p);
+                float[] local = FlatParameters.state(p);
                 for (int i = 0; i < sum.length; i++) sum[i] += (local[i] - plain[i]) / CLIENTS;
             }
             for (int i = 0; i < sum.length; i++) plain[i] += sum[i];
@@ -145,14 +146,14 @@ class DriftCorrectionTest {
         float[] global = start(m, 3);
         DriftCorrection drift = new DriftCorrection();
         LocalTraining t = new LocalTraining(1, 16, LR, 0, 1).withDriftCorrection(true);
-        FlatWeights.load(m, global);
+        FlatParameters.loadState(m, global);
         t.run(m, data[0], 0, 1, drift);
         assertThat(drift.norm()).isZero();
-        FlatWeights.load(m, global);   // round 2: the global model did not move, so the offset is this client's own drift
+        FlatParameters.loadState(m, global);   // round 2: the global model did not move, so the offset is this client's own drift
         t.run(m, data[0], 0, 2, drift);
         double afterTwo = drift.norm();
         assertThat(afterTwo).isGreaterThan(0);
-        FlatWeights.load(m, global);
+        FlatParameters.loadState(m, global);
         t.run(m, data[0], 0, 5, drift);   // rounds 3 and 4 missed: nothing to compare with
         assertThat(drift.norm()).isEqualTo(afterTwo);
     }

@@ -14,6 +14,7 @@ import dev.jumbo.federated.proto.PhaseMessage;
 import dev.jumbo.federated.proto.UpdateHeader;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.train.Sequential;
 import io.grpc.ManagedChannel;
@@ -61,7 +62,7 @@ class FederatedServerTest {
     @Test
     void refusesEveryMalformedUpdateAndTheRoundCompletesWithTheValidOnes() throws Exception {
         Sequential model = tinyModel();
-        float[] initial = FlatWeights.of(model);
+        float[] initial = FlatParameters.state(model);
         int n = initial.length;
         var settings = new FederatedServer.Settings(1, 2, 2, Duration.ofSeconds(60), 1024, 5, 0);
         // own threads: the common pool may have a single thread on two cores, which the blocking calls would take
@@ -173,7 +174,7 @@ class FederatedServerTest {
                     }
                 }, threads);
                 float[] w = weights(blocking.getModel(ModelRequest.newBuilder().setClientId("only").build()), n);
-                assertThat(java.util.Arrays.equals(w, FlatWeights.of(big))).isTrue(); // containsExactly is quadratic on 1.6 M values
+                assertThat(java.util.Arrays.equals(w, FlatParameters.state(big))).isTrue(); // containsExactly is quadratic on 1.6 M values
                 float[] delta = random(n, 5);
                 UpdateHeader h = UpdateHeader.newBuilder().setClientId("only").setRound(1).setModelVersion(0).setNumExamples(10).setParameterCount(n).build();
                 FederatedClient.submitChunks(FederationGrpc.newStub(channel), h, FloatChunks.split(delta, FloatChunks.DEFAULT_CHUNK_BYTES));

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.optim.SGD;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.train.Sequential;
@@ -31,7 +32,7 @@ class GlobalEvaluationTest {
         GlobalEvaluation eval = new GlobalEvaluation(model(), test, lines::add).withAverage(decay);
         Sequential reference = model();
         reference.compile(new SGD(0.01), "sparse_categorical_crossentropy", "accuracy");
-        int n = FlatWeights.count(reference);
+        int n = FlatParameters.stateSize(reference);
         double[] naive = null;
         for (int round = 1; round <= 4; round++) {
             float[] w = new float[n];
@@ -49,9 +50,9 @@ class GlobalEvaluationTest {
                 assertThat((double) got[i]).as("seed %d, round %d, weight %d", seed, round, i).isCloseTo(naive[i], within(1e-5));
                 want[i] = (float) naive[i];
             }
-            FlatWeights.load(reference, want);
+            FlatParameters.loadState(reference, want);
             double averaged = reference.evaluate(test, 256).get("accuracy");
-            FlatWeights.load(reference, w);
+            FlatParameters.loadState(reference, w);
             double plain = reference.evaluate(test, 256).get("accuracy");
             GlobalEvaluation.Row row = eval.rows().getLast();
             assertThat(row.averagedAccuracy()).isCloseTo(averaged, within(1e-9));
@@ -64,7 +65,7 @@ class GlobalEvaluationTest {
     void withoutAnAverageThereIsNone() {
         TensorDataset test = Blobs.make(50, 5, 3, 0.8, 4, 1);
         GlobalEvaluation eval = new GlobalEvaluation(model(), test, line -> {});
-        eval.roundEnded(new FederatedServer.RoundResult(1, 1, List.of("a"), List.of("a"), 0, true), new float[FlatWeights.count(model())]);
+        eval.roundEnded(new FederatedServer.RoundResult(1, 1, List.of("a"), List.of("a"), 0, true), new float[FlatParameters.stateSize(model())]);
         assertThat(eval.averagedWeights()).isNull();
         assertThat(eval.rows().getLast().averagedAccuracy()).isNaN();
         assertThatThrownBy(() -> eval.withAverage(1)).hasMessageContaining("(0, 1)");

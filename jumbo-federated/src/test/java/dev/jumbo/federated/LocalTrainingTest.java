@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Sequential;
@@ -54,11 +55,11 @@ class LocalTrainingTest {
         double[] mus = {0, 1.0};
         for (int k = 0; k < 2; k++) {
             Sequential m = new Sequential(Shape.of(6), new Dense(8, Activation.RELU), new Dense(3, Activation.SOFTMAX));
-            FlatWeights.load(m, start(m));
-            float[] global = FlatWeights.of(m);
+            FlatParameters.loadState(m, start(m));
+            float[] global = FlatParameters.state(m);
             double loss = new LocalTraining(2, 16, 0.1, 0.5, 3).run(m, data, mus[k], 1);
             assertThat(loss).isFinite();
-            float[] local = FlatWeights.of(m);
+            float[] local = FlatParameters.state(m);
             double s = 0;
             for (int i = 0; i < local.length; i++) s += (local[i] - global[i]) * (local[i] - global[i]);
             drift[k] = Math.sqrt(s);
@@ -69,7 +70,7 @@ class LocalTrainingTest {
 
     private static float[] start(Sequential m) {
         Random r = new Random(99);
-        float[] w = new float[FlatWeights.count(m)];
+        float[] w = new float[FlatParameters.stateSize(m)];
         for (int i = 0; i < w.length; i++) w[i] = (float) (0.3 * r.nextGaussian());
         return w;
     }
@@ -98,7 +99,7 @@ class LocalTrainingTest {
         TensorDataset data = twoOfThreeClasses(seed);
         for (double alpha : new double[] {1, 0.5, 0}) {
             Sequential m = new Sequential(Shape.of(6), new Dense(3, Activation.SOFTMAX));
-            FlatWeights.load(m, start(m));
+            FlatParameters.loadState(m, start(m));
             Dense dense = (Dense) m.layers().get(0);
             float[] w = dense.kernel().value().toFloatArray(), b = dense.bias().value().toFloatArray();
             float[] x = data.x().toFloatArray();
@@ -128,7 +129,7 @@ class LocalTrainingTest {
         TensorDataset data = twoOfThreeClasses(5);
         for (double alpha : new double[] {0, 0.5}) {
             Sequential m = new Sequential(Shape.of(6), new Dense(8, Activation.RELU), new Dense(3, Activation.SOFTMAX));
-            FlatWeights.load(m, start(m));
+            FlatParameters.loadState(m, start(m));
             Dense head = (Dense) m.layers().get(1);
             float[] w0 = head.kernel().value().toFloatArray(), b0 = head.bias().value().toFloatArray();
             new LocalTraining(2, 16, 0.1, 0.5, 3).withRestrictedSoftmax(alpha).run(m, data, 0, 1);
@@ -152,9 +153,9 @@ class LocalTrainingTest {
         LocalTraining[] runs = {decayed, new LocalTraining(1, 16, 0.1 * 0.512, 0.5, 3)};
         for (int k = 0; k < 2; k++) {
             Sequential m = new Sequential(Shape.of(6), new Dense(8, Activation.RELU), new Dense(3, Activation.SOFTMAX));
-            FlatWeights.load(m, start(m));
+            FlatParameters.loadState(m, start(m));
             runs[k].run(m, data, 0, 4);
-            after[k] = FlatWeights.of(m);
+            after[k] = FlatParameters.state(m);
         }
         assertThat(after[0]).containsExactly(after[1]);
         assertThatThrownBy(() -> decayed.withLearningRateDecay(0)).hasMessageContaining("decay");
@@ -164,7 +165,7 @@ class LocalTrainingTest {
     void aFixedHeadStaysAsTheServerSentIt() {
         TensorDataset data = twoOfThreeClasses(6);
         Sequential m = new Sequential(Shape.of(6), new Dense(8, Activation.RELU), new Dense(3, Activation.SOFTMAX));
-        FlatWeights.load(m, start(m));
+        FlatParameters.loadState(m, start(m));
         var headParams = m.layers().get(1).parameters();
         List<float[]> head = headParams.stream().map(p -> p.value().toFloatArray()).toList();
         float[] body = m.layers().get(0).parameters().get(0).value().toFloatArray();

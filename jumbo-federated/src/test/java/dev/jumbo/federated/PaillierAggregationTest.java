@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.privacy.PaillierCiphertext;
 import dev.jumbo.privacy.PaillierKeyPair;
 import dev.jumbo.privacy.PaillierPacking;
@@ -116,7 +117,7 @@ class PaillierAggregationTest {
     /** Trains {@code rounds} rounds with {@code clients} clients, all sampled; client k crashes in the rounds {@code crash.test(k * 1000 + round)} holds for. */
     private static Run federate(PaillierKeyPair keys, int clients, int rounds, int minClients, Duration timeout, IntPredicate crash) throws Exception {
         Sequential model = model();
-        float[] initial = FlatWeights.of(model);
+        float[] initial = FlatParameters.state(model);
         var serverScheme = new RecordingServer(new PaillierAggregation.Server(keys.publicKey(), QUANTIZER, initial.length, Duration.ofSeconds(60)));
         var settings = new FederatedServer.Settings(rounds, clients, minClients, timeout, 1 << 20, 3, 0);
         List<RecordingClient> schemes = new ArrayList<>();
@@ -322,7 +323,7 @@ class PaillierAggregationTest {
     void aClientWhoseKeyPairIsNotTheServersIsRefusedOverGrpc() throws Exception {
         PaillierKeyPair other = PaillierKeyPair.generate(1024, new SecureRandom());
         Sequential model = model();
-        float[] initial = FlatWeights.of(model);
+        float[] initial = FlatParameters.state(model);
         var serverScheme = new RecordingServer(new PaillierAggregation.Server(keys1024.publicKey(), QUANTIZER, initial.length, Duration.ofSeconds(30)));
         // two sampled, one enough: the round goes on with the client that holds the right pair
         var settings = new FederatedServer.Settings(1, 2, 1, Duration.ofSeconds(6), 1 << 20, 3, 0);

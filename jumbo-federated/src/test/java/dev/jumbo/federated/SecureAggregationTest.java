@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.privacy.SecureAggregationMessage;
 import dev.jumbo.privacy.SecureAggregationMessage.MaskedInput;
 import dev.jumbo.privacy.UpdateQuantizer;
@@ -99,7 +100,7 @@ class SecureAggregationTest {
     /** One federation: client k trains on its own blobs with its own seed; equal sizes, so plain FedAvg is the unweighted mean too. */
     private static Run federate(float[] start, ServerAggregationScheme serverScheme, List<TestClient> schemes, FederatedServer.Settings settings) throws Exception {
         Sequential m = model();
-        FlatWeights.load(m, start);
+        FlatParameters.loadState(m, start);
         List<FederatedClient> clients = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         Set<String> crashed = ConcurrentHashMap.newKeySet();
@@ -165,7 +166,7 @@ class SecureAggregationTest {
 
     @Test
     void aSecureRoundMovesTheModelAsAPlainRoundDoes() throws Exception {
-        float[] start = FlatWeights.of(model());
+        float[] start = FlatParameters.state(model());
         var settings = new FederatedServer.Settings(1, 3, 3, Duration.ofSeconds(60), 4096, 9, 0);
 
         var secureServer = new RecordingServer();
@@ -193,7 +194,7 @@ class SecureAggregationTest {
 
     @Test
     void whatTheServerReceivesRevealsNoClientsUpdate() throws Exception {
-        float[] start = FlatWeights.of(model());
+        float[] start = FlatParameters.state(model());
         var settings = new FederatedServer.Settings(1, 3, 3, Duration.ofSeconds(60), 4096, 9, 0);
         var server = new RecordingServer();
         var clients = clients(3, () -> new SecureAggregation(CLIP, PHASE), Set.of(), null);
@@ -230,7 +231,7 @@ class SecureAggregationTest {
 
     @Test
     void aClientKilledAfterSharingKeysIsRecoveredAndTheSumIsTheSurvivorsExactly() throws Exception {
-        float[] start = FlatWeights.of(model());
+        float[] start = FlatParameters.state(model());
         var settings = new FederatedServer.Settings(1, 3, 2, Duration.ofSeconds(12), 4096, 9, 0);
         var server = new RecordingServer();
         var clients = clients(3, () -> new SecureAggregation(CLIP, PHASE), Set.of(1), "SHARE_KEYS");
@@ -254,7 +255,7 @@ class SecureAggregationTest {
 
     @Test
     void tooFewSurvivorsLeaveTheModelAsItWasAndTheNextRoundWorks() throws Exception {
-        float[] start = FlatWeights.of(model());
+        float[] start = FlatParameters.state(model());
         var settings = new FederatedServer.Settings(2, 4, 2, Duration.ofSeconds(12), 4096, 9, 0);
         var server = new RecordingServer();
         // 4 clients: threshold max(2, ceil(8/3)) = 3; two die after sharing keys, two remain

@@ -6,7 +6,7 @@ import java.io.Serializable;
 /**
  * What one or more partitions give back for a step: the sum of their examples' gradients (flat,
  * null when they held none of the batch), the sum of their losses and how many examples they
- * saw. Sums combine by {@link #plus}, which {@code treeAggregate} applies across executors.
+ * saw. Sums combine by {@link #plus}, which the driver applies in partition order.
  */
 public record GradientSum(float[] sum, double lossSum, int examples) implements Serializable {
     /** Nothing seen yet: the aggregate's zero. */

@@ -4,6 +4,7 @@ import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Json;
 import dev.jumbo.loss.Loss;
 import dev.jumbo.loss.Losses;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Sequential;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import dev.jumbo.data.Dataset;
 import dev.jumbo.io.Json;
 import dev.jumbo.nn.BatchNormalization;
 import dev.jumbo.nn.Dropout;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.nn.Layer;
 import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.Shape;
@@ -34,8 +35,9 @@ import scala.Tuple2;
  * training {@code model.fit(data, options)} does on one machine. Each step the driver broadcasts
  * the current weights and the indices of the step's global batch (the batch {@link DataLoader}
  * draws with {@link Trainer#epochRandom} for that seed and epoch); every partition computes the
- * gradient sum of the examples of that batch it holds, in the batch's order; a {@code
- * treeAggregate} adds the sums; the driver divides by the batch's size, once, as the mean loss of
+ * gradient sum of the examples of that batch it holds, in the batch's order; the driver adds
+ * the sums in partition order (so a run is bit-for-bit repeatable on any number of partitions),
+ * divides by the batch's size, once, as the mean loss of
  * single-process training does, and applies the model's own optimizer. The weights live on the
  * driver: every replica starts each step from them.
  *
@@ -162,8 +164,13 @@ public final class SparkTraining {
         try {
             long[] indices = new long[batch.length];
             for (int i = 0; i < batch.length; i++) indices[i] = batch[i];
-            return indexed.mapPartitionsWithIndex(new PartitionStep(runId, specs, weights, indices), true)
-                    .treeAggregate(GradientSum.NONE, GradientSum::plus, GradientSum::plus, 2);
+            // collect, not treeAggregate: Spark's aggregate adds results in the order tasks finish, so float sums
+            // of three or more partitions would differ run to run; collect returns them in partition order
+            // (at the price of one gradient per partition reaching the driver) and they are added in that order
+            GradientSum total = GradientSum.NONE;
+            for (GradientSum part : indexed.mapPartitionsWithIndex(new PartitionStep(runId, specs, weights, indices), true).collect())
+                total = total.plus(part);
+            return total;
         } finally {
             weights.destroy();
         }

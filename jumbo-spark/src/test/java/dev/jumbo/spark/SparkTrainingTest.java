@@ -7,6 +7,7 @@ import dev.jumbo.data.TensorDataset;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
 import dev.jumbo.nn.Dropout;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.optim.Adam;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;

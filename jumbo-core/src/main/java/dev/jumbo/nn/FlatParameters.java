@@ -1,28 +1,42 @@
-package dev.jumbo.spark;
+package dev.jumbo.nn;
 
-import dev.jumbo.nn.Module;
-import dev.jumbo.nn.Parameter;
 import dev.jumbo.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A module's state and its trainable parameters' gradients as flat float arrays, so they cross
- * Spark as one buffer each (DESIGN, "Weights travel"). The state is every parameter and buffer in
- * {@link Module#stateDict()} order; gradients follow the trainable parameters in
- * {@link Module#parameters()} order, the order {@code Trainer} binds its optimizer in.
+ * A module's state and its trainable parameters' gradients as flat float arrays, so they can be
+ * sent, added, averaged and loaded back as one buffer each without knowing the model's structure
+ * (DESIGN, "Weights travel"): federated rounds ship the state, Spark steps ship the state out and
+ * the gradient sums back.
  *
- * <p>jumbo-federated's {@code FlatWeights} does the state half for its own module; both belong in
- * the core once a third user appears.
+ * <ul>
+ *   <li>The <b>state</b> is every parameter and buffer (BatchNorm's moving statistics too) in
+ *       {@link Module#stateDict()} order.
+ *   <li>The <b>gradient</b> follows the trainable parameters in {@link Module#parameters()} order,
+ *       the order {@code Trainer} binds its optimizer in.
+ * </ul>
+ *
+ * <pre>{@code
+ * float[] w = FlatParameters.state(model);   // a copy
+ * w[0] += 0.1f;
+ * FlatParameters.loadState(model, w);        // back into the live tensors
+ * }</pre>
  */
 public final class FlatParameters {
     private FlatParameters() {}
 
+    /** How many values {@link #state} returns for {@code model}. */
+    public static int stateSize(Module model) {
+        return size(model.stateDict().values());
+    }
+
     /** A copy of every parameter and buffer, concatenated. */
     public static float[] state(Module model) {
-        float[] out = new float[size(model.stateDict().values().stream().toList())];
+        Map<String, Tensor> state = model.stateDict();
+        float[] out = new float[size(state.values())];
         int at = 0;
-        for (Tensor t : model.stateDict().values()) {
+        for (Tensor t : state.values()) {
             float[] v = t.toFloatArray();
             System.arraycopy(v, 0, out, at, v.length);
             at += v.length;
@@ -33,11 +47,11 @@ public final class FlatParameters {
     /**
      * Writes {@code flat} into the model's parameters and buffers.
      *
-     * @throws IllegalArgumentException if {@code flat} does not hold exactly the model's values
+     * @throws IllegalArgumentException if {@code flat} does not hold exactly {@link #stateSize} values
      */
     public static void loadState(Module model, float[] flat) {
         Map<String, Tensor> state = model.stateDict();
-        int want = size(state.values().stream().toList());
+        int want = size(state.values());
         if (flat.length != want) throw new IllegalArgumentException("flat state has " + flat.length + " values but the model has " + want);
         int at = 0;
         for (Tensor t : state.values()) {
@@ -88,7 +102,7 @@ public final class FlatParameters {
         }
     }
 
-    private static int size(List<Tensor> tensors) {
+    private static int size(Iterable<Tensor> tensors) {
         long n = 0;
         for (Tensor t : tensors) n += t.size();
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("the model has " + n + " values, more than one array holds");
