@@ -36,8 +36,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * and on a standalone cluster of one-core workers started on 127.0.0.1 for the run; seconds per
  * epoch, the median step, the communication of a step alone (a step with no computation: the
  * weights broadcast, one gradient-sized result per partition, the {@code treeAggregate}) at the
- * model's size and larger ones, fitted to a fixed cost plus a cost per MB, and the speed-up that
- * cost allows on a cluster of W machines.
+ * model's size and at 8 and 64 times it (the cost per further MB), and the speed-up that cost
+ * allows on a cluster of W machines. Every figure is a median: of epochs, of steps, of repeats.
  */
 @Command(name = "spark", mixinStandardHelpOptions = true,
         description = "Seconds per epoch in one process vs local[2] vs a 2-worker standalone cluster on 127.0.0.1, communication per step and per MB, projected speed-up.")
@@ -157,8 +157,7 @@ final class SparkBench implements Callable<Integer> {
     /**
      * Times steps that only communicate: the driver broadcasts {@code floats} values, every
      * partition reads them and returns as many, a {@code treeAggregate} adds them, at the model's
-     * size and {@link #COMM_SCALES} times it; a least-squares line through the medians gives a
-     * fixed cost per step and a cost per MB of gradient.
+     * size and {@link #COMM_SCALES} times it (medians of {@code --comm-repeats}).
      */
     private CommFit communication(JavaSparkContext sc, int partitions, int floats) {
         List<Integer> slices = new ArrayList<>();
@@ -181,19 +180,12 @@ final class SparkBench implements Callable<Integer> {
             }
             ms[k] = BenchCommand.median(times);
         }
-        // least squares ms = fixed + perMb * mb
-        double mx = 0, my = 0;
-        for (int k = 0; k < mb.length; k++) {
-            mx += mb[k] / mb.length;
-            my += ms[k] / mb.length;
-        }
-        double sxy = 0, sxx = 0;
-        for (int k = 0; k < mb.length; k++) {
-            sxy += (mb[k] - mx) * (ms[k] - my);
-            sxx += (mb[k] - mx) * (mb[k] - mx);
-        }
-        double perMb = sxy / sxx;
-        return new CommFit(ms[0], my - perMb * mx, perMb, mb, ms);
+        // not one straight line: Spark returns a task result of up to 1 MB (spark.task.maxDirectResultSize) in its
+        // status message and a larger one through the block manager, a round trip more. The cost per MB is the
+        // slope between the two largest sizes, both past that threshold: what more gradient costs in bulk
+        int last = mb.length - 1;
+        double perMb = (ms[last] - ms[last - 1]) / (mb[last] - mb[last - 1]);
+        return new CommFit(ms[0], perMb, mb, ms);
     }
 
     /** What a partition does in a communication-only step: reads the weights, returns a gradient of their size. */
@@ -238,7 +230,6 @@ final class SparkBench implements Callable<Integer> {
             r.put("median_step_ms", round(m.timer.medianStepMs(), 3));
             if (m.comm != null) {
                 r.put("comm_ms_per_step", round(m.comm.atModelSize, 2));
-                r.put("comm_fixed_ms", round(m.comm.fixedMs, 2));
                 r.put("comm_ms_per_mb", round(m.comm.perMb, 2));
                 List<Map<String, Object>> points = new ArrayList<>();
                 for (int k = 0; k < m.comm.mb.length; k++)
@@ -248,11 +239,13 @@ final class SparkBench implements Callable<Integer> {
             }
             rows.add(r);
         }
-        // one machine computes a step in t1 (the single-process median step); W machines each compute 1/W of
-        // the batch and then communicate, at the cost measured on the cluster here: speed-up(W) = t1 / (t1 / W + c)
-        double t1 = single.timer.medianStepMs(), c = cluster.comm.fixedMs + cluster.comm.perMb * gradientMb;
-        out.printf("communication per step on the cluster: %.1f ms fixed + %.2f ms per MB of gradient = %.1f ms at %.3f MB%n",
-                cluster.comm.fixedMs, cluster.comm.perMb, c, gradientMb);
+        // one machine computes a step in t1 (the single-process median step); W machines each compute 1/W of the
+        // batch, then communicate for c, measured here on the cluster at this model's size:
+        // speed-up(W) = t1 / (t1 / W + c); they beat one machine when t1 (1 - 1/W) > c
+        double t1 = single.timer.medianStepMs(), c = cluster.comm.atModelSize;
+        out.printf("communication-only step on the cluster:");
+        for (int k = 0; k < cluster.comm.mb.length; k++) out.printf(" %.1f ms at %.2f MB;", cluster.comm.ms[k], cluster.comm.mb[k]);
+        out.printf(" %.1f ms per further MB%n", cluster.comm.perMb);
         out.printf("projected speed-up on W machines = t1 / (t1 / W + c), t1 = %.2f ms (one process's step), c = %.1f ms:", t1, c);
         List<Map<String, Object>> projection = new ArrayList<>();
         for (int w : new int[] {2, 4, 8, 16}) {
@@ -261,7 +254,6 @@ final class SparkBench implements Callable<Integer> {
             projection.add(Map.of("workers", w, "speedup", round(speedup, 3)));
         }
         out.println();
-        // W machines beat one when t1 (1 - 1/W) > c: the step must compute for more than c W / (W - 1)
         out.printf("break-even: a step must compute for more than c W/(W-1) = %.0f ms on one machine at W=2 (%.0f ms as W grows)%n",
                 2 * c, c);
         if (json) {
@@ -274,7 +266,7 @@ final class SparkBench implements Callable<Integer> {
             j.put("parameters", parameters);
             j.put("gradient_mb", round(gradientMb, 4));
             j.put("rows", rows);
-            j.put("projection_formula", "speedup(W) = t1 / (t1 / W + c), t1 = single-process step, c = comm_fixed_ms + comm_ms_per_mb * gradient_mb");
+            j.put("projection_formula", "speedup(W) = t1 / (t1 / W + c), t1 = single-process median step, c = the cluster's comm_ms_per_step");
             j.put("t1_ms", round(t1, 3));
             j.put("c_ms", round(c, 2));
             j.put("projection", projection);
@@ -289,8 +281,8 @@ final class SparkBench implements Callable<Integer> {
 
     private record Mode(String name, StepTimer timer, CommFit comm, double diff) {}
 
-    /** Communication-only step times: the median at the model's size, and the line through all sizes. */
-    private record CommFit(double atModelSize, double fixedMs, double perMb, double[] mb, double[] ms) {}
+    /** Communication-only step times: the median at the model's size, the bulk cost per MB, every size's median. */
+    private record CommFit(double atModelSize, double perMb, double[] mb, double[] ms) {}
 
     /** Step and epoch wall times seen from the driver. */
     private static final class StepTimer implements Callback {
