@@ -4,6 +4,7 @@ import dev.jumbo.data.Batch;
 import dev.jumbo.data.Splits;
 import dev.jumbo.data.TensorDataset;
 import dev.jumbo.kernel.Parallel;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.nn.Init;
 import dev.jumbo.optim.Adam;
 import dev.jumbo.spark.DistributedDataset;
@@ -101,7 +102,7 @@ final class SparkBench implements Callable<Integer> {
         StepTimer t = new StepTimer();
         single.fit(train, options.callbacks(t));
         modes.add(new Mode("single process (" + Parallel.threads() + " threads)", t, null, 0));
-        float[] reference = dev.jumbo.spark.FlatParameters.state(single);
+        float[] reference = FlatParameters.state(single);
         int parameters = reference.length;
 
         err.println("local[2]...");
@@ -145,7 +146,7 @@ final class SparkBench implements Callable<Integer> {
         Sequential m = model(s);
         StepTimer t = new StepTimer();
         SparkTraining.fit(sc, m, DistributedDataset.of(sc, train, partitions), options.callbacks(t));
-        float[] w = dev.jumbo.spark.FlatParameters.state(m);
+        float[] w = FlatParameters.state(m);
         double diff = 0;
         for (int i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs(w[i] - reference[i]));
         CommFit comm = communication(sc, partitions, reference.length);

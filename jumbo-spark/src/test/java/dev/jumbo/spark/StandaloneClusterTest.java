@@ -3,6 +3,7 @@ package dev.jumbo.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.jumbo.data.TensorDataset;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.train.Callback;
 import dev.jumbo.train.FitOptions;
 import dev.jumbo.train.History;
