@@ -36,7 +36,7 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code jumbo bench spark}: the same Fashion-MNIST training in one process, on {@code local[2]}
  * and on a standalone cluster of one-core workers started on 127.0.0.1 for the run; seconds per
  * epoch, the median step, the communication of a step alone (a step with no computation: the
- * weights broadcast, one gradient-sized result per partition, the {@code treeAggregate}) at the
+ * weights broadcast, one gradient-sized result per partition collected and added) at the
  * model's size and at 8 and 64 times it (the cost per further MB), and the speed-up that cost
  * allows on a cluster of W machines. Every figure is a median: of epochs, of steps, of repeats.
  */
@@ -157,7 +157,7 @@ final class SparkBench implements Callable<Integer> {
 
     /**
      * Times steps that only communicate: the driver broadcasts {@code floats} values, every
-     * partition reads them and returns as many, a {@code treeAggregate} adds them, at the model's
+     * partition reads them and returns as many, the driver collects and adds them, at the model's
      * size and {@link #COMM_SCALES} times it (medians of {@code --comm-repeats}).
      */
     private CommFit communication(JavaSparkContext sc, int partitions, int floats) {
@@ -174,7 +174,9 @@ final class SparkBench implements Callable<Integer> {
                 weights[r & 1] = r;
                 long t0 = System.nanoTime();
                 Broadcast<float[]> b = sc.broadcast(weights);
-                float[] sum = rdd.map(new GradientOfSize(b)).treeAggregate(new float[0], SparkBench::add, SparkBench::add, 2);
+                // as a training step gathers its gradients: collected in partition order and added in that order
+                float[] sum = new float[0];
+                for (float[] part : rdd.map(new GradientOfSize(b)).collect()) sum = add(sum, part);
                 b.destroy();
                 if (r >= 0) times.add((System.nanoTime() - t0) / 1e6);
                 if (sum.length != n) throw new IllegalStateException("the communication step returned " + sum.length + " values, not " + n);
