@@ -61,6 +61,9 @@ final class SparkBench implements Callable<Integer> {
     @Option(names = "--train-examples", description = "Train on the first N examples only (default: all).")
     Integer trainExamples;
 
+    @Option(names = "--seed", defaultValue = "42", description = "Initial weights and data order, as jumbo train --seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
     @Option(names = "--workers", defaultValue = "2", description = "One-core workers of the standalone cluster (default: ${DEFAULT-VALUE}).")
     int workers;
 
@@ -89,7 +92,7 @@ final class SparkBench implements Callable<Integer> {
                 throw new IllegalArgumentException("--train-examples must be between 1 and " + train.size() + ", got " + trainExamples);
             train = first(train, trainExamples);
         }
-        FitOptions options = FitOptions.defaults().epochs(epochs).batchSize(batchSize).seed(42);
+        FitOptions options = FitOptions.defaults().epochs(epochs).batchSize(batchSize).seed(seed);
 
         // untimed: 20 steps first, so the JIT has compiled the kernels before any mode is timed in this JVM
         // (the cluster's executors are new JVMs and warm up during their run: that is part of their cost)
@@ -135,7 +138,7 @@ final class SparkBench implements Callable<Integer> {
     }
 
     private Sequential model(Splits s) {
-        Init.seed(1);
+        Init.seed(seed);
         Sequential m = Architectures.build(arch, s.train().exampleShape(), 10);
         m.compile(new Adam(1e-3), "sparse_categorical_crossentropy", "accuracy");
         return m;

@@ -73,6 +73,7 @@ public final class StandaloneCluster implements AutoCloseable {
         Process master = null;
         try {
             List<String> dirs = linkClassPath(home.resolve("jars"));
+            // free a moment ago; should another process take it meanwhile, the master exits and the wait below says so
             int port = freePort();
             master = launch(home, "master", "org.apache.spark.deploy.master.Master",
                     List.of("--host", "127.0.0.1", "--port", String.valueOf(port), "--webui-port", "0"));
@@ -82,11 +83,9 @@ public final class StandaloneCluster implements AutoCloseable {
             cluster.awaitLog(master, home.resolve("master.log"), "Registering worker", workers, WORKERS_TIMEOUT_MS);
             return cluster;
         } catch (RuntimeException | Error e) {
-            if (cluster != null) cluster.close();
-            else {
-                if (master != null) kill(master);
-                deleteTree(home);
-            }
+            // the folder stays: its logs say why the master or a worker did not come up
+            if (cluster != null) cluster.stop(true);
+            else if (master != null) kill(master);
             throw e;
         }
     }
@@ -180,7 +179,10 @@ public final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    /** Polls {@code log} until {@code needle} occurs {@code times} times; fails naming the log if the process dies or time runs out. */
+    /**
+     * Polls {@code log} until {@code needle} occurs {@code times} times; fails naming the log (which
+     * is kept) if the process dies or time runs out.
+     */
     private void awaitLog(Process p, Path log, String needle, int times, long timeoutMs) {
         long deadline = System.nanoTime() + timeoutMs * 1_000_000;
         while (true) {
@@ -274,11 +276,18 @@ public final class StandaloneCluster implements AutoCloseable {
         }
     }
 
-    /** Kills every process of the cluster (workers and their executors, then the master) and deletes its folder. */
+    /**
+     * Kills every process of the cluster (workers and their executors, then the master) and deletes
+     * its folder, unless {@code -Djumbo.spark.keepClusterLogs=true} asks to keep the logs.
+     */
     @Override
     public void close() {
+        stop(Boolean.getBoolean("jumbo.spark.keepClusterLogs"));
+    }
+
+    private void stop(boolean keepLogs) {
         for (Process w : workers) kill(w);
         kill(master);
-        if (!Boolean.getBoolean("jumbo.spark.keepClusterLogs")) deleteTree(home);
+        if (!keepLogs) deleteTree(home);
     }
 }
