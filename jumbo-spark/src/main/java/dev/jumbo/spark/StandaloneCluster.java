@@ -73,6 +73,7 @@ public final class StandaloneCluster implements AutoCloseable {
         Process master = null;
         try {
             List<String> dirs = linkClassPath(home.resolve("jars"));
+            writeLogConfig(home.resolve("log4j2.properties"));
             // free a moment ago; should another process take it meanwhile, the master exits and the wait below says so
             int port = freePort();
             master = launch(home, "master", "org.apache.spark.deploy.master.Master",
@@ -162,7 +163,8 @@ public final class StandaloneCluster implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(moduleFlags().split(" ")));
-        cmd.addAll(List.of("-Xmx512m", "-cp", System.getProperty("java.class.path"), mainClass));
+        cmd.addAll(List.of("-Xmx512m", "-Dlog4j2.configurationFile=" + home.resolve("log4j2.properties"),
+                "-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(home.resolve(name + ".log").toFile());
         Map<String, String> env = pb.environment();
@@ -205,6 +207,27 @@ public final class StandaloneCluster implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while the Spark cluster started", e);
             }
+        }
+    }
+
+    /**
+     * The master's and workers' logging: the start waits for lines the deploy classes log at INFO,
+     * whatever configuration the class path carries (the CLI's logs Spark at WARN).
+     */
+    private static void writeLogConfig(Path file) {
+        try {
+            Files.writeString(file, String.join("\n",
+                    "rootLogger.level = warn",
+                    "rootLogger.appenderRef.stderr.ref = stderr",
+                    "appender.console.type = Console",
+                    "appender.console.name = stderr",
+                    "appender.console.target = SYSTEM_ERR",
+                    "appender.console.layout.type = PatternLayout",
+                    "appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n",
+                    "logger.deploy.name = org.apache.spark.deploy",
+                    "logger.deploy.level = info", ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
