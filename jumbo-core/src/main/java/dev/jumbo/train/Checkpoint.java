@@ -3,8 +3,11 @@ package dev.jumbo.train;
 import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Json;
 import dev.jumbo.io.Safetensors;
+import dev.jumbo.nn.Module;
+import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.Tensor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +41,24 @@ public record Checkpoint(Map<String, Tensor> model, Map<String, Tensor> optimize
         meta.put("history", Json.write(history.asMap(), false));
         if (config != null) meta.put("config", config);
         Safetensors.write(file, all, meta);
+    }
+
+    /**
+     * Continues a run from {@code file}: its weights into {@code model}, its optimizer state into
+     * {@code optimizer} and its finished epochs into {@code history}; returns it for its position
+     * ({@link #epoch}, {@link #batch}). What every trainer that resumes does, in one place.
+     */
+    public static Checkpoint resume(Path file, Module model, Optimizer optimizer, History history) {
+        Checkpoint c;
+        try {
+            c = read(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        model.loadStateDict(c.model());
+        optimizer.loadState(c.optimizer());
+        c.history().asMap().forEach((k, v) -> v.forEach(x -> history.append(Map.of(k, x))));
+        return c;
     }
 
     /** Reads a checkpoint written by {@link #write}. */

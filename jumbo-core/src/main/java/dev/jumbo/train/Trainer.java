@@ -12,8 +12,6 @@ import dev.jumbo.nn.Parameter;
 import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.GradMode;
 import dev.jumbo.tensor.Tensor;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,15 +67,7 @@ public final class Trainer {
         History history = new History();
         int startEpoch = 0, skipBatches = 0;
         if (options.resumeFrom() != null) {
-            Checkpoint c;
-            try {
-                c = Checkpoint.read(options.resumeFrom());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            model.loadStateDict(c.model());
-            optimizer.loadState(c.optimizer());
-            c.history().asMap().forEach((k, v) -> v.forEach(x -> history.append(Map.of(k, x))));
+            Checkpoint c = Checkpoint.resume(options.resumeFrom(), model, optimizer, history);
             startEpoch = c.epoch();
             skipBatches = c.batch();
         }

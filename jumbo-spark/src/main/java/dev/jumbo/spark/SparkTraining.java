@@ -17,8 +17,6 @@ import dev.jumbo.train.Sequential;
 import dev.jumbo.train.Trainer;
 import dev.jumbo.train.TrainingException;
 import dev.jumbo.train.TrainingRun;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -83,15 +81,7 @@ public final class SparkTraining {
         History history = new History();
         int startEpoch = 0, skipBatches = 0;
         if (options.resumeFrom() != null) {
-            Checkpoint c;
-            try {
-                c = Checkpoint.read(options.resumeFrom());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            model.loadStateDict(c.model());
-            optimizer.loadState(c.optimizer());
-            c.history().asMap().forEach((k, v) -> v.forEach(x -> history.append(Map.of(k, x))));
+            Checkpoint c = Checkpoint.resume(options.resumeFrom(), model, optimizer, history);
             startEpoch = c.epoch();
             skipBatches = c.batch();
         }
