@@ -3,6 +3,7 @@ package dev.jumbo.spark;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.SparkConf;
@@ -21,6 +22,10 @@ import org.apache.spark.api.java.JavaSparkContext;
  * <p>A standalone master ({@code spark://host:port[,host:port]}) is checked first with a plain TCP
  * connection: Spark itself would retry its registration for a minute before giving up, so a wrong
  * address fails here within {@link #CONNECT_TIMEOUT_MS} per address instead, naming it.
+ *
+ * <p>On any master but {@code local}, Jumbo's own jars on the driver's class path ({@code jumbo-*.jar},
+ * as {@code ./jumbo} runs) are shipped to the executors as {@code spark.jars} unless that is set, so a
+ * cluster started elsewhere needs nothing installed to run Jumbo's tasks.
  */
 public final class SparkContexts {
     /** How long a standalone master's address gets to accept a connection. */
@@ -39,11 +44,26 @@ public final class SparkContexts {
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         // a step's gradient is one task result per partition: let a large model's through
         conf.setIfMissing("spark.driver.maxResultSize", "0");
+        if (!master.startsWith("local")) {
+            List<String> jars = jumboJars(System.getProperty("java.class.path", ""));
+            if (!jars.isEmpty()) conf.setIfMissing("spark.jars", String.join(",", jars));
+        }
         try {
             return new JavaSparkContext(conf);
         } catch (Exception e) { // Scala throws SparkException (checked in Java) without declaring it
             throw new IllegalArgumentException("cannot start Spark on master '" + master + "': " + e.getMessage(), e);
         }
+    }
+
+    /** The entries of a class path that are Jumbo's own jars ({@code jumbo-*.jar}), in class path order. */
+    static List<String> jumboJars(String classPath) {
+        List<String> jars = new ArrayList<>();
+        for (String entry : classPath.split(java.io.File.pathSeparator)) {
+            if (entry.isBlank()) continue;
+            Path name = Path.of(entry).getFileName();
+            if (name != null && name.toString().startsWith("jumbo-") && name.toString().endsWith(".jar")) jars.add(entry);
+        }
+        return jars;
     }
 
     /** Connects to each {@code host:port} of a standalone master URL; fails naming them all when none answers. */

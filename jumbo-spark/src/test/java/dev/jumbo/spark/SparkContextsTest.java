@@ -33,4 +33,15 @@ class SparkContextsTest {
         assertThatThrownBy(() -> SparkContexts.open(" ", "x")).hasMessageContaining("master URL is empty");
         assertThatThrownBy(() -> SparkContexts.open("nonsense[3", "x")).hasMessageContaining("cannot start Spark on master 'nonsense[3'");
     }
+
+    @Test
+    void jumbosOwnJarsAreWhatExecutorsOnAClusterGet() {
+        String sep = java.io.File.pathSeparator;
+        String cp = String.join(sep, "/opt/jumbo/jumbo-cli/target/jumbo-cli-0.1.0-SNAPSHOT.jar", "/opt/jumbo/lib/spark-core_2.13-4.2.0.jar",
+                "", "/opt/jumbo/lib/jumbo-core-0.1.0-SNAPSHOT.jar", "/work/jumbo-spark/target/classes", "/opt/jumbo/lib/jumbo-spark-0.1.0-SNAPSHOT.jar",
+                "/opt/jumbo/lib/not-jumbo-1.0.jar", "/opt/jumbo/lib/jumbo-notes.txt");
+        assertThat(SparkContexts.jumboJars(cp)).containsExactly("/opt/jumbo/jumbo-cli/target/jumbo-cli-0.1.0-SNAPSHOT.jar",
+                "/opt/jumbo/lib/jumbo-core-0.1.0-SNAPSHOT.jar", "/opt/jumbo/lib/jumbo-spark-0.1.0-SNAPSHOT.jar");
+        assertThat(SparkContexts.jumboJars("")).isEmpty();
+    }
 }
