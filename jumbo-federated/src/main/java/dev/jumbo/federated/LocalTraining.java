@@ -22,8 +22,9 @@ import java.util.Random;
  * mu/2 ||w - w_global||^2, whose gradient mu (w - w_global) is added to each parameter's gradient
  * before the step.
  *
- * <p>Two settings for data whose labels are split unevenly among clients, both on the client's
- * side only (the server still averages, so FedAvg stays FedAvg):
+ * <p>Settings for data whose labels are split unevenly among clients, all on the client's
+ * side only (the server still averages, so FedAvg stays FedAvg; README "Federated learning" has
+ * what each did under 2-class label shards):
  * <ul>
  *   <li>{@code absentClassScale} below 1 is FedRS's restricted softmax (Li and Zhan 2021): the
  *       logits of classes this client has no example of are multiplied by it before the softmax,
