@@ -111,20 +111,27 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
         if (!(mu >= 0)) throw new IllegalArgumentException("FedProx mu must be >= 0, got " + mu);
         Loss loss = Losses.of("sparse_categorical_crossentropy");
         List<Parameter> params = model.parameters();
-        List<Tensor> values = new ArrayList<>();
-        List<float[]> anchors = new ArrayList<>();
         List<Parameter> head = fixedHead ? head(model) : List.of();
-        for (int i = 0; i < params.size(); i++) {
-            if (head.contains(params.get(i))) continue;
-            values.add(params.get(i).value());
-            anchors.add(params.get(i).value().toFloatArray());
-        }
-        float[][] anchor = anchors.toArray(float[][]::new);
+        List<Tensor> values = new ArrayList<>();
+        for (Parameter p : params) if (!head.contains(p)) values.add(p.value());
+        // FedProx's anchor: the weights the server sent
+        float[][] anchor = mu > 0 ? values.stream().map(Tensor::toFloatArray).toArray(float[][]::new) : null;
         SGD sgd = new SGD(learningRate(round), momentum, false);
         boolean[] present = absentClassScale < 1 ? presentClasses(data) : null;
         sgd.bind(values);
         if (drift != null) drift.start(params, round);
         model.train(true);
+        // a fixed head gets no gradient at all (its input still does), rather than one computed and never used
+        for (Parameter p : head) p.value().requiresGrad(false);
+        try {
+            return epochs(model, data, loss, present, sgd, values, anchor, (float) mu, drift, params, round);
+        } finally {
+            for (Parameter p : head) p.value().requiresGrad(true);
+        }
+    }
+
+    private double epochs(Module model, Dataset data, Loss loss, boolean[] present, SGD sgd, List<Tensor> values, float[][] anchor,
+                          float mu, DriftCorrection drift, List<Parameter> params, int round) {
         int steps = 0;
         double last = Double.NaN;
         for (int epoch = 0; epoch < epochs; epoch++) {
@@ -140,7 +147,7 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
                     throw new IllegalStateException("local loss became " + l + " in round " + round + ", epoch " + (epoch + 1) + " (lower --lr)");
                 sgd.zeroGrad();
                 value.backward();
-                if (mu > 0) addProximalGradient(values, anchor, (float) mu);
+                if (mu > 0) addProximalGradient(values, anchor, mu);
                 if (drift != null) drift.addTo(params);
                 sgd.step();
                 steps++;
@@ -176,9 +183,15 @@ public record LocalTraining(int epochs, int batchSize, double learningRate, doub
     /** Which classes the client has an example of (indexed by class, as long as its largest label + 1). */
     static boolean[] presentClasses(Dataset data) {
         boolean[] present = new boolean[0];
-        int[] all = new int[data.size()];
-        for (int i = 0; i < all.length; i++) all[i] = i;
-        for (float label : data.batch(all).y().toFloatArray()) {
+        float[] labels;
+        if (data instanceof dev.jumbo.data.TensorDataset t) {
+            labels = t.y().toFloatArray(); // the labels alone, not a copy of every input
+        } else {
+            int[] all = new int[data.size()];
+            for (int i = 0; i < all.length; i++) all[i] = i;
+            labels = data.batch(all).y().toFloatArray();
+        }
+        for (float label : labels) {
             int c = (int) label;
             if (c < 0 || c != label) throw new IllegalArgumentException("the restricted softmax needs integer class labels, got " + label);
             if (c >= present.length) present = Arrays.copyOf(present, c + 1);
