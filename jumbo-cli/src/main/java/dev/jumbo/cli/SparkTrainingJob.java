@@ -13,7 +13,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * {@code jumbo train --spark [MASTER]}: the same training on Spark (jumbo-spark's
- * {@link SparkTraining}), one partition per core the master offers, the context opened and closed
+ * {@link SparkTraining}), one partition per core the master offers (or --gradient-shards N), the context opened and closed
  * around the run.
  */
 final class SparkTrainingJob {
@@ -31,8 +31,10 @@ final class SparkTrainingJob {
             throw new IllegalArgumentException("--spark validates on the test set: leave out --validation-split");
         try (JavaSparkContext sc = SparkContexts.open(master, "jumbo train")) {
             sc.setLogLevel("WARN");
-            int partitions = sc.defaultParallelism();
-            err.printf("spark %s: master %s, %d partitions, global batch %d%n", sc.version(), master, partitions, options.batchSize());
+            // --gradient-shards N names the partitions, so the run can be repeated without Spark bit for bit
+            int partitions = options.gradientShards() > 0 ? options.gradientShards() : sc.defaultParallelism();
+            err.printf("spark %s: master %s, %d partitions, global batch %d (without --spark, --gradient-shards %d gives these weights bit for bit)%n",
+                    sc.version(), master, partitions, options.batchSize(), partitions);
             err.flush();
             return SparkTraining.fit(sc, model, DistributedDataset.of(sc, train, partitions), options);
         }

@@ -86,6 +86,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "Train data-parallel on Spark (the same weights as without it): local[*] when no MASTER, local[2], spark://host:7077 ...")
     String spark;
 
+    @Option(names = "--gradient-shards", defaultValue = "0", paramLabel = "N",
+            description = "Add each batch's gradient up over N contiguous shards of the data, as N Spark partitions do: the same weights as --spark on N partitions bit for bit.")
+    int gradientShards;
+
     @Option(names = "--dp", description = "Train with DP-SGD (Poisson batches, per-example clipping, Gaussian noise); reports epsilon after every epoch. Default batch 256.")
     boolean dp;
 
@@ -127,7 +131,7 @@ final class TrainCommand implements Callable<Integer> {
         model.compile(new Adam(learningRate), "sparse_categorical_crossentropy", "accuracy");
         Files.createDirectories(out);
         EpochTimer timer = new EpochTimer(err);
-        FitOptions options = FitOptions.defaults().epochs(epochs).batchSize(batch).seed(seed)
+        FitOptions options = FitOptions.defaults().epochs(epochs).batchSize(batch).seed(seed).gradientShards(gradientShards)
                 .callbacks(new CsvLogger(out.resolve("metrics.csv")), new ModelCheckpoint(checkpoint, checkpointEvery, model::configJson), timer);
         if (!noProgress) options = options.callbacks(new ProgressBarCallback(err));
         options = validationSplit > 0 ? options.validationSplit(validationSplit) : options.validationData(test);

@@ -7,15 +7,18 @@ import dev.jumbo.data.TensorDataset;
 import dev.jumbo.loss.Loss;
 import dev.jumbo.metrics.Mean;
 import dev.jumbo.metrics.Metric;
+import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.nn.Module;
 import dev.jumbo.nn.Parameter;
 import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.GradMode;
 import dev.jumbo.tensor.Tensor;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /**
  * The training loop shared by {@link Sequential#fit} and any {@link Module}: forward, loss,
@@ -95,6 +98,7 @@ public final class Trainer {
         DataLoader loader = new DataLoader(train, options.batchSize(), options.shuffle(), false, epochRandom(options.seed(), epoch));
         int b = 0;
         Map<String, Double> logs = new LinkedHashMap<>();
+        if (options.gradientShards() > 0) return trainEpochSharded(train, options, run, epoch, skip, loader, lossMean, metrics);
         for (Batch batch : loader) {
             if (b < skip) {
                 b++;
@@ -112,6 +116,49 @@ public final class Trainer {
             Tensor detached = predictions.detach();
             lossMean.update(lossValue, batch.x().dim(0));
             for (Metric m : metrics) m.update(detached, batch.y());
+            b++;
+            run.at(epoch, b);
+            logs = snapshot(lossMean, metrics);
+            for (Callback cb : options.callbacks()) cb.onBatchEnd(run, epoch, b - 1, logs);
+            if (run.stopRequested()) break;
+        }
+        return new LinkedHashMap<>(logs);
+    }
+
+    /** {@link #trainEpoch} with each batch's gradient added up shard by shard, as {@link ShardedGradient} says. */
+    private Map<String, Double> trainEpochSharded(Dataset train, FitOptions options, TrainingRun run, int epoch, int skip,
+                                                  DataLoader loader, Mean lossMean, List<Metric> metrics) {
+        int shards = options.gradientShards(), size = train.size();
+        Iterator<int[]> batches = loader.indexBatches();
+        int b = 0;
+        Map<String, Double> logs = new LinkedHashMap<>();
+        while (batches.hasNext()) {
+            int[] batch = batches.next();
+            if (b < skip) {
+                b++;
+                continue;
+            }
+            float[] sum = null;
+            double lossSum = 0;
+            for (int s = 0; s < shards; s++) {
+                int shard = s;
+                int[] mine = IntStream.of(batch).filter(i -> ShardedGradient.shardOf(i, size, shards) == shard).toArray();
+                if (mine.length == 0) continue;
+                Batch part = train.batch(mine);
+                ShardedGradient.Part share = ShardedGradient.compute(model, loss, part.x(), part.y(), batch.length);
+                sum = ShardedGradient.add(sum, share.gradient());
+                lossSum += share.lossSum();
+                Tensor detached = share.predictions().detach();
+                for (Metric m : metrics) m.update(detached, part.y());
+            }
+            double lossValue = lossSum / batch.length;
+            if (!Double.isFinite(lossValue))
+                throw new TrainingException("loss became " + lossValue + " at epoch " + (epoch + 1) + ", batch " + (b + 1)
+                        + " (lower the learning rate, clip gradients, or check the data for NaN/inf)");
+            optimizer.zeroGrad();
+            FlatParameters.addToGradients(model, sum);
+            optimizer.step();
+            lossMean.update(lossValue, batch.length);
             b++;
             run.at(epoch, b);
             logs = snapshot(lossMean, metrics);

@@ -1,11 +1,11 @@
 package dev.jumbo.spark;
 
-import dev.jumbo.kernel.VectorMath;
+import dev.jumbo.train.ShardedGradient;
 import java.io.Serializable;
 
 /**
- * What one or more partitions give back for a step: the sum of their examples' gradients (flat,
- * null when they held none of the batch), the sum of their losses and how many examples they
+ * What one or more partitions give back for a step: their shares of the batch's mean-loss gradient
+ * added up (flat, null when they held none of the batch; see {@link ShardedGradient}), the sum of their losses and how many examples they
  * saw. Sums combine by {@link #plus}, which the driver applies in partition order.
  */
 public record GradientSum(float[] sum, double lossSum, int examples) implements Serializable {
@@ -16,9 +16,6 @@ public record GradientSum(float[] sum, double lossSum, int examples) implements 
     public GradientSum plus(GradientSum other) {
         if (other.sum == null) return new GradientSum(sum, lossSum + other.lossSum, examples + other.examples);
         if (sum == null) return new GradientSum(other.sum, lossSum + other.lossSum, examples + other.examples);
-        if (sum.length != other.sum.length)
-            throw new IllegalArgumentException("gradients of " + sum.length + " and " + other.sum.length + " values cannot be added");
-        VectorMath.add(sum, 0, other.sum, 0, sum, 0, sum.length);
-        return new GradientSum(sum, lossSum + other.lossSum, examples + other.examples);
+        return new GradientSum(ShardedGradient.add(sum, other.sum), lossSum + other.lossSum, examples + other.examples);
     }
 }

@@ -7,6 +7,7 @@ import dev.jumbo.loss.Losses;
 import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Sequential;
+import dev.jumbo.train.ShardedGradient;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,8 +74,8 @@ final class PartitionShard {
     }
 
     /**
-     * The gradient sum over the examples of {@code batch} this partition holds, taken in the
-     * batch's order, at the weights {@code state}.
+     * This partition's share of the gradient of {@code batch}'s mean loss (its examples taken in the
+     * batch's order, as {@link ShardedGradient#compute} takes a shard), at the weights {@code state}.
      */
     GradientSum gradientSum(long[] batch, float[] state) {
         List<Integer> rows = new ArrayList<>();
@@ -91,12 +92,8 @@ final class PartitionShard {
         }
         FlatParameters.loadState(replica, state);
         replica.train(true);
-        for (Tensor p : FlatParameters.trainable(replica)) p.zeroGrad();
-        Tensor value = loss.compute(replica.forward(Tensor.of(bx, spec.batchShape(true, k))), Tensor.of(by, spec.batchShape(false, k)));
-        float mean = value.item();
-        // the loss is the mean over these k examples: seeding its backward with k gives the gradient's sum,
-        // which the driver divides by the whole batch's size once, after adding every partition's
-        value.backward(Tensor.of(new float[] {k}));
-        return new GradientSum(FlatParameters.gradients(replica), (double) mean * k, k);
+        ShardedGradient.Part share = ShardedGradient.compute(replica, loss,
+                Tensor.of(bx, spec.batchShape(true, k)), Tensor.of(by, spec.batchShape(false, k)), batch.length);
+        return new GradientSum(share.gradient(), share.lossSum(), k);
     }
 }

@@ -14,6 +14,7 @@ import dev.jumbo.train.Checkpoint;
 import dev.jumbo.train.FitOptions;
 import dev.jumbo.train.History;
 import dev.jumbo.train.Sequential;
+import dev.jumbo.train.ShardedGradient;
 import dev.jumbo.train.Trainer;
 import dev.jumbo.train.TrainingException;
 import dev.jumbo.train.TrainingRun;
@@ -32,12 +33,14 @@ import scala.Tuple2;
  * Synchronous data-parallel training of a compiled {@link Sequential} on Spark, step for step the
  * training {@code model.fit(data, options)} does on one machine. Each step the driver broadcasts
  * the current weights and the indices of the step's global batch (the batch {@link DataLoader}
- * draws with {@link Trainer#epochRandom} for that seed and epoch); every partition computes the
- * gradient sum of the examples of that batch it holds, in the batch's order; the driver adds
- * the sums in partition order (so a run is bit-for-bit repeatable on any number of partitions),
- * divides by the batch's size, once, as the mean loss of
- * single-process training does, and applies the model's own optimizer. The weights live on the
- * driver: every replica starts each step from them.
+ * draws with {@link Trainer#epochRandom} for that seed and epoch); every partition computes its
+ * share of the gradient of the batch's mean loss (the examples of the batch it holds, in the
+ * batch's order); the driver adds the shares in partition order, so a run is bit-for-bit
+ * repeatable, and applies the model's own optimizer. The weights live on the driver: every
+ * replica starts each step from them. This is {@link ShardedGradient}'s computation, one shard
+ * per partition: on a {@link DistributedDataset#of} with n partitions the weights equal
+ * single-process {@code fit} with {@link FitOptions#gradientShards gradientShards(n)} bit for
+ * bit, and plain {@code fit} up to the order of float additions.
  *
  * <pre>{@code
  * model.compile(new Adam(1e-3), "sparse_categorical_crossentropy", "accuracy");
@@ -114,11 +117,8 @@ public final class SparkTraining {
                     if (!Double.isFinite(stepLoss))
                         throw new TrainingException("loss became " + stepLoss + " at epoch " + (epoch + 1) + ", batch " + (b + 1)
                                 + " (lower the learning rate, clip gradients, or check the data for NaN/inf)");
-                    float[] mean = g.sum();
-                    float scale = 1f / batch.length;
-                    for (int i = 0; i < mean.length; i++) mean[i] *= scale;
                     optimizer.zeroGrad();
-                    FlatParameters.addToGradients(model, mean);
+                    FlatParameters.addToGradients(model, g.sum());
                     optimizer.step();
                     optimizer.zeroGrad();
                     lossSum += g.lossSum();
