@@ -50,6 +50,10 @@ final class PredictCommand implements Callable<Integer> {
             description = "Predict on Spark (the same outputs as without it): local[*] when no MASTER, local[2], spark://host:7077 ...")
     String spark;
 
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE",
+            description = "A Spark setting for --spark, repeatable: spark.executor.memory=4g, spark.driver.host=10.0.0.5 ...")
+    Map<String, String> sparkConf = new LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
@@ -67,7 +71,7 @@ final class PredictCommand implements Callable<Integer> {
         }
         TensorDataset fitted = DataOptions.fit(new TensorDataset(x, Tensor.zeros(x.dim(0))), m.inputShape());
         // the model and the examples are read and checked above, before Spark starts
-        Tensor p = spark == null ? m.predict(fitted.x(), 256) : SparkPredictionJob.predict(spark, m, fitted, 256, spec.commandLine().getErr());
+        Tensor p = spark == null ? m.predict(fitted.x(), 256) : SparkPredictionJob.predict(spark, sparkConf, m, fitted, 256, spec.commandLine().getErr());
         int[] cls = p.argmax();
         float[] probs = p.toFloatArray();
         int k = p.dim(-1);

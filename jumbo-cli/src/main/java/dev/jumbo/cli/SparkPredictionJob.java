@@ -8,6 +8,7 @@ import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Sequential;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
@@ -19,12 +20,12 @@ final class SparkPredictionJob {
     private SparkPredictionJob() {}
 
     /** The model's outputs for {@code data}'s examples, {@code [n, classes]} in their order, computed with Spark at {@code master}. */
-    static Tensor predict(String master, Sequential model, TensorDataset data, int batchSize, PrintWriter err) {
+    static Tensor predict(String master, Map<String, String> settings, Sequential model, TensorDataset data, int batchSize, PrintWriter err) {
         if (!SparkTrainingJob.MASTER.matcher(master).matches())
             throw new IllegalArgumentException("--spark takes a master URL (local[*], local[2], spark://host:7077, ...), got '" + master
                     + "'; write the dataset before --spark");
         int n = data.size();
-        try (JavaSparkContext sc = SparkContexts.open(master, "jumbo predict")) {
+        try (JavaSparkContext sc = SparkContexts.open(master, "jumbo predict", settings)) {
             sc.setLogLevel("WARN");
             int partitions = Math.max(1, Math.min(n, sc.defaultParallelism()));
             long start = System.nanoTime();

@@ -8,6 +8,7 @@ import dev.jumbo.train.FitOptions;
 import dev.jumbo.train.History;
 import dev.jumbo.train.Sequential;
 import java.io.PrintWriter;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -23,13 +24,13 @@ final class SparkTrainingJob {
     private SparkTrainingJob() {}
 
     /** Trains {@code model} on {@code train} with Spark at {@code master}. */
-    static History fit(String master, Sequential model, TensorDataset train, FitOptions options, PrintWriter err) {
+    static History fit(String master, Map<String, String> settings, Sequential model, TensorDataset train, FitOptions options, PrintWriter err) {
         if (!MASTER.matcher(master).matches())
             throw new IllegalArgumentException("--spark takes a master URL (local[*], local[2], spark://host:7077, ...), got '" + master
                     + "'; write the dataset before --spark");
         if (options.validationSplit() > 0)
             throw new IllegalArgumentException("--spark validates on the test set: leave out --validation-split");
-        try (JavaSparkContext sc = SparkContexts.open(master, "jumbo train")) {
+        try (JavaSparkContext sc = SparkContexts.open(master, "jumbo train", settings)) {
             sc.setLogLevel("WARN");
             // --gradient-shards N names the partitions, so the run can be repeated without Spark bit for bit
             int partitions = options.gradientShards() > 0 ? options.gradientShards() : sc.defaultParallelism();

@@ -86,6 +86,10 @@ final class TrainCommand implements Callable<Integer> {
             description = "Train data-parallel on Spark (the same weights as without it): local[*] when no MASTER, local[2], spark://host:7077 ...")
     String spark;
 
+    @Option(names = "--spark-conf", paramLabel = "KEY=VALUE",
+            description = "A Spark setting for --spark, repeatable: spark.executor.memory=4g, spark.driver.host=10.0.0.5 ...")
+    Map<String, String> sparkConf = new LinkedHashMap<>();
+
     @Option(names = "--gradient-shards", defaultValue = "0", paramLabel = "N",
             description = "Add each batch's gradient up over N contiguous shards of the data, as N Spark partitions do: the same weights as --spark on N partitions bit for bit.")
     int gradientShards;
@@ -138,7 +142,7 @@ final class TrainCommand implements Callable<Integer> {
         if (resume) options = options.resumeFrom(checkpoint);
         EnergyMeter meter = new EnergyMeter(EnergyMeter.DEFAULT_WATTS_PER_CORE);
         EnergyMeter.Reading before = meter.read();
-        History history = spark == null ? model.fit(train, options) : SparkTrainingJob.fit(spark, model, train, options, err);
+        History history = spark == null ? model.fit(train, options) : SparkTrainingJob.fit(spark, sparkConf, model, train, options, err);
         EnergyMeter.Energy energy = meter.since(before);
         model.save(out);
         if (data.dataset.equals("fashion-mnist")) AtomicFiles.writeString(out.resolve(LABELS_FILE), String.join("\n", FashionMnist.CLASS_NAMES) + "\n");

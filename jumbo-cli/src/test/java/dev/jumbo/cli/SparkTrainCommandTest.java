@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.jumbo.io.Safetensors;
 import dev.jumbo.tensor.Tensor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +31,14 @@ class SparkTrainCommandTest {
                 "--batch-size", "64", "--seed", "3", "--json", "--no-progress");
         CliTest.Result local = CliTest.run(args(common, "--out", tmp.resolve("local").toString()));
         CliTest.Result spark = CliTest.run(args(common, "--out", tmp.resolve("spark").toString(), "--spark", "local[2]"));
+        CliTest.Result sharded = CliTest.run(args(common, "--out", tmp.resolve("sharded").toString(), "--gradient-shards", "2"));
         assertThat(local.code()).as(local.err()).isZero();
         assertThat(spark.code()).as(spark.err()).isZero();
-        assertThat(spark.err()).contains("master local[2], 2 partitions, global batch 64").contains("epoch 2/2 - ");
+        assertThat(sharded.code()).as(sharded.err()).isZero();
+        assertThat(spark.err()).contains("master local[2], 2 partitions, global batch 64 (without --spark, --gradient-shards 2 gives")
+                .contains("epoch 2/2 - ");
+        // the gradient added up as the two partitions add it: the same file, byte for byte
+        assertThat(Files.mismatch(tmp.resolve("sharded/model.safetensors"), tmp.resolve("spark/model.safetensors"))).isEqualTo(-1L);
 
         Map<String, Tensor> a = Safetensors.read(tmp.resolve("local/model.safetensors")), b = Safetensors.read(tmp.resolve("spark/model.safetensors"));
         assertThat(b.keySet()).isEqualTo(a.keySet());

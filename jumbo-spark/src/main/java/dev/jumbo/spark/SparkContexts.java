@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -35,9 +36,22 @@ public final class SparkContexts {
 
     /** A context on {@code master} (e.g. {@code local[2]}, {@code spark://127.0.0.1:7077}) named {@code appName}. */
     public static JavaSparkContext open(String master, String appName) {
+        return open(master, appName, Map.of());
+    }
+
+    /**
+     * A context as {@link #open(String, String)} opens it, with Spark settings ({@code
+     * spark.executor.memory} and the like) that take precedence over Jumbo's defaults.
+     */
+    public static JavaSparkContext open(String master, String appName, Map<String, String> settings) {
         if (master == null || master.isBlank()) throw new IllegalArgumentException("the Spark master URL is empty; use local[*] to train on this machine");
         if (master.startsWith("spark://")) requireReachable(master);
         SparkConf conf = new SparkConf().setMaster(master).setAppName(appName);
+        settings.forEach((k, v) -> {
+            if (!k.startsWith("spark."))
+                throw new IllegalArgumentException("'" + k + "' is not a Spark setting (they start with 'spark.', e.g. spark.executor.memory=4g)");
+            conf.set(k, v);
+        });
         conf.setIfMissing("spark.driver.host", "127.0.0.1");
         conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         conf.setIfMissing("spark.ui.enabled", "false");

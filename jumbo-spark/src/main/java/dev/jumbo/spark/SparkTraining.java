@@ -64,7 +64,8 @@ public final class SparkTraining {
      * Trains {@code model} (compiled: its optimizer and loss are the ones used) on {@code data}.
      *
      * @throws IllegalArgumentException for a validation split (pass validation data), a model it cannot
-     *                                  replicate, or data of other shapes
+     *                                  replicate or that does not fit in the executors' or driver's memory
+     *                                  (checked before the first step), or data of other shapes
      * @throws TrainingException        when the loss becomes NaN or infinite
      */
     public static History fit(JavaSparkContext sc, Sequential model, DistributedDataset data, FitOptions options) {
@@ -77,6 +78,7 @@ public final class SparkTraining {
         // indexed in dataset order; not cached: each executor keeps its partitions' rows in a PartitionShard,
         // and a task that lands where none is rebuilds it from the lineage (a lost executor costs no data)
         JavaPairRDD<Example, Long> indexed = data.examples().zipWithIndex();
+        MemoryCheck.require(sc, 4L * FlatParameters.stateSize(model), indexed.getNumPartitions());
         long n = indexed.count();
         if (n == 0) throw new IllegalArgumentException("the dataset has no examples");
         if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("the dataset has " + n + " examples, more than a DataLoader indexes");

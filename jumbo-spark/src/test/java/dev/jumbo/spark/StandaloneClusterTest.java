@@ -1,9 +1,14 @@
 package dev.jumbo.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.jumbo.data.TensorDataset;
+import dev.jumbo.nn.Activation;
+import dev.jumbo.nn.Dense;
 import dev.jumbo.nn.FlatParameters;
+import dev.jumbo.optim.Adam;
+import dev.jumbo.tensor.Shape;
 import dev.jumbo.train.Callback;
 import dev.jumbo.train.FitOptions;
 import dev.jumbo.train.History;
@@ -75,6 +80,16 @@ class StandaloneClusterTest {
                 assertThat(diff).isLessThanOrEqualTo(1e-4);
                 assertThat(maxWeightDiff(local, Blobs.mlp(7))).as("training moved the weights").isGreaterThan(1e-2);
                 assertThat(spark.evaluate(test, 128).get("accuracy")).isEqualTo(local.evaluate(test, 128).get("accuracy"));
+
+                // 24 M parameters: five 96 MB copies on an executor of 512 MB (212 MB after Spark's reserve) cannot fit
+                Sequential big = new Sequential(Shape.of(Blobs.FEATURES), new Dense(2_000_000, Activation.RELU), new Dense(3, Activation.SOFTMAX));
+                big.compile(new Adam(1e-3), "sparse_categorical_crossentropy");
+                long t2 = System.nanoTime();
+                assertThatThrownBy(() -> SparkTraining.fit(sc, big, DistributedDataset.of(sc, train, 2), OPTIONS))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("needs about 457.8 MB on an executor hosting 1 of the 2 partitions")
+                        .hasMessageContaining("spark.executor.memory = 512.0 MB leaves 212.0 MB");
+                assertThat((System.nanoTime() - t2) / 1e9).as("refused before any task").isLessThan(5);
             }
         }
     }
