@@ -7,6 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
@@ -22,7 +26,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  *
  * <p>A standalone master ({@code spark://host:port[,host:port]}) is checked first with a plain TCP
  * connection: Spark itself would retry its registration for a minute before giving up, so a wrong
- * address fails here within {@link #CONNECT_TIMEOUT_MS} per address instead, naming it.
+ * address fails here within {@link #CONNECT_TIMEOUT_MS} per address instead, naming it; an address
+ * that accepts connections but is no Spark master fails after {@link #REGISTRATION_TIMEOUT_MS}.
  *
  * <p>On any master but {@code local}, Jumbo's own jars on the driver's class path ({@code jumbo-*.jar},
  * as {@code ./jumbo} runs) are shipped to the executors as {@code spark.jars} unless that is set, so a
@@ -31,6 +36,12 @@ import org.apache.spark.api.java.JavaSparkContext;
 public final class SparkContexts {
     /** How long a standalone master's address gets to accept a connection. */
     public static final int CONNECT_TIMEOUT_MS = 3000;
+
+    /** How long a standalone master gets to register the application (a live one takes well under a second). */
+    public static final int REGISTRATION_TIMEOUT_MS = 15_000;
+
+    /** An attempt to reach a master that {@link #open} gave up on and that Spark has not stopped yet, or null. */
+    private static volatile Thread abandoned;
 
     private SparkContexts() {}
 
@@ -62,11 +73,69 @@ public final class SparkContexts {
             List<String> jars = jumboJars(System.getProperty("java.class.path", ""));
             if (!jars.isEmpty()) conf.setIfMissing("spark.jars", String.join(",", jars));
         }
+        awaitAbandoned();
+        JavaSparkContext sc = master.startsWith("spark://") ? registered(conf, master) : create(conf, master);
+        if (sc.sc().isStopped())
+            throw new IllegalArgumentException("Spark stopped while starting on master '" + master + "' (its log above says why)");
+        return sc;
+    }
+
+    private static JavaSparkContext create(SparkConf conf, String master) {
         try {
             return new JavaSparkContext(conf);
         } catch (Exception e) { // Scala throws SparkException (checked in Java) without declaring it
             throw new IllegalArgumentException("cannot start Spark on master '" + master + "': " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A context on a standalone master, created on a thread of its own: the constructor waits for the
+     * master to register the application, and against something that accepts connections but is no
+     * Spark master it would wait a minute and return a stopped context. Past
+     * {@link #REGISTRATION_TIMEOUT_MS} this fails instead. The abandoned attempt ends when Spark gives
+     * up (or is stopped at once, should it register late); until then it holds this JVM's Spark
+     * environment, so the next {@code open} waits for it.
+     */
+    private static JavaSparkContext registered(SparkConf conf, String master) {
+        CompletableFuture<JavaSparkContext> attempt = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                JavaSparkContext sc = create(conf, master);
+                if (!attempt.complete(sc)) sc.close(); // registered after the caller gave up on it
+            } catch (Throwable e) {
+                attempt.completeExceptionally(e);
+            }
+        }, "jumbo-spark-connect");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return attempt.get(REGISTRATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            attempt.cancel(false);
+            abandoned = t;
+            throw new IllegalArgumentException("the address of master '" + master + "' accepts connections, but no Spark master there registered"
+                    + " this application within " + REGISTRATION_TIMEOUT_MS / 1000 + " s: is it a Spark standalone master's port (7077 by"
+                    + " default, not its web UI's) of a Spark version this driver speaks to?");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while connecting to Spark master '" + master + "'", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new IllegalArgumentException("cannot start Spark on master '" + master + "': " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** Waits for an attempt {@link #registered} gave up on: Spark allows one context per JVM. */
+    private static void awaitAbandoned() {
+        Thread t = abandoned;
+        if (t == null) return;
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for an abandoned Spark context to stop", e);
+        }
+        abandoned = null;
     }
 
     /** The entries of a class path that are Jumbo's own jars ({@code jumbo-*.jar}), in class path order. */
