@@ -1,6 +1,7 @@
 package dev.jumbo.models;
 
 import dev.jumbo.io.FormatException;
+import dev.jumbo.lora.LoraTarget;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
 import dev.jumbo.nn.Embedding;
@@ -33,6 +34,9 @@ import java.util.Map;
  * {@code pooler.dense}, {@code cls.predictions}) with Jumbo's block inside each layer;
  * {@link #fromHuggingFace} maps the names and transposes HuggingFace's [out, in] linear weights
  * into Dense kernels [in, out].
+ *
+ * <p>LoRA: {@link #loraModules()} lists the linear layers under PEFT's module paths
+ * ({@code encoder.layer.0.attention.self.query}, ...); every forward adds attached adapters.
  */
 public final class Bert extends Module {
     /** How {@link #embed(EncodedBatch, Pooling, boolean)} makes one vector of a text's hidden states. */
@@ -142,6 +146,33 @@ public final class Bert extends Module {
     private static <L extends dev.jumbo.nn.Layer> L built(L layer, Shape input) {
         layer.build(input);
         return layer;
+    }
+
+    /**
+     * The linear layers LoRA can adapt, by the module path PEFT uses: HuggingFace's names
+     * ({@code encoder.layer.0.attention.self.query}, {@code ...self.key}, {@code ...self.value},
+     * {@code ...attention.output.dense}, {@code ...intermediate.dense}, {@code ...output.dense},
+     * {@code pooler.dense}, {@code cls.predictions.transform.dense}), under {@code bert.} for a
+     * model with the masked-LM head as {@code BertForMaskedLM} nests them. Query, key and value
+     * are the thirds of Jumbo's fused projection. HuggingFace stores these weights [out, in]:
+     * PEFT's {@code fan_in_fan_out} is false.
+     */
+    public Map<String, LoraTarget> loraModules() {
+        String prefix = hasMlmHead() ? "bert." : "";
+        Map<String, LoraTarget> out = new LinkedHashMap<>();
+        Gpt2.denseLayers(this, "").forEach((path, dense) -> {
+            String outer = path.startsWith("cls.") ? "" : prefix;
+            if (path.endsWith(".qkv")) {
+                int third = dense.units() / 3;
+                String base = path.substring(0, path.length() - "qkv".length());
+                List<String> parts = List.of("query", "key", "value");
+                for (int i = 0; i < 3; i++)
+                    out.put(outer + Gpt2.hfPath(base + parts.get(i), NAMES), new LoraTarget(dense, i * third, third));
+            } else {
+                out.put(outer + Gpt2.hfPath(path, NAMES), LoraTarget.whole(dense));
+            }
+        });
+        return out;
     }
 
     /** The shape. */
@@ -309,6 +340,9 @@ public final class Bert extends Module {
      * names ({@code BertModel}: linear weights [out, in]), each file replaced atomically.
      */
     public void save(Path dir) throws IOException {
+        for (var dense : Gpt2.denseLayers(this, "").values())
+            if (!dense.adapters().isEmpty())
+                throw new IllegalStateException("this BERT has LoRA adapters attached: merge them into the weights (LoraAdapters.merge) or detach them before saving");
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model_type", "bert");
         c.put("architectures", java.util.List.of("BertModel"));

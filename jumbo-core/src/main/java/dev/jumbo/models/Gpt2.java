@@ -4,6 +4,8 @@ import dev.jumbo.io.FormatException;
 import dev.jumbo.kernel.Gemm;
 import dev.jumbo.kernel.LayerNormKernel;
 import dev.jumbo.kernel.VectorMath;
+import dev.jumbo.lora.LoraAdapter;
+import dev.jumbo.lora.LoraTarget;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
 import dev.jumbo.nn.Embedding;
@@ -34,6 +36,11 @@ import java.util.Map;
  *
  * <p>Parameter names follow Jumbo's layers ({@code h.0.attention.qkv.kernel}); {@link #fromHuggingFace}
  * maps HuggingFace's ({@code h.0.attn.c_attn.weight}, stored [in, out] like a Dense kernel).
+ *
+ * <p>LoRA: {@link #loraModules()} lists the linear layers under the names PEFT gives them in a
+ * {@code GPT2LMHeadModel} ({@code transformer.h.0.attn.c_attn}, ...), for
+ * {@link dev.jumbo.lora.LoraAdapters}; the training forward and the generation {@link Session}
+ * both add attached adapters.
  */
 public final class Gpt2 extends Module implements CausalLm {
     /** HuggingFace's module names (left) for Jumbo's (right); {@code *} is a layer number. */
@@ -72,6 +79,45 @@ public final class Gpt2 extends Module implements CausalLm {
     /** The shape. */
     public Gpt2Config config() {
         return config;
+    }
+
+    /**
+     * The linear layers LoRA can adapt, by the module path PEFT uses for a {@code GPT2LMHeadModel}
+     * ({@code transformer.} + HuggingFace's name: {@code transformer.h.0.attn.c_attn},
+     * {@code transformer.h.0.attn.c_proj}, {@code transformer.h.0.mlp.c_fc},
+     * {@code transformer.h.0.mlp.c_proj}, ...), in layer order. HuggingFace's Conv1D stores these
+     * weights [in, out] as Jumbo does: PEFT's {@code fan_in_fan_out} is true.
+     */
+    public Map<String, LoraTarget> loraModules() {
+        Map<String, LoraTarget> out = new LinkedHashMap<>();
+        denseLayers(this, "").forEach((path, dense) -> out.put("transformer." + hfPath(path, NAMES), LoraTarget.whole(dense)));
+        return out;
+    }
+
+    /** A Jumbo module path under HuggingFace's name, through a model's rename table (unchanged if no entry applies). */
+    static String hfPath(String path, List<HuggingFaceLayout.Rename> renames) {
+        for (HuggingFaceLayout.Rename r : renames) {
+            String hf = r.toHf(path);
+            if (hf != null) return hf;
+        }
+        return path;
+    }
+
+    /** Every {@link Dense} under {@code module} by its Jumbo path, depth first in registration order. */
+    static Map<String, Dense> denseLayers(Module module, String prefix) {
+        Map<String, Dense> out = new LinkedHashMap<>();
+        module.children().forEach((name, child) -> {
+            if (child instanceof Dense d) out.put(prefix + name, d);
+            else out.putAll(denseLayers(child, prefix + name + "."));
+        });
+        return out;
+    }
+
+    /** Whether any layer has a LoRA adapter attached. */
+    boolean hasAdapters() {
+        for (Dense d : denseLayers(this, "").values())
+            if (!d.adapters().isEmpty()) return true;
+        return false;
     }
 
     /**
@@ -166,6 +212,8 @@ public final class Gpt2 extends Module implements CausalLm {
         /** Rows the batch buffers hold. */
         private int rows;
         private float[] x, xb, qkv, q, att, hidden, mean, rstd;
+        /** Room for {@code x A} of LoRA adapters, {@code [rows, r]}; grown when a larger rank shows up. */
+        private float[] loraTemp = new float[0];
         /** The classifier over the embedding array it was made for (rebuilt if the parameter is replaced). */
         private WeightMatrix classifier;
         private float[] classifierSource;
@@ -243,13 +291,20 @@ public final class Gpt2 extends Module implements CausalLm {
                     out, mean, rstd, n, d);
         }
 
-        /** {@code out [n, units] = in [n, inputs] kernel + bias}: the dense layer without its activation. */
-        private static void linear(Dense dense, float[] in, int n, float[] out) {
+        /**
+         * {@code out [n, units] = in [n, inputs] kernel + bias}, plus each attached LoRA adapter's
+         * {@code scale · in A B} on its columns: the dense layer without its activation.
+         */
+        private void linear(Dense dense, float[] in, int n, float[] out) {
             float[] kernel = dense.kernel().value().buffer();
             int units = dense.units(), inputs = kernel.length / units;
             Gemm.sgemm(false, false, n, units, inputs, 1f, in, 0, inputs, kernel, 0, units, 0f, out, 0, units);
             float[] bias = dense.bias().value().buffer();
             for (int i = 0; i < n; i++) VectorMath.add(out, i * units, bias, 0, out, i * units, units);
+            for (LoraAdapter adapter : dense.adapters()) {
+                if (loraTemp.length < rows * adapter.rank()) loraTemp = new float[rows * adapter.rank()];
+                adapter.addTo(in, n, out, units, loraTemp);
+            }
         }
 
         private WeightMatrix classifier(float[] embedding) {
@@ -308,8 +363,13 @@ public final class Gpt2 extends Module implements CausalLm {
      * Writes {@code dir/config.json} and {@code dir/model.safetensors} in HuggingFace's layout and
      * names (the file {@link #load} reads, and HuggingFace's {@code GPT2LMHeadModel} too). Each file
      * is replaced atomically.
+     *
+     * @throws IllegalStateException if LoRA adapters are attached (their weights are not part of the model's files)
      */
     public void save(Path dir) throws IOException {
+        if (hasAdapters())
+            throw new IllegalStateException("this GPT-2 has LoRA adapters attached: merge them into the weights (LoraAdapters.merge) or detach them before saving"
+                    + " the model; save the adapters themselves with LoraAdapters.toPeft(...).write(dir)");
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model_type", "gpt2");
         c.put("architectures", List.of("GPT2LMHeadModel"));

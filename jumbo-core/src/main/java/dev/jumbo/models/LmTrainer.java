@@ -6,6 +6,7 @@ import dev.jumbo.optim.CosineDecay;
 import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.GradMode;
 import dev.jumbo.tensor.Tensor;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -18,6 +19,9 @@ import java.util.Random;
  * for (int i = 0; i < 5000; i++) t.step();
  * double val = t.validationLoss(20);
  * }</pre>
+ *
+ * <p>For LoRA fine-tuning give the tensors to train (the adapters' A and B, with the base frozen):
+ * the optimizer then keeps state for those alone.
  */
 public final class LmTrainer {
     /**
@@ -49,8 +53,27 @@ public final class LmTrainer {
     private final Optimizer optimizer;
     private final Random random;
 
-    /** @throws IllegalArgumentException if either split is shorter than one window */
+    /**
+     * Trains every parameter of the model (each is made trainable).
+     *
+     * @throws IllegalArgumentException if either split is shorter than one window
+     */
     public LmTrainer(Gpt2 model, int[] tokens, Options options) {
+        this(model, tokens, options, trainAll(model));
+    }
+
+    private static List<Tensor> trainAll(Gpt2 model) {
+        for (Parameter p : model.parameters()) p.unfreeze();
+        return model.parameters().stream().map(Parameter::value).toList();
+    }
+
+    /**
+     * Trains only {@code trainable} (e.g. LoRA adapters' A and B); the optimizer holds state for
+     * those alone, and other tensors are left as they are (freeze them so no gradient is computed for them).
+     *
+     * @throws IllegalArgumentException if either split is shorter than one window or nothing is trainable
+     */
+    public LmTrainer(Gpt2 model, int[] tokens, Options options, List<Tensor> trainable) {
         if (options.context() > model.contextLength())
             throw new IllegalArgumentException("context " + options.context() + " is longer than the model's " + model.contextLength());
         int split = (int) (tokens.length * 0.9);
@@ -62,12 +85,12 @@ public final class LmTrainer {
         this.model = model;
         this.options = options;
         this.random = new Random(options.seed());
-        for (Parameter p : model.parameters()) p.value().requiresGrad(true);
+        if (trainable.isEmpty()) throw new IllegalArgumentException("nothing to train: the list of trainable tensors is empty");
         optimizer = new AdamW(options.learningRate(), 0.9, 0.99, 1e-8, options.weightDecay())
                 .schedule(new CosineDecay(options.learningRate() / Math.max(1, options.warmup()), options.iterations() - options.warmup(),
                         0.1, options.learningRate(), options.warmup()))
                 .clipNorm(1.0);
-        optimizer.bind(model.parameters().stream().map(Parameter::value).toList());
+        optimizer.bind(trainable);
     }
 
     /** One optimizer step on a fresh batch; returns its loss. */
@@ -90,6 +113,21 @@ public final class LmTrainer {
             for (int i = 0; i < batches; i++) sum += loss(batch(validation, r)).item();
         }
         return sum / batches;
+    }
+
+    /** Bytes of the optimizer's state (AdamW's two moments per trained element, once a step has made them). */
+    public long optimizerStateBytes() {
+        long bytes = 0;
+        for (var e : optimizer.state().entrySet())
+            if (!e.getKey().equals("iterations") && !e.getKey().equals("learning_rate") && !e.getKey().startsWith("step.")) bytes += 4L * e.getValue().size();
+        return bytes;
+    }
+
+    /** Elements the optimizer trains. */
+    public long trainableParameters() {
+        long n = 0;
+        for (Tensor t : optimizer.params()) n += t.size();
+        return n;
     }
 
     /** Steps taken. */

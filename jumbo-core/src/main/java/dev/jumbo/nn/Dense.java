@@ -1,6 +1,7 @@
 package dev.jumbo.nn;
 
 import dev.jumbo.lora.LoraAdapter;
+import dev.jumbo.lora.LoraHost;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import java.util.ArrayList;
@@ -22,7 +23,7 @@ import java.util.Map;
  * range of output columns. The adapters are not parameters of the layer (its state dict stays the
  * base weights); {@link #mergeAdapters} folds them into the kernel.
  */
-public final class Dense extends Layer {
+public final class Dense extends Layer implements LoraHost {
     private final int units;
     private final Activation activation;
     private Parameter kernel;
@@ -41,6 +42,7 @@ public final class Dense extends Layer {
     }
 
     /** Number of outputs. */
+    @Override
     public int units() {
         return units;
     }
@@ -61,10 +63,22 @@ public final class Dense extends Layer {
     }
 
     /**
+     * Number of inputs (the kernel's rows).
+     *
+     * @throws IllegalStateException if the layer is not built
+     */
+    @Override
+    public int inputs() {
+        if (kernel == null) throw new IllegalStateException(name() + " is not built: its number of inputs is not known yet");
+        return kernel.value().dim(0);
+    }
+
+    /**
      * Attaches a LoRA adapter; the layer must be built. Adapters may not cover the same output column twice.
      *
      * @throws IllegalArgumentException naming the sizes if the adapter does not fit the kernel or overlaps another
      */
+    @Override
     public void attach(LoraAdapter adapter) {
         if (kernel == null) throw new IllegalStateException(name() + " is not built: build it before attaching a LoRA adapter");
         int in = kernel.value().dim(0);
@@ -79,11 +93,13 @@ public final class Dense extends Layer {
     }
 
     /** The attached adapters, by first output column (read-only). */
+    @Override
     public List<LoraAdapter> adapters() {
         return Collections.unmodifiableList(adapters);
     }
 
     /** Removes the adapters without touching the kernel; returns them. */
+    @Override
     public List<LoraAdapter> detachAdapters() {
         List<LoraAdapter> out = List.copyOf(adapters);
         adapters.clear();
@@ -91,6 +107,7 @@ public final class Dense extends Layer {
     }
 
     /** Folds each adapter into the kernel ({@code kernel[:, cols] += scale · A B}) and detaches them. */
+    @Override
     public void mergeAdapters() {
         for (LoraAdapter adapter : adapters) adapter.mergeInto(kernel.value().buffer(), units);
         adapters.clear();
