@@ -70,6 +70,10 @@ final class GenerateCommand implements Callable<Integer> {
             description = "Positions a GGUF Llama may use (llama.cpp's -c); 0 for the file's context_length (default: ${DEFAULT-VALUE}).")
     int context;
 
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "A LoRA adapter folder (adapter_config.json + adapter_model.safetensors, PEFT's layout) run beside a GPT-2 model's weights, unmerged.")
+    Path adapter;
+
     @Option(names = "--json", description = "Print one JSON object as the last line.")
     boolean json;
 
@@ -78,7 +82,21 @@ final class GenerateCommand implements Callable<Integer> {
         Main.banner(spec.commandLine().getErr());
         if (context < 0) throw new IllegalArgumentException("--context must be positive (or 0 for the model's own), got " + context);
         try (LanguageModel loaded = LanguageModel.load(model, tokenizerFile, context, spec.commandLine().getErr())) {
+            if (adapter != null) attachAdapter(loaded);
             return generate(loaded);
+        }
+    }
+
+    /** Attaches {@link #adapter} to the loaded model's layers, refusing one made for another model. */
+    private void attachAdapter(LanguageModel loaded) throws java.io.IOException {
+        if (!(loaded.model() instanceof dev.jumbo.models.Gpt2 gpt2))
+            throw new IllegalArgumentException("--adapter is supported for GPT-2 folders; " + model + " holds a " + loaded.model().getClass().getSimpleName());
+        dev.jumbo.lora.PeftAdapter peft = dev.jumbo.lora.PeftAdapter.read(adapter);
+        try {
+            dev.jumbo.lora.LoraAdapters lora = dev.jumbo.lora.LoraAdapters.load(gpt2.loraModules(), peft);
+            spec.commandLine().getErr().printf("LoRA adapter %s: r %d on %d modules, %d parameters%n", adapter, peft.config().r(), lora.adapters().size(), lora.parameterCount());
+        } catch (IllegalArgumentException e) {
+            throw new dev.jumbo.io.FormatException(adapter.resolve(dev.jumbo.lora.PeftAdapter.WEIGHTS_FILE), e.getMessage() + " (is it an adapter for " + model + "?)");
         }
     }
 
