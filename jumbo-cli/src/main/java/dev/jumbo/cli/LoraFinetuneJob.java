@@ -44,7 +44,9 @@ import org.knowm.xchart.XYSeries;
  * (each file replaced atomically) and {@value #CHART} charts the losses.
  *
  * <p>Memory is measured for the comparison the two modes exist for: the peak of the heap pools
- * (their peaks summed, reset after the model is loaded) and the optimizer's state.
+ * (their peaks summed, reset after the model is loaded: an upper bound, and it depends on when the
+ * collector ran), the heap still in use after a full collection at the end (model, gradients,
+ * optimizer state) and the optimizer's state itself.
  */
 final class LoraFinetuneJob {
     /** The loss chart written into the output folder. */
@@ -60,7 +62,7 @@ final class LoraFinetuneJob {
 
     /** What came of it; {@code adapter} is null for full fine-tuning. */
     record Outcome(long trainableParameters, long totalParameters, double valLossBefore, double valLoss, double trainLoss,
-                   long peakHeapBytes, long optimizerStateBytes, LoraAdapters adapter) {}
+                   long peakHeapBytes, long liveHeapBytes, long optimizerStateBytes, LoraAdapters adapter) {}
 
     private LoraFinetuneJob() {}
 
@@ -129,9 +131,12 @@ final class LoraFinetuneJob {
             }
         }
         long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-        err.printf("val loss %.4f -> %.4f after %d iterations; peak heap %.1f MiB, optimizer state %.1f MiB%n", before, valLoss, s.iters(),
-                peak / 1048576.0, trainer.optimizerStateBytes() / 1048576.0);
-        return new Outcome(trainableCount, total, before, valLoss, trainLoss, peak, trainer.optimizerStateBytes(), lora);
+        // what stays live (model, gradients, optimizer state) without the garbage the peak depends on the collector for
+        System.gc();
+        long live = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        err.printf("val loss %.4f -> %.4f after %d iterations; peak heap %.1f MiB, live heap after GC %.1f MiB, optimizer state %.1f MiB%n", before, valLoss,
+                s.iters(), peak / 1048576.0, live / 1048576.0, trainer.optimizerStateBytes() / 1048576.0);
+        return new Outcome(trainableCount, total, before, valLoss, trainLoss, peak, live, trainer.optimizerStateBytes(), lora);
     }
 
     /** The adapter (LoRA) or the whole model with its tokenizer (full); each file replaced atomically. */
@@ -201,6 +206,7 @@ final class LoraFinetuneJob {
         r.put("mode", s.lora() == null ? "full" : "lora");
         r.put("iters", s.iters());
         r.put("peak_heap_bytes", o.peakHeapBytes());
+        r.put("live_heap_after_gc_bytes", o.liveHeapBytes());
         r.put("optimizer_state_bytes", o.optimizerStateBytes());
         return r;
     }

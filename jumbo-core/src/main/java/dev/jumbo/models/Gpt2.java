@@ -301,7 +301,9 @@ public final class Gpt2 extends Module implements CausalLm {
             Gemm.sgemm(false, false, n, units, inputs, 1f, in, 0, inputs, kernel, 0, units, 0f, out, 0, units);
             float[] bias = dense.bias().value().buffer();
             for (int i = 0; i < n; i++) VectorMath.add(out, i * units, bias, 0, out, i * units, units);
-            for (LoraAdapter adapter : dense.adapters()) {
+            List<LoraAdapter> adapters = dense.adapters();
+            for (int i = 0; i < adapters.size(); i++) { // indexed: no iterator per call
+                LoraAdapter adapter = adapters.get(i);
                 if (loraTemp.length < rows * adapter.rank()) loraTemp = new float[rows * adapter.rank()];
                 adapter.addTo(in, n, out, units, loraTemp);
             }

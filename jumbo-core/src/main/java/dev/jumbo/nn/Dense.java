@@ -29,6 +29,8 @@ public final class Dense extends Layer implements LoraHost {
     private Parameter kernel;
     private Parameter bias;
     private final List<LoraAdapter> adapters = new ArrayList<>();
+    /** Read-only view handed out: made once, so that reading it allocates nothing (decoding loops read it per token). */
+    private final List<LoraAdapter> adaptersView = Collections.unmodifiableList(adapters);
 
     /** A linear layer (no activation). */
     public Dense(int units) {
@@ -95,7 +97,7 @@ public final class Dense extends Layer implements LoraHost {
     /** The attached adapters, by first output column (read-only). */
     @Override
     public List<LoraAdapter> adapters() {
-        return Collections.unmodifiableList(adapters);
+        return adaptersView;
     }
 
     /** Removes the adapters without touching the kernel; returns them. */
