@@ -45,8 +45,10 @@ import org.knowm.xchart.XYSeries;
  *
  * <p>Memory is measured for the comparison the two modes exist for: the peak of the heap pools
  * (their peaks summed, reset after the model is loaded: an upper bound, and it depends on when the
- * collector ran), the heap still in use after a full collection at the end (model, gradients,
- * optimizer state) and the optimizer's state itself.
+ * collector ran: garbage not yet collected counts), the largest heap in use just after any
+ * collection during training (what training really kept alive: weights, gradients, optimizer
+ * state, the activations of the step under way), the heap in use after a full collection at the
+ * end, and the optimizer's state itself.
  */
 final class LoraFinetuneJob {
     /** The loss chart written into the output folder. */
@@ -62,7 +64,7 @@ final class LoraFinetuneJob {
 
     /** What came of it; {@code adapter} is null for full fine-tuning. */
     record Outcome(long trainableParameters, long totalParameters, double valLossBefore, double valLoss, double trainLoss,
-                   long peakHeapBytes, long liveHeapBytes, long optimizerStateBytes, LoraAdapters adapter) {}
+                   long peakHeapBytes, long peakHeapAfterGcBytes, long liveHeapBytes, long optimizerStateBytes, LoraAdapters adapter) {}
 
     private LoraFinetuneJob() {}
 
@@ -109,6 +111,7 @@ final class LoraFinetuneJob {
         List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream().filter(p -> p.getType() == MemoryType.HEAP).toList();
         System.gc();
         heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+        AfterGcPeak afterGc = new AfterGcPeak();
         List<double[]> curve = new ArrayList<>(); // {iteration, train loss, val loss}
         double trainLoss = Double.NaN, valLoss = before, running = 0;
         int runningCount = 0;
@@ -131,12 +134,53 @@ final class LoraFinetuneJob {
             }
         }
         long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+        long peakAfterGc = afterGc.stop();
         // what stays live (model, gradients, optimizer state) without the garbage the peak depends on the collector for
         System.gc();
         long live = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
-        err.printf("val loss %.4f -> %.4f after %d iterations; peak heap %.1f MiB, live heap after GC %.1f MiB, optimizer state %.1f MiB%n", before, valLoss,
-                s.iters(), peak / 1048576.0, live / 1048576.0, trainer.optimizerStateBytes() / 1048576.0);
-        return new Outcome(trainableCount, total, before, valLoss, trainLoss, peak, live, trainer.optimizerStateBytes(), lora);
+        err.printf("val loss %.4f -> %.4f after %d iterations; heap: peak %.1f MiB, largest after a collection %.1f MiB, live at the end %.1f MiB;"
+                + " optimizer state %.1f MiB%n", before, valLoss, s.iters(), peak / 1048576.0, peakAfterGc / 1048576.0, live / 1048576.0,
+                trainer.optimizerStateBytes() / 1048576.0);
+        return new Outcome(trainableCount, total, before, valLoss, trainLoss, peak, peakAfterGc, live, trainer.optimizerStateBytes(), lora);
+    }
+
+    /**
+     * The largest heap in use right after a garbage collection, over the collections from its
+     * creation to {@link #stop}, from the collectors' notifications.
+     */
+    private static final class AfterGcPeak implements javax.management.NotificationListener {
+        private final List<javax.management.NotificationEmitter> emitters = new ArrayList<>();
+        private final java.util.concurrent.atomic.AtomicLong peak = new java.util.concurrent.atomic.AtomicLong();
+
+        AfterGcPeak() {
+            for (var gc : ManagementFactory.getGarbageCollectorMXBeans())
+                if (gc instanceof javax.management.NotificationEmitter e) {
+                    e.addNotificationListener(this, null, null);
+                    emitters.add(e);
+                }
+        }
+
+        @Override
+        public void handleNotification(javax.management.Notification n, Object handback) {
+            if (!n.getType().equals(com.sun.management.GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) return;
+            var info = com.sun.management.GarbageCollectionNotificationInfo.from((javax.management.openmbean.CompositeData) n.getUserData());
+            long used = 0;
+            for (var pool : ManagementFactory.getMemoryPoolMXBeans())
+                if (pool.getType() == MemoryType.HEAP && info.getGcInfo().getMemoryUsageAfterGc().containsKey(pool.getName()))
+                    used += info.getGcInfo().getMemoryUsageAfterGc().get(pool.getName()).getUsed();
+            peak.accumulateAndGet(used, Math::max);
+        }
+
+        long stop() {
+            for (var e : emitters) {
+                try {
+                    e.removeNotificationListener(this);
+                } catch (javax.management.ListenerNotFoundException impossible) { // added in the constructor
+                    throw new IllegalStateException(impossible);
+                }
+            }
+            return peak.get();
+        }
     }
 
     /** The adapter (LoRA) or the whole model with its tokenizer (full); each file replaced atomically. */
@@ -206,6 +250,7 @@ final class LoraFinetuneJob {
         r.put("mode", s.lora() == null ? "full" : "lora");
         r.put("iters", s.iters());
         r.put("peak_heap_bytes", o.peakHeapBytes());
+        r.put("peak_heap_after_gc_bytes", o.peakHeapAfterGcBytes());
         r.put("live_heap_after_gc_bytes", o.liveHeapBytes());
         r.put("optimizer_state_bytes", o.optimizerStateBytes());
         return r;

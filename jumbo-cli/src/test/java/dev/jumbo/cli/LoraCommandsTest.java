@@ -40,6 +40,8 @@ class LoraCommandsTest {
         assertThat(j.get("val_loss").asDouble()).isLessThan(j.get("val_loss_before").asDouble() * 0.5); // the base says "the cat sat", the new text "the mat sat"
         assertThat(j.get("optimizer_state_bytes").asLong()).isEqualTo(2 * 4 * trainable);
         assertThat(j.get("peak_heap_bytes").asLong()).isPositive();
+        assertThat(j.get("live_heap_after_gc_bytes").asLong()).isPositive();
+        assertThat(j.get("peak_heap_after_gc_bytes").asLong()).isGreaterThanOrEqualTo(0);
         for (String f : new String[] {"adapter_config.json", "adapter_model.safetensors", LoraFinetuneJob.CHART}) assertThat(adapter.resolve(f)).isRegularFile();
         assertThat(adapter.resolve("model.safetensors")).doesNotExist();
         assertThat(tuned.err()).contains("val loss before").contains("finetune");

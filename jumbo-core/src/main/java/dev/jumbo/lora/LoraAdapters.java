@@ -44,6 +44,8 @@ public final class LoraAdapters {
      */
     public static LoraAdapters attach(Map<String, LoraTarget> modules, LoraConfig config, Random random) {
         checkTargets(modules, config);
+        for (var e : modules.entrySet())
+            if (config.matches(e.getKey())) checkFree(e.getKey(), e.getValue());
         Map<String, LoraAdapter> attached = new LinkedHashMap<>();
         Map<String, LoraTarget> used = new LinkedHashMap<>();
         modules.forEach((name, t) -> {
@@ -78,6 +80,7 @@ public final class LoraAdapters {
             if (b.dim(0) != t.width())
                 throw new IllegalArgumentException("adapter tensor '" + PeftAdapter.bName(name) + "' has shape " + b.shape() + ", but module '" + name + "' has "
                         + t.width() + " outputs: expected [" + t.width() + ", " + saved.config().r() + "]");
+            checkFree(name, t);
         }
         for (String name : saved.modules()) {
             LoraTarget t = modules.get(name);
@@ -93,6 +96,13 @@ public final class LoraAdapters {
         List<String> missing = config.unmatched(modules.keySet());
         if (!missing.isEmpty())
             throw new IllegalArgumentException("LoRA target module" + (missing.size() == 1 ? " " : "s ") + String.join(", ", missing.stream().map(m -> "'" + m + "'").toList()) + (missing.size() == 1 ? " matches" : " match") + " no module of this model; " + available(modules));
+    }
+
+    /** Refuses, before anything is attached, a module whose columns already have an adapter. */
+    private static void checkFree(String name, LoraTarget t) {
+        for (LoraAdapter other : t.layer().adapters())
+            if (t.offset() < other.offset() + other.width() && other.offset() < t.offset() + t.width())
+                throw new IllegalArgumentException("module '" + name + "' already has a LoRA adapter: detach or merge it first");
     }
 
     /** "the modules LoRA can adapt are c_attn, c_proj, c_fc (e.g. transformer.h.0.attn.c_attn, ...)". */

@@ -161,6 +161,10 @@ class Gpt2LoraTest {
         Gpt2 gpt2 = tiny();
         LoraAdapters lora = LoraAdapters.attach(gpt2.loraModules(), LoraConfig.defaults(List.of("c_fc")), rnd);
         assertThatThrownBy(() -> gpt2.save(dir)).hasMessageContaining("LoRA adapters attached");
+        // a second set over c_attn and c_fc: refused before c_attn gets one
+        assertThatThrownBy(() -> LoraAdapters.attach(gpt2.loraModules(), LoraConfig.defaults(List.of("c_attn", "c_fc")), rnd))
+                .hasMessageContaining("module 'transformer.h.0.mlp.c_fc' already has a LoRA adapter");
+        assertThat(gpt2.loraModules().get("transformer.h.0.attn.c_attn").layer().adapters()).isEmpty();
         lora.detach();
         assertThat(gpt2.hasAdapters()).isFalse();
     }
