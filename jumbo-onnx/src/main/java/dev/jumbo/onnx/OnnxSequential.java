@@ -34,6 +34,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,8 +63,9 @@ import java.util.stream.Collectors;
  * <p><b>Operators.</b> Conv (2-D, group 1, no dilation), MaxPool, AveragePool, GlobalAveragePool,
  * ReduceMean over height and width, BatchNormalization, Flatten, Reshape to {@code [batch, -1]},
  * Squeeze of a pooled image, MatMul (+ Add), Gemm, Relu, Sigmoid, Tanh, Softmax (over the channels),
- * LeakyRelu (slope 0.2, Jumbo's), Gelu, runs of Sub/Div/Mul/Add by per-channel constants (as a
- * BatchNormalization), Transpose between NHWC and NCHW, Dropout and Identity. An activation right
+ * LeakyRelu (slope 0.2, Jumbo's), Gelu and GELU written out in elementwise nodes (as SequentialOnnx
+ * and PyTorch write it), runs of Sub/Div/Mul/Add by per-channel constants (as a BatchNormalization),
+ * Transpose between NHWC and NCHW, a Pad of nothing (PyTorch's before AveragePool), Dropout and Identity. An activation right
  * after a Dense or Conv2D becomes that layer's activation. Padding must be none or Keras' "same"
  * for the input size (the odd pixel at the bottom/right); PyTorch's symmetric padding is that for a
  * stride-1 convolution with an odd kernel.
@@ -78,8 +80,12 @@ import java.util.stream.Collectors;
 public final class OnnxSequential {
     private static final Set<String> ACTIVATIONS = Set.of("Relu", "Sigmoid", "Tanh", "LeakyRelu", "Softmax", "Gelu");
     private static final Set<String> AFFINE = Set.of("Sub", "Div", "Mul", "Add");
+    /** Elementwise operators an activation written out in nodes may use. */
+    private static final Set<String> ELEMENTWISE = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Tanh", "Sigmoid", "Exp", "Neg",
+            "Reciprocal", "Abs", "Relu");
     private static final String SUPPORTED = "Conv, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, BatchNormalization, Flatten, Reshape, "
-            + "Squeeze, MatMul, Gemm, Add, Sub, Mul, Div, Relu, Sigmoid, Tanh, LeakyRelu, Softmax, Gelu, Transpose, Dropout, Identity, Constant";
+            + "Squeeze, MatMul, Gemm, Add, Sub, Mul, Div, Relu, Sigmoid, Tanh, LeakyRelu, Softmax, Gelu, Transpose, Dropout, Identity, Constant, "
+            + "Pad by nothing, and GELU written out (Div, Erf, Add, Mul)";
 
     private OnnxSequential() {}
 
@@ -224,12 +230,19 @@ public final class OnnxSequential {
         // ------------------------------------------------------------ the chain
 
         private void readNode(NodeProto n) throws FormatException {
+            if (writtenOutActivation()) return;
             checkChain(n);
             switch (n.getOpType()) {
                 case "Identity" -> { }
                 case "Dropout" -> {
                     if (n.getInputCount() > 2 && !n.getInput(2).isEmpty() && scalar(n.getInput(2), n, "training_mode") != 0)
                         throw refuse(n, "runs in training mode: only inference graphs load");
+                }
+                case "Pad" -> {
+                    // PyTorch writes a Pad of nothing before an AveragePool; padding of any other kind has no Jumbo layer
+                    long[] pads = n.getInputCount() > 1 && !n.getInput(1).isEmpty() ? longs(n.getInput(1), n) : attrInts(n, "pads");
+                    if (pads != null && Arrays.stream(pads).anyMatch(v -> v != 0))
+                        throw refuse(n, "pads by " + Arrays.toString(pads) + ": Jumbo pads only inside Conv2D and pooling layers ('same')");
                 }
                 case "Transpose" -> transpose(n);
                 case "Conv" -> conv(n);
@@ -269,9 +282,19 @@ public final class OnnxSequential {
                 throw refuse(n, "reads '" + computed.getFirst() + "', which is not the output of the node before it (" + x
                         + "): only chain-shaped graphs, each node feeding the next, load");
             List<Integer> users = readers.getOrDefault(x, List.of()).stream().distinct().toList();
-            if (users.size() > 1)
+            if (users.size() > 1) {
+                // name the node where the paths meet again (a residual Add), if there is one
+                for (int u : users) {
+                    if (u < 0) continue;
+                    NodeProto join = graph.getNode(u);
+                    List<String> joined = join.getInputList().stream().filter(s -> !s.isEmpty() && !constants.containsKey(s)).toList();
+                    if (joined.size() > 1)
+                        throw refuse(u, join, "joins " + joined.size() + " computed values (" + String.join(", ", joined) + "; '" + x
+                                + "' also feeds " + describe(index.get(at)) + "), as a residual connection does: only chain-shaped graphs, each node feeding the next, load");
+                }
                 throw refuse(n, "reads '" + x + "', which also feeds " + users.stream().filter(u -> u != index.get(at)).map(this::describe)
                         .collect(Collectors.joining(", ")) + ": only chain-shaped graphs, each node feeding the next, load");
+            }
             for (int o = 1; o < n.getOutputCount(); o++)
                 if (!n.getOutput(o).isEmpty() && readers.containsKey(n.getOutput(o)))
                     throw refuse(n, "has its output " + o + " ('" + n.getOutput(o) + "') read by " + readers.get(n.getOutput(o)).stream()
@@ -665,10 +688,135 @@ public final class OnnxSequential {
                     yield Activation.SOFTMAX;
                 }
             };
+            applyActivation(n, a);
+        }
+
+        /** The activation becomes the last layer's if it is a Dense or Conv2D without one, else an ActivationLayer. */
+        private void applyActivation(NodeProto n, Activation a) throws FormatException {
             if (fusable) {
                 steps.set(steps.size() - 1, steps.getLast().withActivation(a));
                 fusable = false;
             } else addStep(n, b -> new ActivationLayer(a), Map.of(), false);
+        }
+
+        /**
+         * An activation written out as elementwise nodes that read the current value more than once
+         * (GELU as {@code 0.5 x (1 + erf(x / sqrt 2))}, its tanh form, as SequentialOnnx and PyTorch
+         * write them): the longest run of elementwise nodes with scalar constants, closed (nothing
+         * outside reads its inner values), that computes one of Jumbo's activations on probe values.
+         * Taken in as that activation; false when there is none, leaving the graph to be refused.
+         */
+        private boolean writtenOutActivation() throws FormatException {
+            NodeProto first = nodes.get(at);
+            List<Integer> users = readers.getOrDefault(x, List.of());
+            if (users.size() < 2 || users.contains(-1)) return false;
+            Set<String> inside = new HashSet<>(Set.of(x));
+            Set<Integer> region = new HashSet<>();
+            int best = -1;
+            Activation found = null;
+            for (int k = at; k < nodes.size(); k++) {
+                NodeProto m = nodes.get(k);
+                if (!ELEMENTWISE.contains(m.getOpType()) || m.getOutputCount() != 1) break;
+                boolean reads = true;
+                for (String in : m.getInputList())
+                    if (!in.isEmpty() && !inside.contains(in) && !(constants.containsKey(in) && isScalar(constants.get(in)))) reads = false;
+                if (!reads) break;
+                inside.add(m.getOutput(0));
+                region.add(index.get(k));
+                boolean closed = true;
+                for (String v : inside)
+                    if (!v.equals(m.getOutput(0))) for (int r : readers.getOrDefault(v, List.of())) if (!region.contains(r)) closed = false;
+                if (!closed) continue;
+                Activation a = identify(at, k);
+                if (a != null) {
+                    best = k;
+                    found = a;
+                }
+            }
+            if (found == null) return false;
+            at = best;
+            applyActivation(first, found);
+            x = nodes.get(at).getOutput(0);
+            return true;
+        }
+
+        /** The Jumbo activation nodes {@code from..to} compute from the current value, checked on probe values, or null. */
+        private Activation identify(int from, int to) throws FormatException {
+            double[] probes = {-4, -2.5, -1.2, -0.6, -0.15, 0, 0.1, 0.45, 0.9, 1.7, 3.2};
+            double[] got = new double[probes.length];
+            for (int p = 0; p < probes.length; p++) {
+                Map<String, Double> v = new HashMap<>(Map.of(x, probes[p]));
+                for (int k = from; k <= to; k++) {
+                    NodeProto m = nodes.get(k);
+                    double a = operand(m, 0, v), b = m.getInputCount() > 1 ? operand(m, 1, v) : Double.NaN;
+                    v.put(m.getOutput(0), switch (m.getOpType()) {
+                        case "Add" -> a + b;
+                        case "Sub" -> a - b;
+                        case "Mul" -> a * b;
+                        case "Div" -> a / b;
+                        case "Pow" -> Math.pow(a, b);
+                        case "Sqrt" -> Math.sqrt(a);
+                        case "Erf" -> erf(a);
+                        case "Tanh" -> Math.tanh(a);
+                        case "Sigmoid" -> 1 / (1 + Math.exp(-a));
+                        case "Exp" -> Math.exp(a);
+                        case "Neg" -> -a;
+                        case "Reciprocal" -> 1 / a;
+                        case "Abs" -> Math.abs(a);
+                        default -> Math.max(a, 0); // Relu
+                    });
+                }
+                got[p] = v.get(nodes.get(to).getOutput(0));
+            }
+            for (Activation a : List.of(Activation.GELU, Activation.GELU_TANH, Activation.SIGMOID, Activation.TANH, Activation.RELU, Activation.LEAKY_RELU)) {
+                boolean same = true;
+                for (int p = 0; p < probes.length && same; p++) same = Math.abs(got[p] - reference(a, probes[p])) <= 1e-5 * (1 + Math.abs(got[p]));
+                if (same) return a;
+            }
+            return null;
+        }
+
+        private double operand(NodeProto m, int i, Map<String, Double> values) throws FormatException {
+            String name = m.getInput(i);
+            Double v = values.get(name);
+            return v != null ? v : floats(constants.get(name), m)[0];
+        }
+
+        private static double reference(Activation a, double t) {
+            return switch (a) {
+                case GELU -> 0.5 * t * (1 + erf(t / Math.sqrt(2)));
+                case GELU_TANH -> 0.5 * t * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (t + 0.044715 * t * t * t)));
+                case SIGMOID -> 1 / (1 + Math.exp(-t));
+                case TANH -> Math.tanh(t);
+                case RELU -> Math.max(t, 0);
+                case LEAKY_RELU -> t > 0 ? t : Activation.LEAKY_RELU_SLOPE * t;
+                default -> Double.NaN;
+            };
+        }
+
+        /** erf to about 1e-12 (its Maclaurin series near 0, the continued fraction of erfc beyond), for telling activations apart. */
+        private static double erf(double t) {
+            double z = Math.abs(t);
+            double r;
+            if (z < 2.5) {
+                double sum = 0, term = z;
+                for (int n = 0; n < 60; n++) {
+                    sum += term / (2 * n + 1);
+                    term *= -z * z / (n + 1);
+                }
+                r = 2 / Math.sqrt(Math.PI) * sum;
+            } else {
+                double f = 0; // erfc(z) = exp(-z²)/sqrt(pi) · 1/(z + 1/2/(z + 1/(z + 3/2/(z + ...))))
+                for (int n = 60; n >= 1; n--) f = (n / 2.0) / (z + f);
+                r = 1 - Math.exp(-z * z) / Math.sqrt(Math.PI) / (z + f);
+            }
+            return t < 0 ? -r : r;
+        }
+
+        private boolean isScalar(TensorProto t) {
+            long n = 1;
+            for (long d : t.getDimsList()) n *= d;
+            return n == 1;
         }
 
         /** Jumbo's softmax is over the channels (its last axis); ONNX's axis must say the same. */
