@@ -101,7 +101,7 @@ public final class OnnxSequential {
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
             model = ModelProto.parseFrom(in);
         } catch (InvalidProtocolBufferException e) {
-            throw new FormatException(file, "not an ONNX model (" + e.getMessage() + ")", e);
+            throw new FormatException(file, oneLine("not an ONNX model (" + e.getMessage() + ")"), e);
         }
         return fromModel(model, file);
     }
@@ -111,6 +111,16 @@ public final class OnnxSequential {
         if (!model.hasGraph() || model.getGraph().getNodeCount() == 0)
             throw new FormatException(source, "holds no ONNX graph (no nodes): not an ONNX model?");
         return new Reader(model, source).read();
+    }
+
+    /** {@code s} with control characters (a newline in a node's name) escaped. */
+    private static String oneLine(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) b.append(String.format("\\u%04x", c));
+            else b.appendCodePoint(c);
+        });
+        return b.toString();
     }
 
     /** How the graph's current value lays out Jumbo's current example shape. */
@@ -147,8 +157,8 @@ public final class OnnxSequential {
         private long inputBatch = -1; // the input's fixed batch size, if it has one
         private Shape inputShape, shape;
         private Layout layout = Layout.PLAIN;
-        /** After a Flatten of a channel-first image: for each of Jumbo's features, ONNX's index of it; null means the same order. */
-        private int[] order;
+        /** After a Flatten of a channel-first image: its {@code [h, w, c]}, by which Jumbo's features are in another order than ONNX's; else null. */
+        private int[] flattenedChw;
         /** Whether the last step is a Dense or Conv2D without activation that no layer has followed yet. */
         private boolean fusable;
         private int at; // position in nodes of the node being read
@@ -160,7 +170,7 @@ public final class OnnxSequential {
             int version = -1;
             for (OperatorSetIdProto o : model.getOpsetImportList())
                 if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) version = (int) o.getVersion();
-            if (version < 0) throw new FormatException(file, "imports no opset of the default ONNX domain");
+            if (version < 0) throw problem("imports no opset of the default ONNX domain");
             this.opset = version;
         }
 
@@ -169,6 +179,7 @@ public final class OnnxSequential {
             List<NodeProto> all = graph.getNodeList();
             for (int i = 0; i < all.size(); i++) {
                 NodeProto n = all.get(i);
+                if (n.getOutputCount() == 0 || n.getOutput(0).isEmpty()) throw refuse(i, n, "has no output");
                 if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx"))
                     throw refuse(i, n, "is in domain '" + n.getDomain() + "': only the default ONNX operators load");
                 if (n.getOpType().equals("Constant")) constants.put(n.getOutput(0), constantValue(i, n));
@@ -182,9 +193,9 @@ public final class OnnxSequential {
             readInput();
             for (at = 0; at < nodes.size(); at++) readNode(nodes.get(at));
             if (graph.getOutputCount() != 1)
-                throw new FormatException(file, "the graph has " + graph.getOutputCount() + " outputs; a Sequential has one");
+                throw problem("the graph has " + graph.getOutputCount() + " outputs; a Sequential has one");
             if (!graph.getOutput(0).getName().equals(x))
-                throw new FormatException(file, "the graph's output '" + graph.getOutput(0).getName() + "' is not the last node's output '" + x + "'");
+                throw problem("the graph's output '" + graph.getOutput(0).getName() + "' is not the last node's output '" + x + "'");
             checkDeclaredOutput(graph.getOutput(0));
             return build();
         }
@@ -194,28 +205,32 @@ public final class OnnxSequential {
         private void readInput() throws FormatException {
             List<ValueInfoProto> inputs = graph.getInputList().stream().filter(v -> !constants.containsKey(v.getName())).toList();
             if (inputs.size() != 1)
-                throw new FormatException(file, "the graph has " + inputs.size() + " inputs (" + inputs.stream().map(ValueInfoProto::getName).toList()
+                throw problem("the graph has " + inputs.size() + " inputs (" + inputs.stream().map(ValueInfoProto::getName).toList()
                         + "); a Sequential has one");
             ValueInfoProto v = inputs.getFirst();
             input = x = v.getName();
             if (!v.getType().hasTensorType() || v.getType().getTensorType().getElemType() != TensorProto.DataType.FLOAT_VALUE)
-                throw new FormatException(file, "the graph input '" + input + "' is not a float tensor");
+                throw problem("the graph input '" + input + "' is not a float tensor");
             List<TensorShapeProto.Dimension> dims = v.getType().getTensorType().getShape().getDimList();
-            if (dims.size() < 2) throw new FormatException(file, "the graph input '" + input + "' has rank " + dims.size() + "; it needs [batch, ...example]");
+            if (dims.size() < 2) throw problem("the graph input '" + input + "' has rank " + dims.size() + "; it needs [batch, ...example]");
             if (dims.getFirst().hasDimValue()) inputBatch = dims.getFirst().getDimValue();
             int[] d = new int[dims.size() - 1];
             for (int i = 1; i < dims.size(); i++) {
                 TensorShapeProto.Dimension dim = dims.get(i);
                 if (!dim.hasDimValue() || dim.getDimValue() <= 0 || dim.getDimValue() > Integer.MAX_VALUE)
-                    throw new FormatException(file, "the graph input '" + input + "' has dimension " + i + " "
+                    throw problem("the graph input '" + input + "' has dimension " + i + " "
                             + (dim.hasDimParam() ? "'" + dim.getDimParam() + "' (symbolic)" : dim.hasDimValue() ? dim.getDimValue() : "unknown")
                             + ": Jumbo needs a fixed example shape");
                 d[i - 1] = (int) dim.getDimValue();
             }
-            if (d.length == 3 && !startsNhwc()) {
-                inputShape = Shape.of(d[1], d[2], d[0]); // NCHW: Jumbo's model takes the NHWC transpose
-                layout = Layout.CHANNEL_FIRST;
-            } else inputShape = Shape.of(d);
+            try {
+                if (d.length == 3 && !startsNhwc()) {
+                    inputShape = Shape.of(d[1], d[2], d[0]); // NCHW: Jumbo's model takes the NHWC transpose
+                    layout = Layout.CHANNEL_FIRST;
+                } else inputShape = Shape.of(d);
+            } catch (IllegalArgumentException e) {
+                throw problem("the graph input '" + input + "': " + e.getMessage());
+            }
             shape = inputShape;
         }
 
@@ -334,13 +349,10 @@ public final class OnnxSequential {
             switch (layout) {
                 case POOLED -> layout = Layout.PLAIN; // [c, 1, 1] -> [c]: Jumbo's pooling gave [c] already
                 case CHANNEL_FIRST -> {
-                    int h = shape.dim(0), w = shape.dim(1), c = shape.dim(2);
+                    int[] chw = shape.toArray();
                     addStep(n, a -> new Flatten(), Map.of(), false);
                     layout = Layout.PLAIN;
-                    order = new int[h * w * c];
-                    for (int y = 0; y < h; y++)
-                        for (int xx = 0; xx < w; xx++)
-                            for (int ch = 0; ch < c; ch++) order[(y * w + xx) * c + ch] = (ch * h + y) * w + xx;
+                    flattenedChw = chw;
                 }
                 case PLAIN -> {
                     if (shape.rank() > 1) addStep(n, a -> new Flatten(), Map.of(), false);
@@ -652,17 +664,24 @@ public final class OnnxSequential {
 
         /** The kernel's rows in Jumbo's feature order (after a Flatten of a channel-first image). */
         private float[] rowsPermuted(float[] w, int in, int units) {
-            if (order == null) return w;
+            if (flattenedChw == null) return w;
             float[] out = new float[w.length];
-            for (int r = 0; r < in; r++) System.arraycopy(w, order[r] * units, out, r * units, units);
+            for (int r = 0; r < in; r++) System.arraycopy(w, onnxFeature(r) * units, out, r * units, units);
             return out;
         }
 
         private float[] permuted(float[] v) {
-            if (order == null) return v;
+            if (flattenedChw == null) return v;
             float[] out = new float[v.length];
-            for (int j = 0; j < v.length; j++) out[j] = v[order[j]];
+            for (int j = 0; j < v.length; j++) out[j] = v[onnxFeature(j)];
             return out;
+        }
+
+        /** ONNX's index of Jumbo's feature {@code j} of a flattened image: Jumbo flattens {@code (h, w, c)}, ONNX {@code (c, h, w)}. */
+        private int onnxFeature(int j) {
+            int h = flattenedChw[0], w = flattenedChw[1], c = flattenedChw[2];
+            int y = j / (w * c), xx = j / c % w, ch = j % c;
+            return (ch * h + y) * w + xx;
         }
 
         // ------------------------------------------------------------ activations
@@ -846,7 +865,7 @@ public final class OnnxSequential {
             }
             steps.add(new Step(make, Activation.LINEAR, weights));
             fusable = fusesActivation;
-            if (!weights.isEmpty() && !(make.apply(Activation.LINEAR) instanceof BatchNormalization)) order = null;
+            if (!weights.isEmpty() && !(make.apply(Activation.LINEAR) instanceof BatchNormalization)) flattenedChw = null;
         }
 
         private Sequential build() throws FormatException {
@@ -860,7 +879,7 @@ public final class OnnxSequential {
                 }
                 m.loadStateDict(state);
             } catch (IllegalArgumentException e) {
-                throw new FormatException(file, "the layers read from the graph do not fit together: " + e.getMessage());
+                throw problem("the layers read from the graph do not fit together: " + e.getMessage());
             }
             return m;
         }
@@ -873,7 +892,7 @@ public final class OnnxSequential {
             boolean fits = dims.size() == got.length + 1;
             for (int i = 1; fits && i < dims.size(); i++) if (dims.get(i).hasDimValue() && dims.get(i).getDimValue() != got[i - 1]) fits = false;
             if (!fits)
-                throw new FormatException(file, "the graph declares its output '" + out.getName() + "' as " + dims.stream()
+                throw problem("the graph declares its output '" + out.getName() + "' as " + dims.stream()
                         .map(d -> d.hasDimValue() ? Long.toString(d.getDimValue()) : d.getDimParam()).toList()
                         + " but its layers give [batch, " + Arrays.stream(got).mapToObj(Long::toString).collect(Collectors.joining(", ")) + "]");
         }
@@ -939,16 +958,21 @@ public final class OnnxSequential {
         private long scalar(String name, NodeProto n, String what) throws FormatException {
             TensorProto t = constants.get(name);
             if (t == null) throw refuse(n, "computes its " + what + " in the graph");
-            if (t.getDataType() == TensorProto.DataType.BOOL_VALUE)
-                return t.getRawData().isEmpty() ? t.getInt32Data(0) : t.getRawData().byteAt(0);
-            return longs(name, n)[0];
+            if (t.getDataType() == TensorProto.DataType.BOOL_VALUE) {
+                if (!t.getRawData().isEmpty()) return t.getRawData().byteAt(0);
+                if (t.getInt32DataCount() > 0) return t.getInt32Data(0);
+                throw refuse(n, "has an empty " + what);
+            }
+            long[] v = longs(name, n);
+            if (v.length == 0) throw refuse(n, "has an empty " + what);
+            return v[0];
         }
 
         private int[] dims(TensorProto t) throws FormatException {
             int[] d = new int[t.getDimsCount()];
             for (int i = 0; i < d.length; i++) {
                 long v = t.getDims(i);
-                if (v < 0 || v > Integer.MAX_VALUE) throw new FormatException(file, "tensor '" + t.getName() + "' has dimension " + v);
+                if (v < 0 || v > Integer.MAX_VALUE) throw problem("tensor '" + t.getName() + "' has dimension " + v);
                 d[i] = (int) v;
             }
             return d;
@@ -956,44 +980,49 @@ public final class OnnxSequential {
 
         /** A float tensor's values (FLOAT, FLOAT16 or DOUBLE, raw little-endian or typed fields), its size checked against its shape. */
         private float[] floats(TensorProto t, NodeProto n) throws FormatException {
-            long count = 1;
-            for (int d : dims(t)) count = Math.multiplyExact(count, (long) d);
-            if (count > Integer.MAX_VALUE) throw new FormatException(file, "tensor '" + t.getName() + "' has " + count + " elements (over 2^31)");
+            long count = elements(t);
             if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL)
-                throw new FormatException(file, "tensor '" + t.getName() + "' is stored in an external data file, which this loader does not read");
+                throw problem("tensor '" + t.getName() + "' is stored in an external data file, which this loader does not read");
             int size = (int) count, raw = t.getRawData().size();
+            int width = switch (t.getDataType()) {
+                case TensorProto.DataType.FLOAT_VALUE -> 4;
+                case TensorProto.DataType.FLOAT16_VALUE -> 2;
+                case TensorProto.DataType.DOUBLE_VALUE -> 8;
+                default -> throw refuse(n, "has tensor '" + t.getName() + "' of element type " + TensorProto.DataType.forNumber(t.getDataType())
+                        + "; weights load as FLOAT, FLOAT16 or DOUBLE");
+            };
+            // sizes checked before anything is allocated: a file cannot make us allocate more than it holds
+            if (raw > 0) checkBytes(t, raw, (long) width * size);
+            else checkCount(t, switch (width) {
+                case 4 -> t.getFloatDataCount();
+                case 2 -> t.getInt32DataCount();
+                default -> t.getDoubleDataCount();
+            }, size);
             float[] v = new float[size];
             ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             switch (t.getDataType()) {
                 case TensorProto.DataType.FLOAT_VALUE -> {
                     if (raw > 0) {
-                        checkBytes(t, raw, 4L * size);
                         b.asFloatBuffer().get(v);
                     } else {
-                        checkCount(t, t.getFloatDataCount(), size);
                         for (int i = 0; i < size; i++) v[i] = t.getFloatData(i);
                     }
                 }
                 case TensorProto.DataType.FLOAT16_VALUE -> {
                     if (raw > 0) {
-                        checkBytes(t, raw, 2L * size);
                         for (int i = 0; i < size; i++) v[i] = Float.float16ToFloat(b.getShort());
                     } else {
-                        checkCount(t, t.getInt32DataCount(), size); // float16 bits, one per int32
                         for (int i = 0; i < size; i++) v[i] = Float.float16ToFloat((short) t.getInt32Data(i));
                     }
                 }
                 case TensorProto.DataType.DOUBLE_VALUE -> {
                     if (raw > 0) {
-                        checkBytes(t, raw, 8L * size);
                         for (int i = 0; i < size; i++) v[i] = (float) b.getDouble();
                     } else {
-                        checkCount(t, t.getDoubleDataCount(), size);
                         for (int i = 0; i < size; i++) v[i] = (float) t.getDoubleData(i);
                     }
                 }
-                default -> throw refuse(n, "has tensor '" + t.getName() + "' of element type " + TensorProto.DataType.forNumber(t.getDataType())
-                        + "; weights load as FLOAT, FLOAT16 or DOUBLE");
+                default -> throw new IllegalStateException(); // refused above
             }
             return v;
         }
@@ -1002,9 +1031,9 @@ public final class OnnxSequential {
         private long[] longs(String name, NodeProto n) throws FormatException {
             TensorProto t = constants.get(name);
             if (t == null) throw refuse(n, "computes '" + name + "' in the graph; only a constant loads there");
-            long count = 1;
-            for (int d : dims(t)) count = Math.multiplyExact(count, (long) d);
-            int size = (int) Math.min(count, Integer.MAX_VALUE), raw = t.getRawData().size();
+            long count = elements(t);
+            if (count > 64) throw refuse(n, "has '" + name + "' of " + count + " integers where a shape or axes belong");
+            int size = (int) count, raw = t.getRawData().size();
             ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
             long[] v = new long[size];
             switch (t.getDataType()) {
@@ -1031,12 +1060,22 @@ public final class OnnxSequential {
             return v;
         }
 
+        /** The number of elements the tensor's shape holds, refused past 2^31. */
+        private long elements(TensorProto t) throws FormatException {
+            long count = 1;
+            for (int d : dims(t)) {
+                count *= d;
+                if (count > Integer.MAX_VALUE) throw problem("tensor '" + t.getName() + "' has shape " + t.getDimsList() + ", over 2^31 elements");
+            }
+            return count;
+        }
+
         private void checkBytes(TensorProto t, long got, long want) throws FormatException {
-            if (got != want) throw new FormatException(file, "tensor '" + t.getName() + "' holds " + got + " bytes; its shape " + t.getDimsList() + " needs " + want);
+            if (got != want) throw problem("tensor '" + t.getName() + "' holds " + got + " bytes; its shape " + t.getDimsList() + " needs " + want);
         }
 
         private void checkCount(TensorProto t, int got, int want) throws FormatException {
-            if (got != want) throw new FormatException(file, "tensor '" + t.getName() + "' holds " + got + " values; its shape " + t.getDimsList() + " needs " + want);
+            if (got != want) throw problem("tensor '" + t.getName() + "' holds " + got + " values; its shape " + t.getDimsList() + " needs " + want);
         }
 
         /** A Constant node's value as a tensor. */
@@ -1093,7 +1132,12 @@ public final class OnnxSequential {
         }
 
         private FormatException refuse(int graphIndex, NodeProto n, String problem) {
-            return new FormatException(file, describe(graphIndex, n) + " " + problem);
+            return problem(describe(graphIndex, n) + " " + problem);
+        }
+
+        /** The error, on one line whatever names the file gave its nodes and values. */
+        private FormatException problem(String problem) {
+            return new FormatException(file, oneLine(problem));
         }
 
         private String describe(int graphIndex) {

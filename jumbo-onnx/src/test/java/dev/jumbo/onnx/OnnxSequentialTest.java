@@ -161,6 +161,9 @@ class OnnxSequentialTest {
         Path file = Path.of(getClass().getResource("/onnx/torch_cnn.onnx").toURI());
         Sequential m = OnnxSequential.load(file);
         assertThat(m.inputShape()).isEqualTo(Shape.of(16, 16, 3));
+        // batch norm folded into the first convolution by the exporter; GELU read back from Div, Erf, Add, Mul, Mul
+        assertThat(m.layers().stream().map(l -> l.config().get("type") + ":" + l.config().getOrDefault("activation", "")).toList())
+                .containsExactly("Conv2D:relu", "MaxPool2D:", "Conv2D:relu", "AvgPool2D:", "Flatten:", "Dense:gelu", "Dense:softmax");
         assertMatchesOnnxRuntime(file, m, 3, 16, 16, 3);
 
         // PyTorch's own outputs for the input the script makes, x[i] = sin(0.37 i) in NCHW order
@@ -223,6 +226,18 @@ class OnnxSequentialTest {
     }
 
     @Test
+    void refusesATransformerGraphSayingWhy() throws Exception {
+        ModelProto miniLm;
+        try (var in = getClass().getResourceAsStream("/all-minilm-l6-v2.onnx")) {
+            assertThat(in).as("all-minilm-l6-v2.onnx on the test class path").isNotNull();
+            miniLm = ModelProto.parseFrom(in);
+        }
+        Path name = Path.of("all-minilm-l6-v2.onnx");
+        assertThatThrownBy(() -> OnnxSequential.fromModel(miniLm, name)).isInstanceOf(FormatException.class)
+                .hasMessageStartingWith("all-minilm-l6-v2.onnx: the graph has 3 inputs").hasMessageContaining("input_ids");
+    }
+
+    @Test
     void malformedFilesGiveOneLineErrors() throws Exception {
         Path garbage = tmp.resolve("garbage.onnx");
         Files.write(garbage, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0a, 0x7f, 0x01});
@@ -245,6 +260,29 @@ class OnnxSequentialTest {
         assertRefused(short_, "holds", "bytes");
 
         assertThatThrownBy(() -> OnnxSequential.load(tmp.resolve("missing.onnx"))).isInstanceOf(java.nio.file.NoSuchFileException.class);
+    }
+
+    @Test
+    void corruptedFilesLoadOrFailWithAFormatExceptionOnly() throws Exception {
+        byte[] good = Files.readAllBytes(Path.of(getClass().getResource("/onnx/torch_cnn.onnx").toURI()));
+        Path file = tmp.resolve("corrupted.onnx");
+        Random r = new Random(7);
+        int refused = 0;
+        for (int trial = 0; trial < 300; trial++) {
+            byte[] bytes = good.clone();
+            // a few bytes changed where the graph's structure is (before the weights' bulk), or the file cut short
+            if (trial % 10 == 0) bytes = Arrays.copyOf(bytes, r.nextInt(bytes.length));
+            else for (int k = 0; k < 1 + r.nextInt(4); k++) bytes[r.nextInt(Math.min(bytes.length, 3000))] = (byte) r.nextInt(256);
+            Files.write(file, bytes);
+            try {
+                OnnxSequential.load(file);
+            } catch (FormatException e) {
+                assertThat(e.getMessage()).startsWith(file + ": ").doesNotContain("\n");
+                refused++;
+            }
+        }
+        System.out.println("corrupted files refused: " + refused + " of 300");
+        assertThat(refused).isPositive();
     }
 
     // ---------------------------------------------------------------- helpers
