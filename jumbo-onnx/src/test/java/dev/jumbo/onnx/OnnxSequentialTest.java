@@ -103,6 +103,20 @@ class OnnxSequentialTest {
     }
 
     @Test
+    void anNhwcInputTransposedFirstIsReadAsNhwcWhoeverWroteIt() throws Exception {
+        Init.seed(15);
+        Sequential m = new Sequential(Shape.of(8, 7, 2), new Conv2D(3, 3, Activation.RELU), new MaxPool2D(2), new Flatten(), new Dense(4, Activation.SOFTMAX));
+        // as tf2onnx writes a Keras model: NHWC input, a Transpose to NCHW before the first Conv
+        ModelProto foreign = SequentialOnnx.toModel(m).toBuilder().setProducerName("tf2onnx").clearMetadataProps().build();
+        Path file = tmp.resolve("nhwc.onnx");
+        save(foreign, file);
+        Sequential back = OnnxSequential.load(file);
+        assertThat(back.inputShape()).isEqualTo(Shape.of(8, 7, 2));
+        assertThat(back.configJson()).isEqualTo(m.configJson());
+        assertSamePredictions(m, back, 3);
+    }
+
+    @Test
     void theLoadedModelTrainsLikeAnyOther() throws Exception {
         Init.seed(14);
         Sequential back = roundTrip(new Sequential(Shape.of(6, 6, 1), new Conv2D(2, 3, Activation.RELU), new Flatten(), new Dense(3, Activation.SOFTMAX)));
@@ -153,6 +167,23 @@ class OnnxSequentialTest {
         assertThat(m.layers().stream().map(l -> (String) l.config().get("type")).toList())
                 .containsExactly("Conv2D", "BatchNormalization", "ActivationLayer", "GlobalAveragePooling2D", "Dense");
         assertMatchesOnnxRuntime(file, m, 2, 9, 7, 3);
+    }
+
+    @Test
+    void perChannelInputNormalizationIsABatchNormalization() throws Exception {
+        // (x - mean) / std per channel, as a torchvision-style preprocessing folded into the graph, then Conv + Tanh + Flatten + Gemm
+        Graph g = new Graph(17, "x", 3, 6, 5);
+        g.g.apply("Sub", "center", g.init("mean", Tensor.of(new float[] {0.485f, 0.456f, 0.406f}, 1, 3, 1, 1)));
+        g.g.apply("Div", "scale", g.init("std", Tensor.of(new float[] {0.229f, 0.224f, 0.225f}, 3, 1, 1)));
+        g.conv(4, 3, 3, 3, 1, new int[] {1, 1, 1, 1}, true, n -> { });
+        g.g.node("Tanh", "tanh", List.of(g.g.x));
+        g.g.add(g.g.builder("Flatten", "flatten", List.of(g.g.x)).addAttribute(integer("axis", 1)));
+        gemm(g, "fc", 4 * 6 * 5, 3);
+        Path file = tmp.resolve("normalized.onnx");
+        save(g.model("fc", 3), file);
+        Sequential m = OnnxSequential.load(file);
+        assertThat(m.layers().stream().map(l -> (String) l.config().get("type")).toList()).containsExactly("BatchNormalization", "Conv2D", "Flatten", "Dense");
+        assertMatchesOnnxRuntime(file, m, 3, 6, 5, 3);
     }
 
     @Test
