@@ -28,6 +28,8 @@ import dev.jumbo.nn.Layer;
 import dev.jumbo.nn.MaxPool2D;
 import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
+import dev.jumbo.optim.Adam;
+import dev.jumbo.train.FitOptions;
 import dev.jumbo.train.Sequential;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -122,7 +124,15 @@ class OnnxSequentialTest {
         Sequential back = roundTrip(new Sequential(Shape.of(6, 6, 1), new Conv2D(2, 3, Activation.RELU), new Flatten(), new Dense(3, Activation.SOFTMAX)));
         assertThat(back.parameters()).allMatch(p -> p.trainable());
         assertThat(back.layers().getFirst()).isInstanceOf(Conv2D.class);
-        assertThat(back.inputShape()).isEqualTo(Shape.of(6, 6, 1));
+        float[] before = back.stateDict().get("0.kernel").toFloatArray();
+        float[] y = new float[32];
+        for (int i = 0; i < y.length; i++) y[i] = rnd.nextInt(3);
+        back.compile(new Adam(1e-2), "sparse_categorical_crossentropy");
+        var history = back.fit(Tensor.randn(rnd, 32, 6, 6, 1), Tensor.of(y, 32), FitOptions.defaults().epochs(3).batchSize(8));
+        List<Double> loss = history.get("loss");
+        assertThat(loss).hasSize(3);
+        assertThat(loss.getLast()).isLessThan(loss.getFirst());
+        assertThat(back.stateDict().get("0.kernel").toFloatArray()).isNotEqualTo(before);
     }
 
     // ---------------------------------------------------------------- PyTorch-shaped NCHW graphs
