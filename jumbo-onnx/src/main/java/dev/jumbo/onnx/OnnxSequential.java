@@ -61,7 +61,8 @@ import java.util.stream.Collectors;
  * {@code (c, h, w)} to Jumbo's {@code (h, w, c)}, so the outputs match the graph's.
  *
  * <p><b>Operators.</b> Conv (2-D, group 1, no dilation), MaxPool, AveragePool, GlobalAveragePool,
- * ReduceMean over height and width, BatchNormalization, Flatten, Reshape to {@code [batch, -1]},
+ * ReduceMean over height and width, BatchNormalization, Flatten, Reshape to {@code [batch, -1]} (its
+ * target a constant or computed from the value's Shape, as PyTorch writes {@code x.view(x.size(0), -1)}),
  * Squeeze of a pooled image, MatMul (+ Add), Gemm, Relu, Sigmoid, Tanh, Softmax (over the channels),
  * LeakyRelu (slope 0.2, Jumbo's), Gelu and GELU written out in elementwise nodes (as SequentialOnnx
  * and PyTorch write it), runs of Sub/Div/Mul/Add by per-channel constants (as a BatchNormalization),
@@ -80,12 +81,16 @@ import java.util.stream.Collectors;
 public final class OnnxSequential {
     private static final Set<String> ACTIVATIONS = Set.of("Relu", "Sigmoid", "Tanh", "LeakyRelu", "Softmax", "Gelu");
     private static final Set<String> AFFINE = Set.of("Sub", "Div", "Mul", "Add");
+    /** Operators of a Reshape's target computed from a Shape. */
+    private static final Set<String> SHAPE_OPS = Set.of("Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Slice", "Identity");
+    /** The batch size in a shape computed from the graph (symbolic). */
+    private static final long BATCH = Long.MIN_VALUE;
     /** Elementwise operators an activation written out in nodes may use. */
     private static final Set<String> ELEMENTWISE = Set.of("Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Erf", "Tanh", "Sigmoid", "Exp", "Neg",
             "Reciprocal", "Abs", "Relu");
     private static final String SUPPORTED = "Conv, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, BatchNormalization, Flatten, Reshape, "
             + "Squeeze, MatMul, Gemm, Add, Sub, Mul, Div, Relu, Sigmoid, Tanh, LeakyRelu, Softmax, Gelu, Transpose, Dropout, Identity, Constant, "
-            + "Pad by nothing, and GELU written out (Div, Erf, Add, Mul)";
+            + "Pad by nothing, GELU written out (Div, Erf, Add, Mul) and a Reshape's target computed by Shape, Gather, Unsqueeze, Concat, Slice";
 
     private OnnxSequential() {}
 
@@ -245,7 +250,7 @@ public final class OnnxSequential {
         // ------------------------------------------------------------ the chain
 
         private void readNode(NodeProto n) throws FormatException {
-            if (writtenOutActivation()) return;
+            if (writtenOutActivation() || reshapeByComputedShape()) return;
             checkChain(n);
             switch (n.getOpType()) {
                 case "Identity" -> { }
@@ -364,20 +369,115 @@ public final class OnnxSequential {
         private void reshape(NodeProto n) throws FormatException {
             if (n.getInputCount() < 2 || !constants.containsKey(n.getInput(1)))
                 throw refuse(n, "takes its target shape from a computed value; only a constant shape loads (export with constant folding)");
-            long[] target = longs(n.getInput(1), n);
+            reshapeTo(n, longs(n.getInput(1), n));
+        }
+
+        /** {@link #reshape} to {@code target}, whose entries may be {@link #BATCH}. */
+        private void reshapeTo(NodeProto n, long[] target) throws FormatException {
             long size = shape.size();
             boolean zeroCopies = attrInt(n, "allowzero", 0) == 0;
             if (target.length == 2) {
-                boolean batchKept = (target[0] == 0 && zeroCopies) || (target[0] == -1 && target[1] == size) || (inputBatch > 0 && target[0] == inputBatch);
+                boolean batchKept = target[0] == BATCH || (target[0] == 0 && zeroCopies) || (target[0] == -1 && target[1] == size)
+                        || (inputBatch > 0 && target[0] == inputBatch);
                 if (batchKept && (target[1] == -1 || target[1] == size)) {
                     flatten(n);
                     return;
                 }
             }
             long[] same = onnxDims();
-            if (target.length == same.length + 1 && (target[0] == 0 || target[0] == -1 || target[0] == inputBatch)
+            if (target.length == same.length + 1 && (target[0] == BATCH || target[0] == 0 || target[0] == -1 || target[0] == inputBatch)
                     && Arrays.equals(Arrays.copyOfRange(target, 1, target.length), same)) return;
-            throw refuse(n, "reshapes a " + describeValue() + " to " + Arrays.toString(target) + "; only a flatten to [batch, -1] loads");
+            throw refuse(n, "reshapes a " + describeValue() + " to " + Arrays.stream(target).mapToObj(d -> d == BATCH ? "batch" : Long.toString(d)).toList()
+                    + "; only a flatten to [batch, -1] loads");
+        }
+
+        /**
+         * A Reshape whose target is computed from the current value's Shape (PyTorch's
+         * {@code x.view(x.size(0), -1)} exported with a dynamic batch: Shape, Gather, Unsqueeze, Concat):
+         * the nodes from here to the Reshape are evaluated on integers, the batch symbolic, and the
+         * Reshape read as if its target were a constant. False when the nodes are not such a subgraph.
+         */
+        private boolean reshapeByComputedShape() throws FormatException {
+            List<Integer> users = readers.getOrDefault(x, List.of()).stream().distinct().toList();
+            if (users.size() != 2) return false;
+            int end = -1;
+            Set<Integer> region = new HashSet<>();
+            for (int k = at; k < nodes.size() && end < 0; k++) {
+                NodeProto m = nodes.get(k);
+                if (m.getOpType().equals("Reshape") && m.getInputCount() == 2 && m.getInput(0).equals(x)) end = k;
+                else if (!SHAPE_OPS.contains(m.getOpType()) || m.getOutputCount() != 1) return false;
+                region.add(index.get(k));
+            }
+            if (end <= at) return false;
+            Map<String, long[]> values = new HashMap<>();
+            for (int k = at; k < end; k++) {
+                NodeProto m = nodes.get(k);
+                for (int r : readers.getOrDefault(m.getOutput(0), List.of())) if (!region.contains(r)) return false;
+                long[] in = integers(m, 0, values);
+                if (in == null) return false;
+                long[] out = switch (m.getOpType()) {
+                    case "Shape" -> {
+                        if (!m.getInput(0).equals(x)) yield null;
+                        long[] all = onnxDimsWithBatch();
+                        all[0] = BATCH;
+                        int rank = all.length, from = (int) attrInt(m, "start", 0), to = (int) attrInt(m, "end", rank);
+                        from = Math.clamp(from < 0 ? from + rank : from, 0, rank);
+                        to = Math.clamp(to < 0 ? to + rank : to, 0, rank);
+                        yield from <= to ? Arrays.copyOfRange(all, from, to) : new long[0];
+                    }
+                    case "Gather" -> {
+                        long[] indices = integers(m, 1, values);
+                        if (indices == null || attrInt(m, "axis", 0) != 0) yield null;
+                        long[] picked = new long[indices.length];
+                        for (int i = 0; i < indices.length; i++) {
+                            long j = indices[i] < 0 ? indices[i] + in.length : indices[i];
+                            if (j < 0 || j >= in.length) yield null;
+                            picked[i] = in[(int) j];
+                        }
+                        yield picked;
+                    }
+                    case "Concat" -> {
+                        long[] joined = new long[0];
+                        for (int i = 0; i < m.getInputCount(); i++) {
+                            long[] part = integers(m, i, values);
+                            if (part == null) yield null;
+                            long[] both = Arrays.copyOf(joined, joined.length + part.length);
+                            System.arraycopy(part, 0, both, joined.length, part.length);
+                            joined = both;
+                        }
+                        yield joined;
+                    }
+                    case "Slice" -> {
+                        long[] starts = integers(m, 1, values), ends = integers(m, 2, values);
+                        long[] steps = m.getInputCount() > 4 ? integers(m, 4, values) : new long[] {1};
+                        if (starts == null || ends == null || starts.length != 1 || ends.length != 1 || steps == null || steps[0] != 1) yield null;
+                        int len = in.length;
+                        long from = Math.clamp(starts[0] < 0 ? starts[0] + len : starts[0], 0, len), to = Math.clamp(ends[0] < 0 ? ends[0] + len : ends[0], 0, len);
+                        yield from <= to ? Arrays.copyOfRange(in, (int) from, (int) to) : new long[0];
+                    }
+                    default -> in; // Unsqueeze, Squeeze, Cast, Identity: the same integers
+                };
+                if (out == null) return false;
+                values.put(m.getOutput(0), out);
+            }
+            NodeProto reshape = nodes.get(end);
+            long[] target = values.get(reshape.getInput(1));
+            if (target == null) return false;
+            at = end;
+            reshapeTo(reshape, target);
+            x = reshape.getOutput(0);
+            return true;
+        }
+
+        /** Input {@code i} of {@code m} as integers: computed in the shape subgraph or a constant; null otherwise. */
+        private long[] integers(NodeProto m, int i, Map<String, long[]> values) throws FormatException {
+            if (i >= m.getInputCount() || m.getInput(i).isEmpty()) return null;
+            String name = m.getInput(i);
+            if (name.equals(x)) return new long[0]; // the data Shape reads: its integers are its dimensions, taken by Shape itself
+            if (values.containsKey(name)) return values.get(name);
+            TensorProto t = constants.get(name);
+            if (t == null || (t.getDataType() != TensorProto.DataType.INT64_VALUE && t.getDataType() != TensorProto.DataType.INT32_VALUE)) return null;
+            return longs(name, m);
         }
 
         /** Squeezing the 1x1 of a pooled image leaves Jumbo's [c]. */
