@@ -346,7 +346,7 @@ public final class OnnxSequential {
             if (Arrays.equals(perm, identity)) return;
             if (layout == Layout.PLAIN && rank == 4 && Arrays.equals(perm, new long[] {0, 3, 1, 2})) layout = Layout.CHANNEL_FIRST;
             else if (layout == Layout.CHANNEL_FIRST && Arrays.equals(perm, new long[] {0, 2, 3, 1})) layout = Layout.PLAIN;
-            else throw refuse(n, "permutes axes " + Arrays.toString(perm) + " of a " + describeValue()
+            else throw refuse(n, "permutes axes " + Arrays.toString(perm) + " of " + describeValue()
                         + ": only NHWC <-> NCHW transposes of an image load (Jumbo keeps images NHWC)");
         }
 
@@ -387,7 +387,7 @@ public final class OnnxSequential {
             long[] same = onnxDims();
             if (target.length == same.length + 1 && (target[0] == BATCH || target[0] == 0 || target[0] == -1 || target[0] == inputBatch)
                     && Arrays.equals(Arrays.copyOfRange(target, 1, target.length), same)) return;
-            throw refuse(n, "reshapes a " + describeValue() + " to " + Arrays.stream(target).mapToObj(d -> d == BATCH ? "batch" : Long.toString(d)).toList()
+            throw refuse(n, "reshapes " + describeValue() + " to " + Arrays.stream(target).mapToObj(d -> d == BATCH ? "batch" : Long.toString(d)).toList()
                     + "; only a flatten to [batch, -1] loads");
         }
 
@@ -487,7 +487,7 @@ public final class OnnxSequential {
                 layout = Layout.PLAIN;
                 return;
             }
-            throw refuse(n, "squeezes axes " + (axes == null ? "(all of size 1)" : Arrays.toString(axes)) + " of a " + describeValue()
+            throw refuse(n, "squeezes axes " + (axes == null ? "(all of size 1)" : Arrays.toString(axes)) + " of " + describeValue()
                     + "; only the 1x1 of a pooled image (axes 2, 3) loads");
         }
 
@@ -604,7 +604,7 @@ public final class OnnxSequential {
                 addStep(n, a -> new GlobalAveragePooling2D(), Map.of(), false);
             } else
                 throw refuse(n, "averages over axes " + (axes == null ? "(all)" : Arrays.toString(axes)) + (keep ? " keeping them" : "")
-                        + " of a " + describeValue() + "; only the mean over an image's height and width (GlobalAveragePooling2D) loads");
+                        + " of " + describeValue() + "; only the mean over an image's height and width (GlobalAveragePooling2D) loads");
         }
 
         // ------------------------------------------------------------ normalization and affine runs
@@ -613,7 +613,7 @@ public final class OnnxSequential {
             if (attrInt(n, "training_mode", 0) != 0) throw refuse(n, "runs in training mode: only inference graphs load");
             if (opset < 9 && attrInt(n, "spatial", 1) != 1) throw refuse(n, "has spatial=0 (statistics per pixel), which Jumbo's BatchNormalization has not");
             if (layout == Layout.PLAIN && shape.rank() != 1)
-                throw refuse(n, "normalizes axis 1 of a " + describeValue() + ", which is not its channel (last) axis, the one Jumbo's BatchNormalization normalizes");
+                throw refuse(n, "normalizes axis 1 of " + describeValue() + ", which is not its channel (last) axis, the one Jumbo's BatchNormalization normalizes");
             int c = shape.dim(-1);
             float[] gamma = vector(n, 1, "scale", c), beta = vector(n, 2, "bias", c), mean = vector(n, 3, "mean", c), var = vector(n, 4, "variance", c);
             double eps = attrFloat(n, "epsilon", 1e-5f);
@@ -692,11 +692,11 @@ public final class OnnxSequential {
             TensorProto t = constants.get(name);
             int[] d = dims(t);
             int rank = onnxRank(), channelAxis = layout == Layout.PLAIN ? rank - 1 : 1;
-            if (d.length > rank) throw refuse(n, "has a constant of shape " + Arrays.toString(d) + " for a " + describeValue());
+            if (d.length > rank) throw refuse(n, "has a constant of shape " + Arrays.toString(d) + " for " + describeValue());
             for (int i = 0; i < d.length; i++) {
                 int axis = rank - d.length + i;
                 if (d[i] != 1 && !(axis == channelAxis && d[i] == c))
-                    throw refuse(n, "has a constant of shape " + Arrays.toString(d) + " for a " + describeValue()
+                    throw refuse(n, "has a constant of shape " + Arrays.toString(d) + " for " + describeValue()
                             + ": only a value per channel (or one for all) has a Jumbo layer");
             }
             float[] v = floats(t, n);
@@ -711,7 +711,7 @@ public final class OnnxSequential {
         private void matMul(NodeProto n) throws FormatException {
             if (!n.getInput(0).equals(x)) throw refuse(n, "multiplies a constant by the previous output; only value x weights loads");
             if (layout != Layout.PLAIN)
-                throw refuse(n, "multiplies a " + describeValue() + " along its last axis, which is not Jumbo's channel axis");
+                throw refuse(n, "multiplies " + describeValue() + " along its last axis, which is not Jumbo's channel axis");
             TensorProto wProto = constant(n, 1, "weights");
             int[] wd = dims(wProto);
             int in = shape.dim(-1);
@@ -736,7 +736,7 @@ public final class OnnxSequential {
         /** {@code alpha · x · B' + beta · C} (B' = B or its transpose) on a batch of vectors: a Dense. */
         private void gemm(NodeProto n) throws FormatException {
             if (!n.getInput(0).equals(x)) throw refuse(n, "multiplies a constant by the previous output; only value x weights loads");
-            if (layout != Layout.PLAIN || shape.rank() != 1) throw refuse(n, "needs a batch of vectors; it gets a " + describeValue());
+            if (layout != Layout.PLAIN || shape.rank() != 1) throw refuse(n, "needs a batch of vectors; it gets " + describeValue());
             if (attrInt(n, "transA", 0) != 0) throw refuse(n, "has transA=1, which would mix the examples of a batch");
             TensorProto bProto = constant(n, 1, "weights");
             int[] bd = dims(bProto);
@@ -950,7 +950,7 @@ public final class OnnxSequential {
                 ok = axis >= 1 && axis <= channelAxis;
                 for (int i = (int) Math.max(axis, 1); i < rank; i++) if (i != channelAxis && d[i] != 1) ok = false;
             }
-            if (!ok) throw refuse(n, "takes softmax over axis " + attrInt(n, "axis", opset >= 13 ? -1 : 1) + " of a " + describeValue()
+            if (!ok) throw refuse(n, "takes softmax over axis " + attrInt(n, "axis", opset >= 13 ? -1 : 1) + " of " + describeValue()
                     + (opset < 13 ? " (opset " + opset + ": over every axis from it on)" : "") + "; Jumbo's is over the channels");
         }
 
@@ -1023,14 +1023,14 @@ public final class OnnxSequential {
         private String describeValue() {
             String dims = Arrays.stream(onnxDims()).mapToObj(Long::toString).collect(Collectors.joining(", "));
             return switch (layout) {
-                case PLAIN -> "value of shape [batch, " + dims + "]";
-                case CHANNEL_FIRST -> "NCHW image [batch, " + dims + "]";
-                case POOLED -> "pooled image [batch, " + dims + "]";
+                case PLAIN -> "a value of shape [batch, " + dims + "]";
+                case CHANNEL_FIRST -> "an NCHW image [batch, " + dims + "]";
+                case POOLED -> "a pooled image [batch, " + dims + "]";
             };
         }
 
         private void requireLayout(NodeProto n, Layout want, String what) throws FormatException {
-            if (layout != want) throw refuse(n, "needs " + what + "; it gets a " + describeValue()
+            if (layout != want) throw refuse(n, "needs " + what + "; it gets " + describeValue()
                     + (layout == Layout.PLAIN && shape.rank() == 3 ? " (channel-last: Jumbo's own layout, which ONNX's " + n.getOpType() + " does not read)" : ""));
         }
 

@@ -287,6 +287,33 @@ class OnnxSequentialTest {
     }
 
     @Test
+    void softmaxAxisIsReadAsItsOpsetMeansIt() throws Exception {
+        // opset 11: softmax over every axis from `axis` on; over a vector's axis 1 that is Jumbo's softmax
+        Graph vector = new Graph(11, "x", 6);
+        gemm(vector, "fc", 6, 3);
+        vector.g.node("Softmax", "probs", List.of(vector.g.x));
+        Path file = tmp.resolve("softmax11.onnx");
+        save(vector.model("probs", 3), file);
+        assertThat(OnnxSequential.load(file).layers().getFirst().config().get("activation")).isEqualTo("softmax");
+
+        // on an NCHW image, opset 11's axis 1 is a softmax over channels, height and width together: not Jumbo's
+        Graph image = new Graph(11, "x", 2, 4, 4);
+        image.conv(3, 2, 1, 1, 1, new int[] {0, 0, 0, 0}, true, n -> { });
+        image.g.node("Softmax", "probs", List.of(image.g.x));
+        assertRefused(image.model("probs", 3, 4, 4), "node 1 'probs' (Softmax)", "opset 11");
+
+        // opset 13: axis 1 of an NCHW image is its channels, which Jumbo's softmax is over
+        Graph image13 = new Graph(13, "x", 2, 4, 4);
+        image13.conv(3, 2, 1, 1, 1, new int[] {0, 0, 0, 0}, true, n -> { });
+        image13.g.add(image13.g.builder("Softmax", "probs", List.of(image13.g.x)).addAttribute(integer("axis", 1)));
+        Path file13 = tmp.resolve("softmax13.onnx");
+        save(image13.model("probs", 3, 4, 4), file13);
+        Sequential m = OnnxSequential.load(file13);
+        assertThat(m.layers().getFirst().config().get("activation")).isEqualTo("softmax");
+        assertMatchesOnnxRuntime(file13, m, 2, 4, 4, 2); // the NCHW output against Jumbo's NHWC one: compared after transposing
+    }
+
+    @Test
     void malformedFilesGiveOneLineErrors() throws Exception {
         Path garbage = tmp.resolve("garbage.onnx");
         Files.write(garbage, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0a, 0x7f, 0x01});
@@ -445,15 +472,20 @@ class OnnxSequentialTest {
     private void assertMatchesOnnxRuntime(Path file, Sequential m, int c, int h, int w, int batch) throws Exception {
         Tensor nchw = Tensor.randn(rnd, batch, c, h, w);
         float[] want;
+        int outRank;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OrtSession session = env.createSession(file.toString(), new OrtSession.SessionOptions());
              OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(nchw.toFloatArray()), new long[] {batch, c, h, w});
              OrtSession.Result r = session.run(Map.of(session.getInputNames().iterator().next(), input))) {
-            FloatBuffer fb = ((OnnxTensor) r.get(0)).getFloatBuffer();
+            OnnxTensor out = (OnnxTensor) r.get(0);
+            outRank = out.getInfo().getShape().length;
+            FloatBuffer fb = out.getFloatBuffer();
             want = new float[fb.remaining()];
             fb.get(want);
         }
-        float[] got = m.predict(nchw.permute(0, 2, 3, 1).contiguous(), batch).toFloatArray();
+        Tensor y = m.predict(nchw.permute(0, 2, 3, 1).contiguous(), batch);
+        // an image comes out of Jumbo NHWC, out of the graph NCHW
+        float[] got = (outRank == 4 ? y.permute(0, 3, 1, 2).contiguous() : y).toFloatArray();
         assertThat(got).hasSameSizeAs(want);
         double max = maxAbsDiff(got, want);
         System.out.printf("%s: max abs difference from ONNX Runtime %.2e%n", file.getFileName(), max);
