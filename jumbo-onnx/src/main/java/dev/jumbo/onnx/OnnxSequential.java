@@ -530,7 +530,7 @@ public final class OnnxSequential {
             int[] s = strides(n);
             boolean same = padding(n, k, s);
             boolean max = n.getOpType().equals("MaxPool");
-            if (!max && attrInt(n, "count_include_pad", 0) != 0 && padded(n))
+            if (!max && attrInt(n, "count_include_pad", 0) != 0 && same && Arrays.stream(samePads(k, s)).anyMatch(p -> p > 0))
                 throw refuse(n, "has count_include_pad=1 with padding: Jumbo's AvgPool2D leaves padding out of the mean");
             if (attrInt(n, "ceil_mode", 0) != 0) {
                 int[] pads = same ? samePads(k, s) : new int[4];
@@ -573,12 +573,6 @@ public final class OnnxSequential {
             if (pads.length == 4 && Arrays.equals(pads, Arrays.stream(same).asLongStream().toArray())) return true;
             throw refuse(n, "has pads " + Arrays.toString(pads) + " [top, left, bottom, right] on a " + shape.dim(0) + "x" + shape.dim(1)
                     + " input: Jumbo's layers pad none ('valid') or as Keras' 'same' does, " + Arrays.toString(same) + " here");
-        }
-
-        private boolean padded(NodeProto n) {
-            long[] pads = attrInts(n, "pads");
-            return !attrString(n, "auto_pad", "NOTSET").equals("VALID")
-                    && (!attrString(n, "auto_pad", "NOTSET").equals("NOTSET") || (pads != null && Arrays.stream(pads).anyMatch(p -> p != 0)));
         }
 
         /** Keras' "same" padding for the current image as {@code [top, left, bottom, right]}, as SequentialOnnx writes it. */
