@@ -1,0 +1,309 @@
+package dev.jumbo.models;
+
+import dev.jumbo.tensor.WeightMatrix;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Low-rank adapters (LoRA) on a {@link Llama}'s projections: for each adapted matrix
+ * {@code W [out, in]} a pair {@code A [rank, in]}, {@code B [out, rank]}, so the layer computes
+ * {@code y = W x + scale * B (A x)} with {@code scale = alpha / rank} (PEFT's default scaling).
+ * The base stays as it is; {@link Llama#withAdapters} runs base and adapters together,
+ * {@link LlamaGraph#of} trains them (the base frozen), {@link #merge} folds them into the weights.
+ *
+ * <pre>{@code
+ * try (Llama base = Llama2c.load(Path.of("stories260K.bin"))) {
+ *     LlamaLora lora = LlamaLora.init(base.config(), 8, 16, EnumSet.of(Projection.Q, Projection.V), 0, new Random(1));
+ *     LlamaGraph graph = LlamaGraph.of(base.withAdapters(lora));   // adapters trainable, base frozen
+ *     // ... train the graph, then
+ *     Llama adapted = base.withAdapters(graph.adapters());          // runs base + adapters, unmerged
+ *     Llama merged = graph.adapters().merge(base);                  // W + scale B A, in F32
+ * }
+ * }</pre>
+ *
+ * <p>A and B are held in the model's own row order. HuggingFace's Llama checkpoints (and PEFT
+ * adapters trained on them) arrange the rows of q and k for rotary embeddings on the two halves of
+ * a head ({@link LlamaConfig.RopeStyle#NEOX}); llama2.c and GGUF files hold the same weights with
+ * those rows permuted for adjacent pairs ({@link LlamaConfig.RopeStyle#NORM}), as llama.cpp's
+ * converter permutes {@code q_proj} and {@code k_proj} (and, in {@code convert_lora_to_gguf.py}, the
+ * B of their adapters: A works on the input, which is not permuted). {@link #fromHfRows} and
+ * {@link #toHfRows} apply that permutation to B of q and k, so an adapter file always holds
+ * HuggingFace's order.
+ */
+public final class LlamaLora {
+    /**
+     * The projections of a block that can carry an adapter, with HuggingFace's module names
+     * (PEFT's target names) and Jumbo's ({@link Llama.Layer}): w1 is the gate, w3 the up
+     * projection, w2 the down projection, as {@link LlamaSafetensors} reads them.
+     */
+    public enum Projection {
+        Q("self_attn.q_proj", "wq"), K("self_attn.k_proj", "wk"), V("self_attn.v_proj", "wv"), O("self_attn.o_proj", "wo"),
+        GATE("mlp.gate_proj", "w1"), UP("mlp.up_proj", "w3"), DOWN("mlp.down_proj", "w2");
+
+        private final String hf, jumbo;
+
+        Projection(String hf, String jumbo) {
+            this.hf = hf;
+            this.jumbo = jumbo;
+        }
+
+        /** HuggingFace's module path inside a block, e.g. {@code self_attn.q_proj}. */
+        public String hfPath() {
+            return hf;
+        }
+
+        /** The last part of {@link #hfPath}, what PEFT's {@code target_modules} lists: {@code q_proj}. */
+        public String hfName() {
+            return hf.substring(hf.indexOf('.') + 1);
+        }
+
+        /** Jumbo's name, as {@link Llama.Layer} calls the matrix: {@code wq}. */
+        public String jumboName() {
+            return jumbo;
+        }
+
+        /** HuggingFace's full module name in layer {@code layer}: {@code model.layers.3.self_attn.q_proj}. */
+        public String module(int layer) {
+            return "model.layers." + layer + "." + hf;
+        }
+
+        /** The base matrix in {@code layer}. */
+        public WeightMatrix of(Llama.Layer layer) {
+            return switch (this) {
+                case Q -> layer.wq();
+                case K -> layer.wk();
+                case V -> layer.wv();
+                case O -> layer.wo();
+                case GATE -> layer.w1();
+                case UP -> layer.w3();
+                case DOWN -> layer.w2();
+            };
+        }
+
+        /** Inputs of the matrix in a model of shape {@code c}. */
+        public int in(LlamaConfig c) {
+            return this == DOWN ? c.hiddenDim() : c.dim();
+        }
+
+        /** Outputs of the matrix in a model of shape {@code c}. */
+        public int out(LlamaConfig c) {
+            return switch (this) {
+                case Q, O, DOWN -> c.dim();
+                case K, V -> c.kvDim();
+                case GATE, UP -> c.hiddenDim();
+            };
+        }
+
+        /** The projection named {@code name} by HuggingFace ({@code q_proj}, {@code self_attn.q_proj}) or Jumbo ({@code wq}), or null. */
+        public static Projection named(String name) {
+            for (Projection p : values()) if (name.equals(p.hf) || name.equals(p.hfName()) || name.equals(p.jumbo)) return p;
+            return null;
+        }
+    }
+
+    /** Where an adapter sits: a projection of a layer. */
+    public record Site(int layer, Projection projection) {
+        public Site {
+            Objects.requireNonNull(projection, "projection");
+        }
+
+        /** HuggingFace's module name, as {@link Projection#module}. */
+        public String module() {
+            return projection.module(layer);
+        }
+    }
+
+    /**
+     * One adapter's weights, row-major: {@code a [rank, in]}, {@code b [out, rank]}, rows of b in the
+     * model's order. The arrays are the adapter's own; changing them changes the adapter.
+     */
+    public record Delta(int rank, int in, int out, float[] a, float[] b) {
+        /** @throws IllegalArgumentException if the arrays do not hold the shapes */
+        public Delta {
+            if (rank <= 0 || in <= 0 || out <= 0) throw new IllegalArgumentException("adapter sizes must be positive, got rank " + rank + ", in " + in + ", out " + out);
+            if (a.length != (long) rank * in) throw new IllegalArgumentException("A holds " + a.length + " values, not [" + rank + ", " + in + "]");
+            if (b.length != (long) out * rank) throw new IllegalArgumentException("B holds " + b.length + " values, not [" + out + ", " + rank + "]");
+        }
+    }
+
+    private final LlamaConfig config;
+    private final double scale;
+    private final double dropout;
+    private final Map<Site, Delta> deltas;
+
+    /**
+     * Adapters for a model of shape {@code config}.
+     *
+     * @param scale   what {@code B A} is multiplied by ({@code alpha / rank})
+     * @param dropout probability of dropping an input of A while training ({@link LlamaGraph}); 0 for none
+     * @throws IllegalArgumentException naming the site whose layer is out of range or whose delta does not fit its matrix
+     */
+    public LlamaLora(LlamaConfig config, double scale, double dropout, Map<Site, Delta> deltas) {
+        this.config = Objects.requireNonNull(config, "config");
+        if (!Double.isFinite(scale)) throw new IllegalArgumentException("scale must be finite, got " + scale);
+        if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        this.scale = scale;
+        this.dropout = dropout;
+        Map<Site, Delta> copy = new LinkedHashMap<>();
+        deltas.forEach((site, d) -> {
+            if (site.layer() < 0 || site.layer() >= config.layers())
+                throw new IllegalArgumentException("adapter on " + site.module() + ": the model has layers 0.." + (config.layers() - 1));
+            Projection p = site.projection();
+            if (d.in() != p.in(config) || d.out() != p.out(config))
+                throw new IllegalArgumentException("adapter on " + site.module() + " is [" + d.out() + " x " + d.rank() + "] x [" + d.rank() + " x " + d.in()
+                        + "]; the matrix is [" + p.out(config) + ", " + p.in(config) + "]");
+            copy.put(site, d);
+        });
+        this.deltas = Collections.unmodifiableMap(copy);
+    }
+
+    /**
+     * PEFT's initial adapters: on every layer's {@code targets}, A drawn uniformly from
+     * {@code ±1/sqrt(in)} (PyTorch's {@code kaiming_uniform_(a=sqrt(5))}, what PEFT uses) and B
+     * zero, so the adapted model starts as the base; {@code scale = alpha / rank}.
+     */
+    public static LlamaLora init(LlamaConfig c, int rank, double alpha, Collection<Projection> targets, double dropout, Random random) {
+        if (rank <= 0) throw new IllegalArgumentException("rank must be positive, got " + rank);
+        if (targets.isEmpty()) throw new IllegalArgumentException("no projections to adapt; the model has " + List.of(Projection.values()));
+        Map<Site, Delta> deltas = new LinkedHashMap<>();
+        for (int l = 0; l < c.layers(); l++)
+            for (Projection p : EnumSet.copyOf(targets)) {
+                int in = p.in(c), out = p.out(c);
+                float[] a = new float[rank * in];
+                double bound = 1 / Math.sqrt(in);
+                for (int i = 0; i < a.length; i++) a[i] = (float) ((2 * random.nextDouble() - 1) * bound);
+                deltas.put(new Site(l, p), new Delta(rank, in, out, a, new float[out * rank]));
+            }
+        return new LlamaLora(c, alpha / rank, dropout, deltas);
+    }
+
+    /** The shape of the model the adapters fit. */
+    public LlamaConfig config() {
+        return config;
+    }
+
+    /** What {@code B A} is multiplied by. */
+    public double scale() {
+        return scale;
+    }
+
+    /** Dropout on the adapters' inputs while training. */
+    public double dropout() {
+        return dropout;
+    }
+
+    /** The adapters by site, in the order given. */
+    public Map<Site, Delta> deltas() {
+        return deltas;
+    }
+
+    /** The adapter on {@code projection} of {@code layer}, or null. */
+    public Delta delta(int layer, Projection projection) {
+        return deltas.get(new Site(layer, projection));
+    }
+
+    /** The projections that carry an adapter in some layer. */
+    public Set<Projection> targets() {
+        Set<Projection> t = EnumSet.noneOf(Projection.class);
+        for (Site s : deltas.keySet()) t.add(s.projection());
+        return t;
+    }
+
+    /** Adapter weights in all: what a LoRA fine-tune trains. */
+    public long parameterCount() {
+        long n = 0;
+        for (Delta d : deltas.values()) n += d.a().length + (long) d.b().length;
+        return n;
+    }
+
+    /** The largest rank. */
+    int maxRank() {
+        int r = 0;
+        for (Delta d : deltas.values()) r = Math.max(r, d.rank());
+        return r;
+    }
+
+    // ---------------------------------------------------------------- merging
+
+    /**
+     * A model whose adapted matrices are {@code W + scale * B A} in F32 (on the heap, whatever the
+     * base stores: a quantized base is dequantized, merged, and requantized only if the caller writes
+     * it in a quantized type, e.g. through {@link LlamaGguf#writer}); every other weight is the base's
+     * own. The merged model holds no resource: the base must stay open while it is used.
+     *
+     * @throws IllegalArgumentException if the base's shape is not the one the adapters were made for
+     */
+    public Llama merge(Llama base) {
+        if (!base.config().equals(config))
+            throw new IllegalArgumentException("the adapters are for a model of shape " + config + ", the base is " + base.config());
+        List<Llama.Layer> layers = new ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) {
+            Llama.Layer w = base.layers().get(l);
+            WeightMatrix[] m = new WeightMatrix[Projection.values().length];
+            for (Projection p : Projection.values()) {
+                Delta d = delta(l, p);
+                m[p.ordinal()] = d == null ? p.of(w) : merged(p.of(w), d, scale);
+            }
+            layers.add(new Llama.Layer(w.attentionNorm(), m[0], m[1], m[2], m[3], w.ffnNorm(), m[4], m[6], m[5]));
+        }
+        return new Llama(config, base.embedding(), layers, base.finalNorm(), base.output(), null);
+    }
+
+    /** {@code W + scale B A} in F32: each row of W dequantized, plus the row's {@code scale * sum_k B[o, k] A[k, :]}, in double. */
+    static WeightMatrix merged(WeightMatrix w, Delta d, double scale) {
+        int rows = w.rows(), cols = w.cols(), r = d.rank();
+        float[] out = new float[Math.multiplyExact(rows, cols)];
+        double[] acc = new double[cols];
+        for (int o = 0; o < rows; o++) {
+            w.row(o, out, o * cols);
+            java.util.Arrays.fill(acc, 0);
+            for (int k = 0; k < r; k++) {
+                double bk = d.b()[o * r + k];
+                if (bk == 0) continue;
+                for (int i = 0; i < cols; i++) acc[i] += bk * d.a()[k * cols + i];
+            }
+            for (int i = 0; i < cols; i++) out[o * cols + i] = (float) (out[o * cols + i] + scale * acc[i]);
+        }
+        return WeightMatrix.of(out, rows, cols);
+    }
+
+    // ---------------------------------------------------------------- row order of q and k
+
+    /**
+     * B of an adapter on projection {@code p} from HuggingFace's row order to the model's: for q
+     * and k of a {@link LlamaConfig.RopeStyle#NORM} model, llama.cpp's permutation (in each head,
+     * row {@code s * headSize/2 + j} of HuggingFace's becomes row {@code 2j + s}); otherwise the
+     * rows as they are. A new array.
+     */
+    public static float[] fromHfRows(float[] b, int rank, Projection p, LlamaConfig c) {
+        return permuted(b, rank, p, c, true);
+    }
+
+    /** The inverse of {@link #fromHfRows}: B in the model's row order to HuggingFace's. A new array. */
+    public static float[] toHfRows(float[] b, int rank, Projection p, LlamaConfig c) {
+        return permuted(b, rank, p, c, false);
+    }
+
+    private static float[] permuted(float[] b, int rank, Projection p, LlamaConfig c, boolean toModel) {
+        float[] out = b.clone();
+        if (c.ropeStyle() != LlamaConfig.RopeStyle.NORM || (p != Projection.Q && p != Projection.K)) return out;
+        int heads = p == Projection.Q ? c.heads() : c.kvHeads(), hs = c.headSize(), half = hs / 2;
+        if (b.length != heads * hs * rank) throw new IllegalArgumentException("B holds " + b.length + " values, not [" + heads * hs + ", " + rank + "]");
+        for (int h = 0; h < heads; h++)
+            for (int s = 0; s < 2; s++)
+                for (int j = 0; j < half; j++) {
+                    int hf = h * hs + s * half + j, model = h * hs + 2 * j + s;
+                    int from = toModel ? hf : model, to = toModel ? model : hf;
+                    System.arraycopy(b, from * rank, out, to * rank, rank);
+                }
+        return out;
+    }
+}
