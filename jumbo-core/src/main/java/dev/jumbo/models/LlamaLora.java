@@ -1,6 +1,12 @@
 package dev.jumbo.models;
 
+import dev.jumbo.io.FormatException;
+import dev.jumbo.lora.LoraConfig;
+import dev.jumbo.lora.PeftAdapter;
+import dev.jumbo.tensor.Tensor;
 import dev.jumbo.tensor.WeightMatrix;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -183,6 +189,139 @@ public final class LlamaLora {
                 deltas.put(new Site(l, p), new Delta(rank, in, out, a, new float[out * rank]));
             }
         return new LlamaLora(c, alpha / rank, dropout, deltas);
+    }
+
+    /**
+     * PEFT's initial adapters on the modules {@code lora}'s targets match among a model of shape
+     * {@code c}'s ({@link #modules}: {@code q_proj} matches every layer's, {@code model.layers.0.mlp.up_proj}
+     * one), with its rank, {@code alpha / r} and dropout; A uniform in {@code ±1/sqrt(in)}, B zero.
+     *
+     * @throws IllegalArgumentException naming the targets that match no module, and listing the model's modules
+     */
+    public static LlamaLora init(LlamaConfig c, LoraConfig lora, Random random) {
+        List<Site> sites = sites(c, lora);
+        Map<Site, Delta> deltas = new LinkedHashMap<>();
+        int rank = lora.r();
+        for (Site site : sites) {
+            int in = site.projection().in(c), out = site.projection().out(c);
+            float[] a = new float[rank * in];
+            double bound = 1 / Math.sqrt(in);
+            for (int i = 0; i < a.length; i++) a[i] = (float) ((2 * random.nextDouble() - 1) * bound);
+            deltas.put(site, new Delta(rank, in, out, a, new float[out * rank]));
+        }
+        return new LlamaLora(c, lora.scale(), lora.dropout(), deltas);
+    }
+
+    /** The sites whose modules {@code lora} targets, layer by layer. */
+    private static List<Site> sites(LlamaConfig c, LoraConfig lora) {
+        List<String> unmatched = lora.unmatched(modules(c));
+        if (!unmatched.isEmpty())
+            throw new IllegalArgumentException("LoRA target " + (unmatched.size() == 1 ? "module " + unmatched.getFirst() + " matches" : "modules " + unmatched + " match")
+                    + " no module of this Llama; it has " + describeModules(c));
+        List<Site> sites = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++)
+            for (Projection p : Projection.values()) if (lora.matches(p.module(l))) sites.add(new Site(l, p));
+        return sites;
+    }
+
+    /** HuggingFace's names of the modules an adapter can sit on in a model of shape {@code c}, layer by layer. */
+    public static List<String> modules(LlamaConfig c) {
+        List<String> out = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) for (Projection p : Projection.values()) out.add(p.module(l));
+        return out;
+    }
+
+    /** The modules in one line: {@code model.layers.{0..4}.self_attn.{q,k,v,o}_proj and model.layers.{0..4}.mlp.{gate,up,down}_proj}. */
+    static String describeModules(LlamaConfig c) {
+        String layers = c.layers() == 1 ? "0" : "{0.." + (c.layers() - 1) + "}";
+        return "model.layers." + layers + ".self_attn.{q,k,v,o}_proj and model.layers." + layers + ".mlp.{gate,up,down}_proj"
+                + " (PEFT targets: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)";
+    }
+
+    // ---------------------------------------------------------------- PEFT files
+
+    /**
+     * Adapters from a PEFT adapter for a HuggingFace Llama: tensors
+     * {@code base_model.model.model.layers.N.self_attn.q_proj.lora_A.weight} ..., B of q and k
+     * brought into the model's row order ({@link #fromHfRows}).
+     *
+     * @throws IllegalArgumentException naming the module the model lacks (and listing its modules), a
+     *     target that matches none of them, or the module whose A or B does not fit its matrix
+     */
+    public static LlamaLora fromPeft(PeftAdapter adapter, LlamaConfig c) {
+        LoraConfig lora = adapter.config();
+        if (adapter.fanInFanOut())
+            throw new IllegalArgumentException("the adapter says fan_in_fan_out (its base stores weights [in, out], as GPT-2 does); a Llama's projections are nn.Linear [out, in]");
+        List<String> unmatched = lora.unmatched(modules(c));
+        if (!unmatched.isEmpty())
+            throw new IllegalArgumentException("the adapter's target " + (unmatched.size() == 1 ? "module " + unmatched.getFirst() : "modules " + unmatched)
+                    + " match" + (unmatched.size() == 1 ? "es" : "") + " no module of this Llama; it has " + describeModules(c));
+        Map<String, Site> byModule = new LinkedHashMap<>();
+        for (int l = 0; l < c.layers(); l++) for (Projection p : Projection.values()) byModule.put(p.module(l), new Site(l, p));
+        Map<Site, Delta> deltas = new LinkedHashMap<>();
+        for (String module : adapter.modules()) {
+            Site site = byModule.get(module);
+            if (site == null) throw new IllegalArgumentException("the adapter adapts '" + module + "', which this Llama does not have; it has " + describeModules(c));
+            Projection p = site.projection();
+            Tensor a = adapter.a(module), b = adapter.b(module);
+            int rank = a.dim(0), in = p.in(c), out = p.out(c);
+            if (rank != lora.r() || b.dim(1) != rank)
+                throw new IllegalArgumentException("module '" + module + "': A " + a.shape() + " and B " + b.shape() + " are not of the adapter's rank r = " + lora.r());
+            if (a.dim(1) != in || b.dim(0) != out)
+                throw new IllegalArgumentException("module '" + module + "': A " + a.shape() + " and B " + b.shape() + " do not fit its weight [" + out + ", " + in
+                        + "] (A must be [" + rank + ", " + in + "], B [" + out + ", " + rank + "]): an adapter for another model?");
+            deltas.put(site, new Delta(rank, in, out, a.toFloatArray(), fromHfRows(b.toFloatArray(), rank, p, c)));
+        }
+        return new LlamaLora(c, lora.scale(), lora.dropout(), deltas);
+    }
+
+    /**
+     * These adapters as a PEFT adapter for a HuggingFace Llama ({@code task_type} CAUSAL_LM, B of q
+     * and k in HuggingFace's row order): its targets are the projections' PEFT names ({@code q_proj})
+     * when every layer has them, else the full module names.
+     *
+     * @param baseModel {@code base_model_name_or_path}, or null
+     * @throws IllegalArgumentException if the adapters have different ranks (PEFT's file has one r) or none
+     */
+    public PeftAdapter toPeft(String baseModel) {
+        if (deltas.isEmpty()) throw new IllegalArgumentException("no adapters to write");
+        int rank = deltas.values().iterator().next().rank();
+        for (Map.Entry<Site, Delta> e : deltas.entrySet())
+            if (e.getValue().rank() != rank)
+                throw new IllegalArgumentException(e.getKey().module() + " has rank " + e.getValue().rank() + ", others " + rank + ": a PEFT adapter has one rank");
+        List<String> targets = new ArrayList<>();
+        for (Projection p : targets()) {
+            boolean everyLayer = true;
+            for (int l = 0; l < config.layers(); l++) everyLayer &= deltas.containsKey(new Site(l, p));
+            if (everyLayer) targets.add(p.hfName());
+            else for (Site s : deltas.keySet()) if (s.projection() == p) targets.add(s.module());
+        }
+        Map<String, Tensor[]> ab = new LinkedHashMap<>();
+        deltas.forEach((site, d) -> ab.put(site.module(), new Tensor[] {Tensor.of(d.a().clone(), d.rank(), d.in()),
+                Tensor.of(toHfRows(d.b(), d.rank(), site.projection(), config), d.out(), d.rank())}));
+        double alpha = scale * rank; // alpha / r * r: an integer alpha comes back as itself
+        if (Math.abs(alpha - Math.rint(alpha)) < 1e-9 * Math.max(1, Math.abs(alpha))) alpha = Math.rint(alpha);
+        return PeftAdapter.of(new LoraConfig(rank, alpha, dropout, targets), baseModel, "CAUSAL_LM", false, ab);
+    }
+
+    /**
+     * Reads a PEFT adapter folder ({@code adapter_config.json}, {@code adapter_model.safetensors})
+     * for a model of shape {@code c} ({@link #fromPeft}).
+     *
+     * @throws FormatException naming the file and what does not fit the model
+     */
+    public static LlamaLora read(Path dir, LlamaConfig c) throws IOException {
+        PeftAdapter adapter = PeftAdapter.read(dir);
+        try {
+            return fromPeft(adapter, c);
+        } catch (IllegalArgumentException e) {
+            throw new FormatException(dir.resolve(PeftAdapter.WEIGHTS_FILE), e.getMessage());
+        }
+    }
+
+    /** Writes the adapters into {@code dir} as PEFT does ({@link #toPeft}), each file replaced atomically. */
+    public void write(Path dir, String baseModel) throws IOException {
+        toPeft(baseModel).write(dir);
     }
 
     /** The shape of the model the adapters fit. */
