@@ -414,6 +414,59 @@ public final class LlamaLora {
         return WeightMatrix.of(out, rows, cols);
     }
 
+    /**
+     * What {@link #mergeFiles} wrote: the format, the type the merged matrices were stored in, the
+     * modules merged.
+     */
+    public record MergedFile(Path file, String format, dev.jumbo.tensor.DType type, int modules) {}
+
+    /**
+     * {@code jumbo merge}: reads the Llama at {@code base} (a llama2.c checkpoint or a GGUF file),
+     * the PEFT adapter folder {@code adapterDir}, and writes the merged model to {@code out} in the
+     * base's format, atomically: llama2.c in F32 ({@link Llama2c#write}; its tokenizer file is
+     * separate, as the base's is); GGUF with the base's tokenizer keys and every matrix in the type
+     * the base's {@code attn_q} is stored in (F32, F16, BF16, Q8_0, Q4_0: a quantized base is
+     * merged in F32 and requantized; another type is written F32), a matrix whose rows are not
+     * whole blocks of it in F32.
+     *
+     * @throws IllegalArgumentException if {@code out} is the base itself, or the base is a folder
+     *     (HuggingFace safetensors: not written yet)
+     * @throws FormatException naming the file and what does not fit (see {@link #read})
+     */
+    public static MergedFile mergeFiles(Path base, Path adapterDir, Path out) throws IOException {
+        if (java.nio.file.Files.isDirectory(base))
+            throw new IllegalArgumentException(base + " is a folder (a HuggingFace model): merging writes llama2.c and GGUF files only so far;"
+                    + " run it unmerged with the adapter instead");
+        if (base.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())
+                || java.nio.file.Files.exists(out) && java.nio.file.Files.isSameFile(base, out))
+            throw new IllegalArgumentException("--out " + out + " is the base model itself; write the merged model to another file");
+        boolean gguf = base.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
+        try (Llama llama = gguf ? LlamaGguf.load(base, 0) : Llama2c.load(base)) {
+            LlamaLora lora = read(adapterDir, llama.config());
+            Llama merged = lora.merge(llama);
+            if (!gguf) {
+                Llama2c.write(merged, out);
+                return new MergedFile(out, "llama2.c", dev.jumbo.tensor.DType.F32, lora.deltas().size());
+            }
+            dev.jumbo.tensor.DType stored = llama.layers().getFirst().wq().type();
+            dev.jumbo.tensor.DType type = switch (stored) {
+                case F32, F16, BF16, Q8_0, Q4_0 -> stored;
+                default -> dev.jumbo.tensor.DType.F32;
+            };
+            String name = out.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+            dev.jumbo.io.GgufWriter writer = LlamaGguf.writer(merged, type, name, kept -> {});
+            try (dev.jumbo.io.GgufFile source = dev.jumbo.io.Gguf.open(base)) {
+                for (dev.jumbo.io.GgufField f : source.fields()) {
+                    if (!f.key().startsWith("tokenizer.")) continue;
+                    if (f.type() == dev.jumbo.io.GgufValueType.ARRAY) writer.putArray(f.key(), f.itemType(), source.array(f.key()));
+                    else writer.put(f.key(), f.type(), source.value(f.key()));
+                }
+            }
+            writer.write(out);
+            return new MergedFile(out, "GGUF", type, lora.deltas().size());
+        }
+    }
+
     // ---------------------------------------------------------------- row order of q and k
 
     /**
