@@ -125,6 +125,17 @@ public final class LlamaLoraTrainer {
         return adapters.stream().mapToLong(p -> p.value().size()).sum();
     }
 
+    /**
+     * Values the optimizer keeps between steps (AdamW's two moments of each trained weight, once
+     * it has stepped): the adapters' alone, where a full fine-tune keeps them for every weight.
+     */
+    public long optimizerStateValues() {
+        long n = 0;
+        for (var e : optimizer.state().entrySet())
+            if (e.getKey().contains(".") && !e.getKey().startsWith("step.")) n += e.getValue().size();
+        return n;
+    }
+
     /** {inputs [b, t], targets}: windows of the stream and the same windows one token later. */
     private Tensor[] batch(int[] data, Random r) {
         int b = options.batchSize(), t = options.context();

@@ -215,6 +215,21 @@ class LlamaLoraTest {
     }
 
     @Test
+    void dropoutActsOnTheAdaptersInputWhileTrainingOnly() {
+        LlamaConfig c = LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NORM, false);
+        Llama base = LlamaTest.Weights.random(c, rnd.nextLong()).llama();
+        LlamaLora plain = random(c, 2, 4, EnumSet.of(LlamaLora.Projection.V, LlamaLora.Projection.GATE), rnd, 0.3);
+        LlamaLora dropped = new LlamaLora(c, plain.scale(), 0.5, plain.deltas());
+        LlamaGraph graph = LlamaGraph.of(base.withAdapters(dropped));
+        int[] ids = tokens(10, c.vocabSize());
+        float[][] first = graphLogits(graph, ids), second = graphLogits(graph, ids);
+        assertThat(maxAbsDiff(first, second)).as("two training passes draw different masks").isGreaterThan(1e-3);
+        graph.train(false);
+        assertThat(maxAbsDiff(graphLogits(graph, ids), decoded(base.withAdapters(plain), ids))).isLessThanOrEqualTo(1e-4);
+        assertThat(graph.adapters().dropout()).isEqualTo(0.5);
+    }
+
+    @Test
     void graphReadsBackTheAdaptersItWasGiven() {
         LlamaConfig c = LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NEOX, false);
         LlamaLora lora = random(c, 3, 6, EnumSet.of(LlamaLora.Projection.V, LlamaLora.Projection.UP), rnd);

@@ -43,6 +43,10 @@ class LlamaLoraTrainingTest {
             double trainAfter = trainer.trainingLoss(4), valAfter = trainer.validationLoss(4);
             System.out.printf("stories260K + LoRA r=4 on q,v,down (%d of %d weights trainable, %.2f%%): Shakespeare loss %.3f -> %.3f (train), %.3f -> %.3f (held out) in 40 steps%n",
                     trainer.trainableParameters(), total, 100.0 * trainer.trainableParameters() / total, trainBefore, trainAfter, valBefore, valAfter);
+            // optimizer state only for the adapters: AdamW's two moments of each of their weights
+            assertThat(trainer.optimizerStateValues()).isEqualTo(2 * trainer.trainableParameters());
+            System.out.printf("AdamW state: %d KB for the adapters; a full fine-tune would hold %d KB (and gradients for every weight)%n",
+                    4 * trainer.optimizerStateValues() / 1024, 4 * 2 * total / 1024);
             assertThat(trainAfter).isLessThan(trainBefore - 0.2);
             assertThat(valAfter).isLessThan(valBefore - 0.1);
 
