@@ -421,25 +421,30 @@ public final class LlamaLora {
     public record MergedFile(Path file, String format, dev.jumbo.tensor.DType type, int modules) {}
 
     /**
-     * {@code jumbo merge}: reads the Llama at {@code base} (a llama2.c checkpoint or a GGUF file),
+     * {@code jumbo merge}: reads the Llama at {@code base} (a llama2.c checkpoint, a GGUF file or a
+     * HuggingFace folder),
      * the PEFT adapter folder {@code adapterDir}, and writes the merged model to {@code out} in the
      * base's format, atomically: llama2.c in F32 ({@link Llama2c#write}; its tokenizer file is
      * separate, as the base's is); GGUF with the base's tokenizer keys and every matrix in the type
      * the base's {@code attn_q} is stored in (F32, F16, BF16, Q8_0, Q4_0: a quantized base is
      * merged in F32 and requantized; another type is written F32), a matrix whose rows are not
-     * whole blocks of it in F32.
+     * whole blocks of it in F32; a HuggingFace folder as a new folder {@code out} with the base's other
+     * files and {@code model.safetensors} in F32 ({@link LlamaSafetensors#write}).
      *
-     * @throws IllegalArgumentException if {@code out} is the base itself, or the base is a folder
-     *     (HuggingFace safetensors: not written yet)
+     * @throws IllegalArgumentException if {@code out} is the base itself (or, for a folder, exists and holds files)
      * @throws FormatException naming the file and what does not fit (see {@link #read})
      */
     public static MergedFile mergeFiles(Path base, Path adapterDir, Path out) throws IOException {
-        if (java.nio.file.Files.isDirectory(base))
-            throw new IllegalArgumentException(base + " is a folder (a HuggingFace model): merging writes llama2.c and GGUF files only so far;"
-                    + " run it unmerged with the adapter instead");
         if (base.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())
                 || java.nio.file.Files.exists(out) && java.nio.file.Files.isSameFile(base, out))
             throw new IllegalArgumentException("--out " + out + " is the base model itself; write the merged model to another file");
+        if (java.nio.file.Files.isDirectory(base)) {
+            try (Llama llama = LlamaSafetensors.load(base)) {
+                LlamaLora lora = read(adapterDir, llama.config());
+                LlamaSafetensors.write(lora.merge(llama), base, out);
+                return new MergedFile(out, "HuggingFace safetensors", dev.jumbo.tensor.DType.F32, lora.deltas().size());
+            }
+        }
         boolean gguf = base.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".gguf");
         try (Llama llama = gguf ? LlamaGguf.load(base, 0) : Llama2c.load(base)) {
             LlamaLora lora = read(adapterDir, llama.config());

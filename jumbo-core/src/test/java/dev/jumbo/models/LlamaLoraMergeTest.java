@@ -70,6 +70,41 @@ class LlamaLoraMergeTest {
     }
 
     @Test
+    void mergedHuggingFaceFolderHoldsTheBasesOtherFilesAndRunsAsBasePlusAdapter() throws Exception {
+        LlamaConfig c = LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NEOX, false);
+        Path source = Files.createDirectories(tmp.resolve("config-only")), base = tmp.resolve("hf");
+        Files.writeString(source.resolve("config.json"), """
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": %d, "intermediate_size": %d,
+                 "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d, "vocab_size": %d,
+                 "max_position_embeddings": %d, "rms_norm_eps": 1e-05, "rope_theta": 10000.0, "tie_word_embeddings": false,
+                 "hidden_act": "silu", "torch_dtype": "float32"}
+                """.formatted(c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), c.vocabSize(), c.contextLength()));
+        Files.writeString(source.resolve("tokenizer.json"), "{}");
+        Llama random = LlamaTest.Weights.random(c, rnd.nextLong()).llama();
+        LlamaSafetensors.write(random, source, base);
+        Path adapter = tmp.resolve("adapter"), out = tmp.resolve("merged");
+        try (Llama llama = LlamaSafetensors.load(base)) {
+            int[] ids = tokens(25, c.vocabSize());
+            assertThat(llama.logits(ids)).isEqualTo(random.logits(ids)); // the writer wrote what the loader reads
+            LlamaLora lora = LlamaLoraTest.random(c, 3, 6, EnumSet.of(LlamaLora.Projection.Q, LlamaLora.Projection.K, LlamaLora.Projection.O), rnd, 0.3);
+            lora.write(adapter, base.toString());
+            LlamaLora.MergedFile m = LlamaLora.mergeFiles(base, adapter, out);
+            assertThat(m.format()).isEqualTo("HuggingFace safetensors");
+            assertThat(out.resolve("tokenizer.json")).hasContent("{}");
+            assertThat(out.resolve("config.json")).hasSameTextualContentAs(source.resolve("config.json"));
+            try (Llama merged = LlamaSafetensors.load(out)) {
+                float[] want = llama.withAdapters(lora).logits(ids);
+                assertThat(maxAbsDiff(want, llama.logits(ids))).isGreaterThan(0.1);
+                assertThat(maxAbsDiff(want, merged.logits(ids))).isLessThanOrEqualTo(1e-5);
+            }
+        }
+        assertThatThrownBy(() -> LlamaLora.mergeFiles(base, adapter, out)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not overwritten");
+        try (var left = Files.list(tmp)) {
+            assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".tmp-"));
+        }
+    }
+
+    @Test
     void mergedGgufKeepsTheTokenizerAndTheBasesType() throws Exception {
         Path base = DATA.resolve("llama2c/stories260K.gguf"), adapter = tmp.resolve("adapter");
         try (Llama llama = LlamaGguf.load(base, 0)) {
