@@ -127,6 +127,8 @@ public final class Llama implements CausalLm, AutoCloseable {
      * computes {@code W x + scale * B (A x)}, in the session's preallocated buffers (decoding still
      * allocates nothing). The adapters' arrays are copied: changing them afterwards changes nothing
      * here. The weights are this model's, not copies; closing the adapted model closes this one.
+     * Its {@link #layers} are the base's own matrices, without the adapters: a writer given the
+     * adapted model ({@link LlamaGguf#writer}) writes the base; merge first ({@link LlamaLora#merge}).
      *
      * @throws IllegalArgumentException if this model already has adapters, or they are for another shape
      */
