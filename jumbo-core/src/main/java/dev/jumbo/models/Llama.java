@@ -27,7 +27,8 @@ import java.util.Objects;
  * (there are no gradients): a {@link Session} runs on float arrays it allocates once, so decoding a token
  * allocates nothing (see {@link Session}). Loaders, each mapping its file: {@link Llama2c#load}
  * (llama2.c checkpoints), {@link LlamaGguf#load} (GGUF) and {@link LlamaSafetensors#load}
- * (HuggingFace folders). Close the model to unmap its file.
+ * (HuggingFace folders). Close the model to unmap its file. {@link #withAdapters} runs LoRA
+ * adapters ({@link LlamaLora}) beside the weights without merging them.
  */
 public final class Llama implements CausalLm, AutoCloseable {
     /**
