@@ -27,7 +27,8 @@ import java.util.Objects;
  * (there are no gradients): a {@link Session} runs on float arrays it allocates once, so decoding a token
  * allocates nothing (see {@link Session}). Loaders, each mapping its file: {@link Llama2c#load}
  * (llama2.c checkpoints), {@link LlamaGguf#load} (GGUF) and {@link LlamaSafetensors#load}
- * (HuggingFace folders). Close the model to unmap its file.
+ * (HuggingFace folders). Close the model to unmap its file. {@link #withAdapters} runs LoRA
+ * adapters ({@link LlamaLora}) beside the weights without merging them.
  */
 public final class Llama implements CausalLm, AutoCloseable {
     /**
@@ -54,6 +55,14 @@ public final class Llama implements CausalLm, AutoCloseable {
     private boolean closed;
     /** {@code theta^(-2j/headSize)} for each pair j of a head, in double so angles at long positions stay exact. */
     private final double[] inverseFrequencies;
+    /** The low-rank adapters run beside the weights, or null. */
+    private final LlamaLora adapters;
+    /**
+     * The adapters as matrices, {@code [layer][projection ordinal]} (null where a projection has
+     * none): A {@code [rank, in]} and B {@code [out, rank]} times the scale, so a projection adds
+     * {@code loraB (loraA x)}.
+     */
+    private final WeightMatrix[][] loraA, loraB;
 
     /**
      * A model over the given weights.
@@ -89,6 +98,52 @@ public final class Llama implements CausalLm, AutoCloseable {
         inverseFrequencies = new double[config.headSize() / 2];
         for (int j = 0; j < inverseFrequencies.length; j++)
             inverseFrequencies[j] = Math.pow(config.ropeTheta(), -2.0 * j / config.headSize());
+        adapters = null;
+        loraA = loraB = null;
+    }
+
+    /** {@code base}'s weights with {@code adapters} beside them; closing it closes the base. */
+    private Llama(Llama base, LlamaLora adapters) {
+        config = base.config;
+        embedding = base.embedding;
+        layers = base.layers;
+        finalNorm = base.finalNorm;
+        output = base.output;
+        resources = base;
+        inverseFrequencies = base.inverseFrequencies;
+        this.adapters = adapters;
+        int n = LlamaLora.Projection.values().length;
+        loraA = new WeightMatrix[config.layers()][n];
+        loraB = new WeightMatrix[config.layers()][n];
+        adapters.deltas().forEach((site, d) -> {
+            float[] scaledB = d.b().clone();
+            for (int i = 0; i < scaledB.length; i++) scaledB[i] *= (float) adapters.scale();
+            loraA[site.layer()][site.projection().ordinal()] = WeightMatrix.of(d.a().clone(), d.rank(), d.in());
+            loraB[site.layer()][site.projection().ordinal()] = WeightMatrix.of(scaledB, d.out(), d.rank());
+        });
+    }
+
+    /**
+     * This model with low-rank adapters run beside its weights, unmerged: each adapted projection
+     * computes {@code W x + scale * B (A x)}, in the session's preallocated buffers (decoding still
+     * allocates nothing). The adapters' arrays are copied: changing them afterwards changes nothing
+     * here. The weights are this model's, not copies; closing the adapted model closes this one.
+     * Its {@link #layers} are the base's own matrices, without the adapters: a writer given the
+     * adapted model ({@link LlamaGguf#writer}) writes the base; merge first ({@link LlamaLora#merge}).
+     *
+     * @throws IllegalArgumentException if this model already has adapters, or they are for another shape
+     */
+    public Llama withAdapters(LlamaLora adapters) {
+        Objects.requireNonNull(adapters, "adapters");
+        if (this.adapters != null) throw new IllegalArgumentException("the model already runs adapters; merge them or start from the base");
+        if (!adapters.config().equals(config))
+            throw new IllegalArgumentException("the adapters are for a model of shape " + adapters.config() + ", this one is " + config);
+        return new Llama(this, adapters);
+    }
+
+    /** The adapters this model runs beside its weights ({@link #withAdapters}), or null. */
+    public LlamaLora adapters() {
+        return adapters;
     }
 
     private static WeightMatrix shaped(String name, WeightMatrix w, int rows, int cols) {
@@ -217,6 +272,8 @@ public final class Llama implements CausalLm, AutoCloseable {
     private final class Rows {
         private int rows, logitRows;
         private float[] x, xb, q, k, v, att, gate, up, cos, sin, logits = new float[0];
+        /** An adapter's {@code A x} {@code [rows, rank]} and {@code B (A x)} {@code [rows, out]} (empty without adapters). */
+        private float[] loraMid = new float[0], loraOut = new float[0];
 
         void ensure(int n, int logitRowsNeeded) {
             if (n > rows) {
@@ -232,6 +289,10 @@ public final class Llama implements CausalLm, AutoCloseable {
                 up = new float[rows * hidden];
                 cos = new float[rows * half];
                 sin = new float[rows * half];
+                if (adapters != null) {
+                    loraMid = new float[rows * adapters.maxRank()];
+                    loraOut = new float[rows * Math.max(dim, hidden)];
+                }
             }
             if (logitRowsNeeded > logitRows) {
                 logitRows = Math.min(Session.PREFILL_BATCH, Math.max(logitRowsNeeded, 2 * logitRows));
@@ -266,23 +327,23 @@ public final class Llama implements CausalLm, AutoCloseable {
             Layer w = layers[l];
             // attention
             for (int i = 0; i < n; i++) VectorMath.rmsNorm(r.x, i * dim, w.attentionNorm(), 0, eps, r.xb, i * dim, dim);
-            multiply(w.wq(), r.xb, r.q, n);
-            multiply(w.wk(), r.xb, r.k, n);
-            multiply(w.wv(), r.xb, r.v, n);
+            project(l, LlamaLora.Projection.Q, w.wq(), r.xb, r.q, n, r);
+            project(l, LlamaLora.Projection.K, w.wk(), r.xb, r.k, n, r);
+            project(l, LlamaLora.Projection.V, w.wv(), r.xb, r.v, n, r);
             for (int i = 0; i < n; i++) {
                 rope(r.q, i * dim, c.heads(), headSize, r.cos, r.sin, i * half, c.ropeStyle());
                 rope(r.k, i * kvDim, c.kvHeads(), headSize, r.cos, r.sin, i * half, c.ropeStyle());
                 sessions[i].cache.put(l, positions[i], r.k, i * kvDim, r.v, i * kvDim);
             }
             attend(l, r, sessions, positions, n);
-            multiply(w.wo(), r.att, r.xb, n);
+            project(l, LlamaLora.Projection.O, w.wo(), r.att, r.xb, n, r);
             VectorMath.add(r.x, 0, r.xb, 0, r.x, 0, n * dim);
             // feed-forward
             for (int i = 0; i < n; i++) VectorMath.rmsNorm(r.x, i * dim, w.ffnNorm(), 0, eps, r.xb, i * dim, dim);
-            multiply(w.w1(), r.xb, r.gate, n);
-            multiply(w.w3(), r.xb, r.up, n);
+            project(l, LlamaLora.Projection.GATE, w.w1(), r.xb, r.gate, n, r);
+            project(l, LlamaLora.Projection.UP, w.w3(), r.xb, r.up, n, r);
             VectorMath.siluMul(r.gate, 0, r.up, 0, r.gate, 0, n * hidden);
-            multiply(w.w2(), r.gate, r.xb, n);
+            project(l, LlamaLora.Projection.DOWN, w.w2(), r.gate, r.xb, n, r);
             VectorMath.add(r.x, 0, r.xb, 0, r.x, 0, n * dim);
         }
         if (allLogits) {
@@ -319,6 +380,21 @@ public final class Llama implements CausalLm, AutoCloseable {
         Parallel.forRange(runs * heads, cost, (from, to) -> {
             for (int t = from; t < to; t++) caches[t / heads].attendHeads(t % heads, t % heads + 1);
         });
+    }
+
+    /**
+     * {@code out[i] = W in[i]} for n rows of projection {@code p} in {@code layer}, plus its adapter's
+     * {@code scale B (A in[i])} when it has one, through the buffers of {@code r}.
+     */
+    private void project(int layer, LlamaLora.Projection p, WeightMatrix w, float[] in, float[] out, int n, Rows r) {
+        multiply(w, in, out, n);
+        if (loraA == null) return;
+        WeightMatrix a = loraA[layer][p.ordinal()];
+        if (a == null) return;
+        WeightMatrix b = loraB[layer][p.ordinal()];
+        multiply(a, in, r.loraMid, n);
+        multiply(b, r.loraMid, r.loraOut, n);
+        VectorMath.add(out, 0, r.loraOut, 0, out, 0, n * b.rows());
     }
 
     /** {@code out[i] = W in[i]} for n rows: a gemv for one, a gemm for several. */

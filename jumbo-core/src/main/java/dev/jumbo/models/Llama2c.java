@@ -136,6 +136,70 @@ public final class Llama2c {
         return new Llama(config, tokens, blocks, floats(m, rmsFinal, dim), shared ? tokens : matrix(m, wcls, vocab, dim), arena);
     }
 
+    /**
+     * Writes {@code llama} as a llama2.c checkpoint of the legacy version 0 ({@link #load} reads it
+     * back, as does {@code run.c}): the header (a negative {@code vocab_size} when the classifier is
+     * stored), then every weight in F32 in {@code run.c}'s order, with the rotary tables
+     * {@code freq_cis_real/imag} old exports carry ({@code cos} and {@code sin} of each position's
+     * angles). Replaced atomically. What {@code jumbo merge} writes for a llama2.c base.
+     *
+     * @throws IllegalArgumentException if the model is not one llama2.c can hold: rotary pairs other
+     *     than adjacent ones, or an epsilon or rotary base other than the 1e-5 and 10000 {@code run.c} hard-codes
+     */
+    public static void write(Llama llama, Path file) throws IOException {
+        LlamaConfig c = llama.config();
+        if (c.ropeStyle() != LlamaConfig.RopeStyle.NORM)
+            throw new IllegalArgumentException("the model's q and k are arranged for " + c.ropeStyle() + " rotary embeddings; llama2.c rotates adjacent pairs (NORM)");
+        if (c.rmsNormEps() != RMS_EPS || c.ropeTheta() != ROPE_THETA)
+            throw new IllegalArgumentException("run.c hard-codes rms_norm_eps " + RMS_EPS + " and rope_theta " + ROPE_THETA + "; the model has " + c.rmsNormEps() + " and " + c.ropeTheta());
+        boolean shared = llama.output() == llama.embedding();
+        dev.jumbo.io.AtomicFiles.write(file, out -> {
+            ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            // typedef struct { int dim; int hidden_dim; int n_layers; int n_heads; int n_kv_heads; int vocab_size; int seq_len; } Config;
+            for (int v : new int[] {c.dim(), c.hiddenDim(), c.layers(), c.heads(), c.kvHeads(), shared ? c.vocabSize() : -c.vocabSize(), c.contextLength()})
+                header.putInt(v);
+            out.write(header.array());
+            List<Llama.Layer> layers = llama.layers();
+            writeMatrix(out, llama.embedding());
+            for (Llama.Layer l : layers) writeFloats(out, l.attentionNorm(), 0, l.attentionNorm().length);
+            for (Llama.Layer l : layers) writeMatrix(out, l.wq());
+            for (Llama.Layer l : layers) writeMatrix(out, l.wk());
+            for (Llama.Layer l : layers) writeMatrix(out, l.wv());
+            for (Llama.Layer l : layers) writeMatrix(out, l.wo());
+            for (Llama.Layer l : layers) writeFloats(out, l.ffnNorm(), 0, l.ffnNorm().length);
+            for (Llama.Layer l : layers) writeMatrix(out, l.w1());
+            for (Llama.Layer l : layers) writeMatrix(out, l.w2());
+            for (Llama.Layer l : layers) writeMatrix(out, l.w3());
+            writeFloats(out, llama.finalNorm(), 0, c.dim());
+            int half = c.headSize() / 2;
+            float[] cos = new float[half], sin = new float[half];
+            for (int table = 0; table < 2; table++)
+                for (int pos = 0; pos < c.contextLength(); pos++) {
+                    for (int j = 0; j < half; j++) {
+                        double angle = pos * Math.pow(ROPE_THETA, -2.0 * j / c.headSize());
+                        cos[j] = (float) Math.cos(angle);
+                        sin[j] = (float) Math.sin(angle);
+                    }
+                    writeFloats(out, table == 0 ? cos : sin, 0, half);
+                }
+            if (!shared) writeMatrix(out, llama.output());
+        });
+    }
+
+    private static void writeMatrix(java.io.OutputStream out, WeightMatrix m) throws IOException {
+        float[] row = new float[m.cols()];
+        for (int r = 0; r < m.rows(); r++) {
+            m.row(r, row, 0);
+            writeFloats(out, row, 0, row.length);
+        }
+    }
+
+    private static void writeFloats(java.io.OutputStream out, float[] v, int off, int n) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) b.putFloat(v[off + i]);
+        out.write(b.array());
+    }
+
     /** Consecutive float arrays from byte {@code end} on, each placed after the one before. */
     private static final class Layout {
         private final Path file;

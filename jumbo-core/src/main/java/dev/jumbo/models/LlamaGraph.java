@@ -39,11 +39,19 @@ public final class LlamaGraph extends Module {
     /** {@code theta^(-2j/headSize)} for each pair j of a head, as {@link Llama} computes them. */
     private final double[] inverseFrequencies;
 
-    /** One transformer block's weights, matrices {@code [out, in]} as {@link Llama.Layer} holds them. */
+    /** The adapters' scale and dropout, or null when the model has none. */
+    private final LlamaLora adapterShape;
+
+    /**
+     * One transformer block's weights, matrices {@code [out, in]} as {@link Llama.Layer} holds them,
+     * and its adapters' A {@code [rank, in]} and B {@code [out, rank]} by projection ordinal (null
+     * where there is none), named {@code wq_lora_A}, {@code wq_lora_B} ...
+     */
     private static final class Block extends Module {
         final Parameter attentionNorm, wq, wk, wv, wo, ffnNorm, w1, w2, w3;
+        final Parameter[] loraA = new Parameter[LlamaLora.Projection.values().length], loraB = new Parameter[loraA.length];
 
-        Block(Llama.Layer w) {
+        Block(Llama.Layer w, LlamaLora adapters, int layer) {
             attentionNorm = addParameter("attention_norm", vector(w.attentionNorm()));
             wq = addParameter("wq", matrix(w.wq()));
             wk = addParameter("wk", matrix(w.wk()));
@@ -53,6 +61,25 @@ public final class LlamaGraph extends Module {
             w1 = addParameter("w1", matrix(w.w1()));
             w2 = addParameter("w2", matrix(w.w2()));
             w3 = addParameter("w3", matrix(w.w3()));
+            if (adapters == null) return;
+            for (LlamaLora.Projection p : LlamaLora.Projection.values()) {
+                LlamaLora.Delta d = adapters.delta(layer, p);
+                if (d == null) continue;
+                loraA[p.ordinal()] = addParameter(p.jumboName() + "_lora_A", Tensor.of(d.a().clone(), d.rank(), d.in()));
+                loraB[p.ordinal()] = addParameter(p.jumboName() + "_lora_B", Tensor.of(d.b().clone(), d.out(), d.rank()));
+            }
+        }
+
+        Parameter weight(LlamaLora.Projection p) {
+            return switch (p) {
+                case Q -> wq;
+                case K -> wk;
+                case V -> wv;
+                case O -> wo;
+                case GATE -> w1;
+                case UP -> w3;
+                case DOWN -> w2;
+            };
         }
 
         @Override
@@ -77,17 +104,28 @@ public final class LlamaGraph extends Module {
         config = model.config();
         embedding = addParameter("embedding", matrix(model.embedding()));
         Layers layers = register("layers", new Layers());
-        for (int l = 0; l < config.layers(); l++) blocks.add(layers.add(l, new Block(model.layers().get(l))));
+        adapterShape = model.adapters();
+        for (int l = 0; l < config.layers(); l++) blocks.add(layers.add(l, new Block(model.layers().get(l), adapterShape, l)));
         finalNorm = addParameter("final_norm", vector(model.finalNorm()));
         // a tied classifier is the embedding parameter itself, so its two uses share one gradient
         output = model.output() == model.embedding() ? embedding : addParameter("output", matrix(model.output()));
         inverseFrequencies = new double[config.headSize() / 2];
         for (int j = 0; j < inverseFrequencies.length; j++)
             inverseFrequencies[j] = Math.pow(config.ropeTheta(), -2.0 * j / config.headSize());
+        // a LoRA fine-tune: only the adapters train
+        if (adapterShape != null) for (Parameter p : parameters()) if (!isAdapter(p)) p.freeze();
+    }
+
+    private static boolean isAdapter(Parameter p) {
+        return p.name().endsWith("_lora_A") || p.name().endsWith("_lora_B");
     }
 
     /**
      * The graph of {@code model}'s weights, read row by row into F32 (the model may be closed afterwards).
+     * A model with adapters ({@link Llama#withAdapters}) gives a graph for a LoRA fine-tune: the
+     * adapters' A and B are trainable parameters ({@link #adapterParameters}), every base weight is
+     * frozen ({@link Parameter#freeze}; unfreeze one to train it too), and {@link #adapters} reads
+     * the trained adapters back.
      *
      * @throws IllegalArgumentException if the F32 copy would not fit in the heap, saying how large it is
      */
@@ -124,6 +162,30 @@ public final class LlamaGraph extends Module {
     /** The shape. */
     public LlamaConfig config() {
         return config;
+    }
+
+    /** The adapters' A and B parameters, layer by layer (empty for a graph of a model without adapters). */
+    public List<Parameter> adapterParameters() {
+        return parameters().stream().filter(LlamaGraph::isAdapter).toList();
+    }
+
+    /**
+     * The adapters as their parameters hold them now (copies), with the scale and dropout they came
+     * with: what {@link Llama#withAdapters} runs, {@link LlamaLora#merge} merges.
+     *
+     * @throws IllegalStateException if the graph was made from a model without adapters
+     */
+    public LlamaLora adapters() {
+        if (adapterShape == null) throw new IllegalStateException("this graph's model has no adapters (see Llama.withAdapters)");
+        java.util.Map<LlamaLora.Site, LlamaLora.Delta> deltas = new java.util.LinkedHashMap<>();
+        for (int l = 0; l < blocks.size(); l++)
+            for (LlamaLora.Projection p : LlamaLora.Projection.values()) {
+                Parameter a = blocks.get(l).loraA[p.ordinal()], b = blocks.get(l).loraB[p.ordinal()];
+                if (a == null) continue;
+                deltas.put(new LlamaLora.Site(l, p), new LlamaLora.Delta(a.value().dim(0), a.value().dim(1), b.value().dim(0),
+                        a.value().toFloatArray(), b.value().toFloatArray()));
+            }
+        return new LlamaLora(config, adapterShape.scale(), adapterShape.dropout(), deltas);
     }
 
     /**
@@ -191,15 +253,35 @@ public final class LlamaGraph extends Module {
         int group = c.heads() / c.kvHeads();
         for (Block w : blocks) {
             Tensor h = rmsNorm(x, w.attentionNorm.value());
-            Tensor q = rope(project(h, w.wq), c.heads(), rotation);
-            Tensor k = repeatHeads(rope(project(h, w.wk), c.kvHeads(), rotation), group);
-            Tensor v = repeatHeads(project(h, w.wv), group);
-            x = x.add(project(q.attention(k, v, c.heads(), mask), w.wo));
+            Tensor q = rope(project(h, w, LlamaLora.Projection.Q), c.heads(), rotation);
+            Tensor k = repeatHeads(rope(project(h, w, LlamaLora.Projection.K), c.kvHeads(), rotation), group);
+            Tensor v = repeatHeads(project(h, w, LlamaLora.Projection.V), group);
+            x = x.add(project(q.attention(k, v, c.heads(), mask), w, LlamaLora.Projection.O));
             h = rmsNorm(x, w.ffnNorm.value());
-            Tensor gate = project(h, w.w1);
-            x = x.add(project(gate.mul(gate.sigmoid()).mul(project(h, w.w3)), w.w2));
+            Tensor gate = project(h, w, LlamaLora.Projection.GATE);
+            x = x.add(project(gate.mul(gate.sigmoid()).mul(project(h, w, LlamaLora.Projection.UP)), w, LlamaLora.Projection.DOWN));
         }
         return project(rmsNorm(x, finalNorm.value()), output);
+    }
+
+    /**
+     * Projection {@code p} of block {@code w}: {@code x W^T}, plus {@code scale * (x A^T) B^T} when it
+     * has an adapter (PEFT's order, with its dropout on the adapter's input while training).
+     */
+    private Tensor project(Tensor x, Block w, LlamaLora.Projection p) {
+        Tensor y = project(x, w.weight(p));
+        Parameter a = w.loraA[p.ordinal()];
+        if (a == null) return y;
+        Tensor in = x;
+        double rate = adapterShape.dropout();
+        if (rate > 0 && isTraining()) {
+            java.util.Random random = dev.jumbo.nn.Init.random();
+            float keep = (float) (1 - rate), scale = 1 / keep;
+            float[] mask = new float[x.size()];
+            for (int i = 0; i < mask.length; i++) mask[i] = random.nextFloat() < keep ? scale : 0f;
+            in = x.mul(Tensor.of(mask, x.shape()));
+        }
+        return y.add(project(project(in, a), w.loraB[p.ordinal()]).mul((float) adapterShape.scale()));
     }
 
     /** {@code x W^T} for a weight stored {@code [out, in]}: the transposed view is read as it lies. */

@@ -201,11 +201,13 @@ public final class Trainer {
         return out;
     }
 
-    private List<Metric> newMetrics() {
+    /** Fresh metrics of the ids the model was compiled with (data-parallel trainers update them on the driver). */
+    public List<Metric> newMetrics() {
         return metricIds.stream().map(id -> dev.jumbo.metrics.Metrics.of(id, loss)).toList();
     }
 
-    private static Map<String, Double> snapshot(Mean lossMean, List<Metric> metrics) {
+    /** {@code loss} from the running mean, then each metric's result: the logs a training batch ends with. */
+    public static Map<String, Double> snapshot(Mean lossMean, List<Metric> metrics) {
         Map<String, Double> logs = new LinkedHashMap<>();
         logs.put("loss", lossMean.result());
         for (Metric m : metrics) logs.put(m.name(), m.result());

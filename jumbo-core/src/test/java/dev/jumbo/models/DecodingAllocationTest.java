@@ -94,6 +94,9 @@ class DecodingAllocationTest {
                     // quantized weights multiply activations quantized to 8 bits on the fly, into scratch that must be reused
                     new Probe("llama-q4_0 dim " + wide.dim(), encoded(wideLlama, DType.Q4_0), wide.vocabSize(), 7L * wide.layers() + 1),
                     new Probe("llama-q8_0 dim " + wide.dim(), encoded(wideLlama, DType.Q8_0), wide.vocabSize(), 7L * wide.layers() + 1),
+                    // LoRA adapters run unmerged on every projection: two more products a projection, in the session's buffers
+                    new Probe("llama-lora dim " + wide.dim(), wideLlama.withAdapters(LlamaLoraTest.random(wide, 8, 16,
+                            java.util.EnumSet.allOf(LlamaLora.Projection.class), new java.util.Random(4), 0.02)), wide.vocabSize(), 3 * 7L * wide.layers() + 1),
                     new Probe("gpt2 dim " + smallGpt2.nEmbd(), new Gpt2(smallGpt2), smallGpt2.vocabSize(), 7L * smallGpt2.nLayer() + 2),
                     new Probe("gpt2 dim " + wideGpt2.nEmbd(), new Gpt2(wideGpt2), wideGpt2.vocabSize(), 7L * wideGpt2.nLayer() + 2));
         }

@@ -94,6 +94,6 @@ final class PartitionShard {
         replica.train(true);
         ShardedGradient.Part share = ShardedGradient.compute(replica, loss,
                 Tensor.of(bx, spec.batchShape(true, k)), Tensor.of(by, spec.batchShape(false, k)), batch.length);
-        return new GradientSum(share.gradient(), share.lossSum(), k);
+        return new GradientSum(share.gradient(), share.lossSum(), k, share.predictions().toFloatArray(), by);
     }
 }

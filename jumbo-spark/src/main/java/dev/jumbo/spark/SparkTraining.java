@@ -3,12 +3,15 @@ package dev.jumbo.spark;
 import dev.jumbo.data.DataLoader;
 import dev.jumbo.data.Dataset;
 import dev.jumbo.io.Json;
+import dev.jumbo.metrics.Mean;
+import dev.jumbo.metrics.Metric;
 import dev.jumbo.nn.BatchNormalization;
 import dev.jumbo.nn.Dropout;
 import dev.jumbo.nn.FlatParameters;
 import dev.jumbo.nn.Layer;
 import dev.jumbo.optim.Optimizer;
 import dev.jumbo.tensor.Shape;
+import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Callback;
 import dev.jumbo.train.Checkpoint;
 import dev.jumbo.train.FitOptions;
@@ -21,6 +24,7 @@ import dev.jumbo.train.TrainingRun;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.spark.api.java.JavaPairRDD;
@@ -54,8 +58,9 @@ import scala.Tuple2;
  * BatchNormalization) are refused: their replicas would not compute what one machine does.
  * Callbacks run on the driver as {@code fit} runs them ({@link dev.jumbo.train.ModelCheckpoint}
  * writes checkpoints there, and {@link FitOptions#resumeFrom} continues from one, skipping the
- * epoch's batches already done); their logs hold the running {@code loss} (the compiled metrics are
- * not computed on the executors yet) and, with validation data, {@code val_*} from the driver.
+ * epoch's batches already done); their logs hold the running {@code loss} and compiled metrics
+ * (from the outputs and targets the partitions send back with their gradients, as one process
+ * computes them) and, with validation data, {@code val_*} from the driver.
  */
 public final class SparkTraining {
     private SparkTraining() {}
@@ -99,8 +104,8 @@ public final class SparkTraining {
                 int skip = epoch == startEpoch ? skipBatches : 0;
                 run.at(epoch, skip);
                 for (Callback cb : options.callbacks()) cb.onEpochBegin(run, epoch);
-                double lossSum = 0;
-                long seen = 0;
+                Mean lossMean = new Mean("loss");
+                List<Metric> metrics = trainer.newMetrics();
                 int b = 0;
                 Map<String, Double> logs = new LinkedHashMap<>();
                 Iterator<int[]> batches = new DataLoader(order, options.batchSize(), options.shuffle(), false,
@@ -123,11 +128,15 @@ public final class SparkTraining {
                     FlatParameters.addToGradients(model, g.sum());
                     optimizer.step();
                     optimizer.zeroGrad();
-                    lossSum += g.lossSum();
-                    seen += batch.length;
+                    lossMean.update(stepLoss, batch.length);
+                    if (!metrics.isEmpty()) {
+                        Tensor outputs = Tensor.of(g.outputs(), withBatch(batch.length, model.outputShape()));
+                        Tensor targets = Tensor.of(g.targets(), spec.batchShape(false, batch.length));
+                        for (Metric m : metrics) m.update(outputs, targets);
+                    }
                     b++;
                     run.at(epoch, b);
-                    logs = new LinkedHashMap<>(Map.of("loss", lossSum / seen));
+                    logs = Trainer.snapshot(lossMean, metrics);
                     for (Callback cb : options.callbacks()) cb.onBatchEnd(run, epoch, b - 1, logs);
                     if (run.stopRequested()) break;
                 }
@@ -189,6 +198,13 @@ public final class SparkTraining {
         }
         if (!model.inputShape().equals(data.inputShape()))
             throw new IllegalArgumentException("the model takes inputs of shape " + model.inputShape() + " but the examples have " + data.inputShape());
+    }
+
+    private static int[] withBatch(int k, Shape one) {
+        int[] out = new int[one.rank() + 1];
+        out[0] = k;
+        System.arraycopy(one.toArray(), 0, out, 1, one.rank());
+        return out;
     }
 
     /** The dataset's size, for a DataLoader that only draws the order: examples stay on the executors. */

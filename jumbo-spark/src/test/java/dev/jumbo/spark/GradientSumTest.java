@@ -17,13 +17,16 @@ class GradientSumTest {
             b[i] = (float) r.nextGaussian();
             want[i] = a[i] + b[i];
         }
-        GradientSum sum = GradientSum.NONE.plus(new GradientSum(a.clone(), 1.5, 3)).plus(GradientSum.NONE)
-                .plus(new GradientSum(b.clone(), 2.0, 4));
+        GradientSum sum = GradientSum.NONE.plus(new GradientSum(a.clone(), 1.5, 3, new float[] {1, 2}, new float[] {3})).plus(GradientSum.NONE)
+                .plus(new GradientSum(b.clone(), 2.0, 4, new float[] {4}, new float[] {5, 6}));
         assertThat(sum.sum()).containsExactly(want);
         assertThat(sum.lossSum()).isEqualTo(3.5);
         assertThat(sum.examples()).isEqualTo(7);
+        assertThat(sum.outputs()).containsExactly(1, 2, 4);
+        assertThat(sum.targets()).containsExactly(3, 5, 6);
         assertThat(GradientSum.NONE.plus(GradientSum.NONE).sum()).isNull();
-        assertThatThrownBy(() -> new GradientSum(new float[2], 0, 1).plus(new GradientSum(new float[3], 0, 1)))
+        assertThatThrownBy(() -> new GradientSum(new float[2], 0, 1, new float[0], new float[0])
+                .plus(new GradientSum(new float[3], 0, 1, new float[0], new float[0])))
                 .hasMessage("gradients of 2 and 3 values cannot be added");
     }
 }
