@@ -71,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
     int context;
 
     @Option(names = "--adapter", paramLabel = "DIR",
-            description = "A LoRA adapter folder (adapter_config.json + adapter_model.safetensors, PEFT's layout) run beside a GPT-2 model's weights, unmerged.")
+            description = "A LoRA adapter folder (adapter_config.json + adapter_model.safetensors, PEFT's layout) run beside a GPT-2 or Llama model's weights, unmerged.")
     Path adapter;
 
     @Option(names = "--json", description = "Print one JSON object as the last line.")
@@ -82,15 +82,24 @@ final class GenerateCommand implements Callable<Integer> {
         Main.banner(spec.commandLine().getErr());
         if (context < 0) throw new IllegalArgumentException("--context must be positive (or 0 for the model's own), got " + context);
         try (LanguageModel loaded = LanguageModel.load(model, tokenizerFile, context, spec.commandLine().getErr())) {
-            if (adapter != null) attachAdapter(loaded);
-            return generate(loaded);
+            return generate(adapter == null ? loaded : withAdapter(loaded));
         }
     }
 
-    /** Attaches {@link #adapter} to the loaded model's layers, refusing one made for another model. */
-    private void attachAdapter(LanguageModel loaded) throws java.io.IOException {
+    /**
+     * The loaded model running {@link #adapter} beside its weights: a GPT-2 gets the adapters on
+     * its layers, a Llama runs them through {@link dev.jumbo.models.Llama#withAdapters}. An adapter
+     * made for another model is refused, naming the file.
+     */
+    private LanguageModel withAdapter(LanguageModel loaded) throws java.io.IOException {
+        if (loaded.model() instanceof dev.jumbo.models.Llama llama) {
+            dev.jumbo.models.LlamaLora lora = dev.jumbo.models.LlamaLora.read(adapter, llama.config());
+            spec.commandLine().getErr().printf("LoRA adapter %s: %d modules, %d parameters%n", adapter, lora.deltas().size(), lora.parameterCount());
+            return new LanguageModel(llama.withAdapters(lora), loaded.tokenizer(), loaded.bos(), loaded.bosAlways(), loaded.eos(), loaded.chatTemplate(),
+                    loaded.resources());
+        }
         if (!(loaded.model() instanceof dev.jumbo.models.Gpt2 gpt2))
-            throw new IllegalArgumentException("--adapter is supported for GPT-2 folders; " + model + " holds a " + loaded.model().getClass().getSimpleName());
+            throw new IllegalArgumentException("--adapter is supported for GPT-2 and Llama models; " + model + " holds a " + loaded.model().getClass().getSimpleName());
         dev.jumbo.lora.PeftAdapter peft = dev.jumbo.lora.PeftAdapter.read(adapter);
         try {
             dev.jumbo.lora.LoraAdapters lora = dev.jumbo.lora.LoraAdapters.load(gpt2.loraModules(), peft);
@@ -98,6 +107,7 @@ final class GenerateCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new dev.jumbo.io.FormatException(adapter.resolve(dev.jumbo.lora.PeftAdapter.WEIGHTS_FILE), e.getMessage() + " (is it an adapter for " + model + "?)");
         }
+        return loaded;
     }
 
     private int generate(LanguageModel loaded) {

@@ -7,6 +7,7 @@ import dev.jumbo.lora.LoraAdapters;
 import dev.jumbo.lora.PeftAdapter;
 import dev.jumbo.models.Bert;
 import dev.jumbo.models.Gpt2;
+import dev.jumbo.models.LlamaLora;
 import dev.jumbo.tensor.GradMode;
 import dev.jumbo.tensor.Tensor;
 import java.nio.file.Files;
@@ -26,7 +27,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * on a probe sequence and the largest difference reported.
  */
 @Command(name = "merge", mixinStandardHelpOptions = true,
-        description = {"Fold a LoRA adapter (adapter_config.json + adapter_model.safetensors, PEFT's layout) into a GPT-2 or BERT folder's weights.",
+        description = {"Fold a LoRA adapter (adapter_config.json + adapter_model.safetensors, PEFT's layout) into a GPT-2, BERT or Llama model's weights"
+                + " (a Llama as a HuggingFace folder, a GGUF file or a llama2.c checkpoint, written in the same format).",
                 "Example: jumbo merge --model runs/shakespeare --adapter runs/lora --out runs/merged"})
 final class MergeCommand implements Callable<Integer> {
     /** Files of the base folder that the merged folder needs as they are. */
@@ -35,7 +37,7 @@ final class MergeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The base model folder (GPT-2 or BERT, HuggingFace layout).")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE", description = "The base model: a GPT-2, BERT or Llama folder (HuggingFace layout), or a Llama GGUF or llama2.c file.")
     Path model;
 
     @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "The LoRA adapter folder.")
@@ -50,6 +52,7 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
+        if (!Files.isDirectory(model) || "llama".equals(modelType(model.resolve("config.json")))) return mergeLlama();
         OutputFolder.requireSeparate(out, model, "--model");
         OutputFolder.requireSeparate(out, adapter, "--adapter");
         PeftAdapter peft = PeftAdapter.read(adapter);
@@ -102,6 +105,26 @@ final class MergeCommand implements Callable<Integer> {
             w.println(JsonOutput.line(r));
         }
         return 0;
+    }
+
+    /** A Llama's merge, in its own format ({@link LlamaLora#mergeFiles}). */
+    private int mergeLlama() throws java.io.IOException {
+        if (!Files.exists(model)) throw new java.nio.file.NoSuchFileException(model.toString());
+        LlamaLora.MergedFile merged = LlamaLora.mergeFiles(model, adapter, out);
+        var w = spec.commandLine().getOut();
+        w.printf("merged %d adapted modules of %s into %s (%s, %s)%n", merged.modules(), model, out, merged.format(), merged.type());
+        if (json) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("modules", merged.modules());
+            r.put("format", merged.format());
+            r.put("type", merged.type().toString());
+            w.println(JsonOutput.line(r));
+        }
+        return 0;
+    }
+
+    private static String modelType(Path configJson) throws java.io.IOException {
+        return Files.isRegularFile(configJson) && Json.readObject(configJson).get("model_type") instanceof String t ? t : null;
     }
 
     private LoraAdapters attach(Map<String, dev.jumbo.lora.LoraTarget> modules, PeftAdapter peft) throws FormatException {

@@ -69,6 +69,33 @@ class LoraCommandsTest {
     }
 
     @Test
+    void aLlamaAdapterRunsUnmergedAndMergesIntoTheCheckpointsFormat() throws Exception {
+        Path stories = CliTest.sharedData().resolve("llama2c/stories260K.bin");
+        Path llamaAdapter = tmp.resolve("llama-adapter");
+        try (dev.jumbo.models.Llama llama = dev.jumbo.models.Llama2c.load(stories)) {
+            dev.jumbo.models.LlamaLora lora = dev.jumbo.models.LlamaLora.init(llama.config(),
+                    new dev.jumbo.lora.LoraConfig(2, 4, 0, java.util.List.of("q_proj", "v_proj")), new java.util.Random(3));
+            java.util.Random r = new java.util.Random(4);
+            for (var d : lora.deltas().values())
+                for (int i = 0; i < d.b().length; i++) d.b()[i] = (float) (r.nextGaussian() * 0.5);
+            lora.write(llamaAdapter, stories.toString());
+        }
+        Path merged = tmp.resolve("stories-merged.bin");
+        CliTest.Result m = CliTest.run("merge", "--model", stories.toString(), "--adapter", llamaAdapter.toString(), "--out", merged.toString(), "--json");
+        assertThat(m.code()).as(m.err()).isZero();
+        assertThat(m.lastJson().get("format").asText()).isEqualTo("llama2.c");
+        Files.copy(stories.resolveSibling("tok512.bin"), tmp.resolve("tok512.bin"));
+        CliTest.Result unmerged = CliTest.run("generate", "--model", stories.toString(), "--adapter", llamaAdapter.toString(), "--greedy", "--max-new-tokens", "20", "--json");
+        CliTest.Result folded = CliTest.run("generate", "--model", merged.toString(), "--greedy", "--max-new-tokens", "20", "--json");
+        CliTest.Result plain = CliTest.run("generate", "--model", stories.toString(), "--greedy", "--max-new-tokens", "20", "--json");
+        assertThat(unmerged.code()).as(unmerged.err()).isZero();
+        assertThat(folded.code()).as(folded.err()).isZero();
+        JsonNode adapted = unmerged.lastJson().get("sequences").get(0).get("token_ids");
+        assertThat(folded.lastJson().get("sequences").get(0).get("token_ids")).isEqualTo(adapted);
+        assertThat(plain.lastJson().get("sequences").get(0).get("token_ids")).isNotEqualTo(adapted);
+    }
+
+    @Test
     void fullFineTuningTrainsEveryWeightAndKeepsStateForAll() throws Exception {
         Path full = tmp.resolve("full");
         CliTest.Result r = CliTest.run("finetune", "--model", base.toString(), "--task", "lm", "--data", newText.toString(), "--full",
