@@ -17,7 +17,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "The base model folder (GPT-2 layout, as jumbo train-lm writes it).")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE",
+            description = "The base model: a GPT-2 folder (as jumbo train-lm writes it), or a Llama (llama2.c checkpoint, GGUF file or HuggingFace folder).")
     Path model;
 
     @Option(names = "--task", required = true, paramLabel = "lm", description = "lm: language modelling on --data.")
@@ -35,9 +36,12 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--lora-dropout", defaultValue = "0", description = "Dropout on the adapters' input while training (default: ${DEFAULT-VALUE}).")
     double loraDropout;
 
-    @Option(names = "--lora-targets", defaultValue = "c_attn", split = ",", paramLabel = "NAME[,NAME...]",
-            description = "HuggingFace module names to adapt; a name matches a module whose path ends with it (default: ${DEFAULT-VALUE}, PEFT's for GPT-2).")
+    @Option(names = "--lora-targets", split = ",", paramLabel = "NAME[,NAME...]",
+            description = "HuggingFace module names to adapt; a name matches a module whose path ends with it (default: PEFT's, c_attn for GPT-2, q_proj,v_proj for Llama).")
     List<String> loraTargets;
+
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "A llama2.c checkpoint's tokenizer (default: the one beside it).")
+    Path tokenizer;
 
     @Option(names = "--full", description = "Train every weight instead of LoRA adapters (writes a whole model folder).")
     boolean full;
@@ -78,8 +82,8 @@ final class FinetuneCommand implements Callable<Integer> {
         if (in.startsWith(outPath) || java.nio.file.Files.exists(outPath) && java.nio.file.Files.isSameFile(outPath, in))
             throw new IllegalArgumentException("--out " + out + (outPath.equals(in) ? " is" : " holds") + " the --model folder " + model
                     + ": write the fine-tuned result elsewhere (the base is never overwritten)");
-        LoraConfig lora = full ? null : new LoraConfig(loraR, loraAlpha, loraDropout, loraTargets);
-        LoraFinetuneJob.Settings s = new LoraFinetuneJob.Settings(model, data, out, lora, iters, batchSize, context, lr, evalEvery, seed);
+        LoraConfig lora = full ? null : new LoraConfig(loraR, loraAlpha, loraDropout, loraTargets != null ? loraTargets : LoraFinetuneJob.defaultTargets(model));
+        LoraFinetuneJob.Settings s = new LoraFinetuneJob.Settings(model, tokenizer, data, out, lora, iters, batchSize, context, lr, evalEvery, seed);
         LoraFinetuneJob.Outcome o = LoraFinetuneJob.run(s, spec.commandLine().getErr());
         var w = spec.commandLine().getOut();
         w.printf("val loss %.4f -> %.4f; %d of %d parameters trained; %s written to %s%n", o.valLossBefore(), o.valLoss(), o.trainableParameters(),

@@ -4,6 +4,11 @@ import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.lora.LoraAdapters;
 import dev.jumbo.lora.LoraConfig;
 import dev.jumbo.models.Gpt2;
+import dev.jumbo.models.LanguageModel;
+import dev.jumbo.models.Llama;
+import dev.jumbo.models.LlamaGraph;
+import dev.jumbo.models.LlamaLora;
+import dev.jumbo.models.LlamaLoraTrainer;
 import dev.jumbo.models.LmTrainer;
 import dev.jumbo.nn.Init;
 import dev.jumbo.nn.Parameter;
@@ -57,41 +62,80 @@ final class LoraFinetuneJob {
     /**
      * What to run.
      *
-     * @param lora null for full fine-tuning
+     * @param tokenizer a llama2.c checkpoint's tokenizer file, or null (beside the checkpoint)
+     * @param lora      null for full fine-tuning
      */
-    record Settings(Path model, Path data, Path out, LoraConfig lora, int iters, int batchSize, int context, double learningRate,
+    record Settings(Path model, Path tokenizer, Path data, Path out, LoraConfig lora, int iters, int batchSize, int context, double learningRate,
                     int evalEvery, long seed) {}
 
-    /** What came of it; {@code adapter} is null for full fine-tuning. */
+    /** What came of it. */
     record Outcome(long trainableParameters, long totalParameters, double valLossBefore, double valLoss, double trainLoss,
-                   long peakHeapBytes, long peakHeapAfterGcBytes, long liveHeapBytes, long optimizerStateBytes, LoraAdapters adapter) {}
+                   long peakHeapBytes, long peakHeapAfterGcBytes, long liveHeapBytes, long optimizerStateBytes) {}
 
     private LoraFinetuneJob() {}
 
+    /** PEFT's default targets for the model at {@code model}: GPT-2's fused attention, a Llama's query and value projections. */
+    static List<String> defaultTargets(Path model) throws IOException {
+        return isGpt2Folder(model) ? List.of("c_attn") : List.of("q_proj", "v_proj");
+    }
+
+    private static boolean isGpt2Folder(Path model) throws IOException {
+        return Files.isDirectory(model) && !"llama".equals(LanguageModel.modelType(model.resolve("config.json")));
+    }
+
+    /** What the loop below trains, whichever model it is. */
+    private interface Tuning extends AutoCloseable {
+        double step();
+
+        double validationLoss(int batches);
+
+        long trainableParameters();
+
+        long totalParameters();
+
+        long optimizerStateBytes();
+
+        /** Writes the adapter (or the whole model) into {@code out}, each file atomically. */
+        void save(Path out) throws IOException;
+
+        @Override
+        void close() throws IOException;
+    }
+
     static Outcome run(Settings s, PrintWriter err) throws IOException {
-        Gpt2 gpt2 = Gpt2.load(s.model());
-        Tokenizer tokenizer = Tokenizers.load(s.model());
         String text;
         try {
             text = Files.readString(s.data(), StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(s.data().toString(), null, "no such file");
         }
-        int[] tokens;
-        try {
-            tokens = tokenizer.encode(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--data " + s.data() + " cannot be written with the model's tokenizer: " + e.getMessage(), e);
+        try (Tuning job = isGpt2Folder(s.model()) ? gpt2(s, text, err) : llama(s, text, err)) {
+            return train(s, job, err);
         }
+    }
+
+    private static int[] encode(Tokenizer tokenizer, String text, Path data) {
+        try {
+            return tokenizer.encode(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--data " + data + " cannot be written with the model's tokenizer: " + e.getMessage(), e);
+        }
+    }
+
+    /** A GPT-2 folder: LoRA adapters on its Dense modules, or every weight with {@code --full}. */
+    private static Tuning gpt2(Settings s, String text, PrintWriter err) throws IOException {
+        Gpt2 gpt2 = Gpt2.load(s.model());
+        int[] tokens = encode(Tokenizers.load(s.model()), text, s.data());
         int context = s.context() > 0 ? s.context() : gpt2.contextLength();
         Init.seed(s.seed());
-        LoraAdapters lora = null;
+        LoraAdapters lora;
         List<Tensor> trainable;
         if (s.lora() != null) {
             for (Parameter p : gpt2.parameters()) p.freeze();
             lora = LoraAdapters.attach(gpt2.loraModules(), s.lora(), new Random(s.seed()));
             trainable = lora.parameters();
         } else {
+            lora = null;
             for (Parameter p : gpt2.parameters()) p.unfreeze();
             trainable = gpt2.parameters().stream().map(Parameter::value).toList();
         }
@@ -100,10 +144,70 @@ final class LoraFinetuneJob {
         LmTrainer trainer = new LmTrainer(gpt2, tokens,
                 new LmTrainer.Options(context, s.batchSize(), s.iters(), s.learningRate(), Math.min(100, s.iters() / 10), lora == null ? 0.1 : 0.0, s.seed()),
                 trainable);
-        long trainableCount = trainer.trainableParameters();
         err.printf("%d tokens of %s; %s: %d of %d parameters trainable (%.2f%%)%n", tokens.length, s.data(),
                 lora == null ? "full fine-tuning" : "LoRA r " + s.lora().r() + ", alpha " + fmt(s.lora().alpha()) + " on " + lora.adapters().size() + " modules",
-                trainableCount, total, 100.0 * trainableCount / total);
+                trainer.trainableParameters(), total, 100.0 * trainer.trainableParameters() / total);
+        return new Tuning() {
+            public double step() { return trainer.step(); }
+            public double validationLoss(int batches) { return trainer.validationLoss(batches); }
+            public long trainableParameters() { return trainer.trainableParameters(); }
+            public long totalParameters() { return total; }
+            public long optimizerStateBytes() { return trainer.optimizerStateBytes(); }
+            public void save(Path out) throws IOException { saveGpt2(s, gpt2, lora); }
+            public void close() {}
+        };
+    }
+
+    /**
+     * A Llama (llama2.c checkpoint, GGUF file or HuggingFace folder): LoRA adapters trained through
+     * {@link LlamaGraph}, the base frozen; {@code --full} is refused (the runtime's weights are not parameters).
+     */
+    private static Tuning llama(Settings s, String text, PrintWriter err) throws IOException {
+        if (s.lora() == null)
+            throw new IllegalArgumentException("--full fine-tunes GPT-2 folders; a Llama (" + s.model() + ") trains LoRA adapters: leave out --full");
+        LanguageModel lm = LanguageModel.load(s.model(), s.tokenizer(), 0, err);
+        try {
+            if (!(lm.model() instanceof Llama base))
+                throw new IllegalArgumentException(s.model() + " is not a GPT-2 folder or a Llama model");
+            int[] tokens = encode(lm.tokenizer(), text, s.data());
+            int context = s.context() > 0 ? s.context() : base.config().contextLength();
+            LlamaLora init = LlamaLora.init(base.config(), s.lora(), new Random(s.seed()));
+            LlamaGraph graph = LlamaGraph.of(base.withAdapters(init));
+            LlamaLoraTrainer trainer = new LlamaLoraTrainer(graph, tokens, new LlamaLoraTrainer.Options(context, s.batchSize(), s.iters(), s.learningRate(), s.seed()));
+            long total = graph.parameters().stream().mapToLong(p -> p.value().size()).sum();
+            err.printf("%d tokens of %s; LoRA r %d, alpha %s on %d modules: %d of %d parameters trainable (%.2f%%)%n", tokens.length, s.data(),
+                    s.lora().r(), fmt(s.lora().alpha()), init.deltas().size(), trainer.trainableParameters(), total,
+                    100.0 * trainer.trainableParameters() / total);
+            String baseName = s.model().toAbsolutePath().normalize().toString();
+            return new Tuning() {
+                public double step() { return trainer.step(); }
+                public double validationLoss(int batches) { return trainer.validationLoss(batches); }
+                public long trainableParameters() { return trainer.trainableParameters(); }
+                public long totalParameters() { return total; }
+                public long optimizerStateBytes() { return 4 * trainer.optimizerStateValues(); }
+                public void save(Path out) throws IOException { graph.adapters().write(out, baseName); }
+                public void close() throws IOException {
+                    closeQuietly(lm, null);
+                }
+            };
+        } catch (RuntimeException e) {
+            closeQuietly(lm, e);
+            throw e;
+        }
+    }
+
+    /** Closes {@code lm} (its mapped weights); a failure is added to {@code pending}, or thrown when there is none. */
+    private static void closeQuietly(LanguageModel lm, Exception pending) throws IOException {
+        try {
+            lm.close();
+        } catch (Exception e) {
+            if (pending != null) pending.addSuppressed(e);
+            else throw e instanceof IOException io ? io : new IOException("closing " + lm.model().getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Outcome train(Settings s, Tuning trainer, PrintWriter err) throws IOException {
+        long trainableCount = trainer.trainableParameters(), total = trainer.totalParameters();
         double before = trainer.validationLoss(20);
         err.printf("val loss before: %.4f%n", before);
         err.flush();
@@ -128,8 +232,8 @@ final class LoraFinetuneJob {
                     valLoss = trainer.validationLoss(20);
                     curve.add(new double[] {i, trainLoss, valLoss});
                     bar.setExtraMessage(String.format(" loss %.4f, val %.4f", trainLoss, valLoss));
-                    save(s, gpt2, lora);
-                    chart(curve, before, s.out().resolve(CHART), lora == null ? "full fine-tuning" : "LoRA");
+                    trainer.save(s.out());
+                    chart(curve, before, s.out().resolve(CHART), s.lora() == null ? "full fine-tuning" : "LoRA");
                 }
             }
         }
@@ -141,7 +245,7 @@ final class LoraFinetuneJob {
         err.printf("val loss %.4f -> %.4f after %d iterations; heap: peak %.1f MiB, largest after a collection %.1f MiB, live at the end %.1f MiB;"
                 + " optimizer state %.1f MiB%n", before, valLoss, s.iters(), peak / 1048576.0, peakAfterGc / 1048576.0, live / 1048576.0,
                 trainer.optimizerStateBytes() / 1048576.0);
-        return new Outcome(trainableCount, total, before, valLoss, trainLoss, peak, peakAfterGc, live, trainer.optimizerStateBytes(), lora);
+        return new Outcome(trainableCount, total, before, valLoss, trainLoss, peak, peakAfterGc, live, trainer.optimizerStateBytes());
     }
 
     /**
@@ -184,7 +288,7 @@ final class LoraFinetuneJob {
     }
 
     /** The adapter (LoRA) or the whole model with its tokenizer (full); each file replaced atomically. */
-    private static void save(Settings s, Gpt2 gpt2, LoraAdapters lora) throws IOException {
+    private static void saveGpt2(Settings s, Gpt2 gpt2, LoraAdapters lora) throws IOException {
         if (lora != null) {
             lora.toPeft(s.model().toAbsolutePath().normalize().toString(), "CAUSAL_LM", true).write(s.out());
             return;

@@ -121,7 +121,7 @@ public record LanguageModel(CausalLm model, Tokenizer tokenizer, int bos, boolea
     }
 
     /** {@code model_type} of a config.json, or null when it has none (or is no JSON object: the loader says why). */
-    static String modelType(Path configJson) throws IOException {
+    public static String modelType(Path configJson) throws IOException {
         return stringField(configJson, "model_type");
     }
 
