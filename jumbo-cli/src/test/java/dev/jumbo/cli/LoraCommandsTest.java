@@ -96,6 +96,27 @@ class LoraCommandsTest {
     }
 
     @Test
+    void aLlamaFineTunesItsAdaptersThroughTheSameCommand() throws Exception {
+        Path stories = CliTest.sharedData().resolve("llama2c/stories260K.bin");
+        Path out = tmp.resolve("llama-finetuned");
+        CliTest.Result r = CliTest.run("finetune", "--model", stories.toString(), "--task", "lm", "--data", newText.toString(), "--lora-r", "4",
+                "--lora-alpha", "8", "--iters", "12", "--context", "32", "--batch-size", "4", "--lr", "1e-2", "--eval-every", "6", "--json", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode j = r.lastJson();
+        // PEFT's Llama default: q_proj and v_proj of each of stories260K's 5 layers, rank 4
+        assertThat(r.err()).contains("LoRA r 4, alpha 8 on 10 modules");
+        assertThat(j.get("trainable_parameters").asLong()).isLessThan(j.get("total_parameters").asLong() / 20);
+        assertThat(j.get("val_loss").asDouble()).isLessThan(j.get("val_loss_before").asDouble());
+        dev.jumbo.lora.PeftAdapter written = dev.jumbo.lora.PeftAdapter.read(out);
+        assertThat(written.config().targetModules()).containsExactlyInAnyOrder("q_proj", "v_proj");
+        assertThat(written.tensors()).containsKey("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
+        CliTest.Result full = CliTest.run("finetune", "--model", stories.toString(), "--task", "lm", "--data", newText.toString(), "--full",
+                "--out", tmp.resolve("llama-full").toString());
+        assertThat(full.code()).isNotZero();
+        assertThat(full.err()).contains("a Llama (" + stories + ") trains LoRA adapters: leave out --full");
+    }
+
+    @Test
     void fullFineTuningTrainsEveryWeightAndKeepsStateForAll() throws Exception {
         Path full = tmp.resolve("full");
         CliTest.Result r = CliTest.run("finetune", "--model", base.toString(), "--task", "lm", "--data", newText.toString(), "--full",
