@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "jumbo", mixinStandardHelpOptions = true, version = "jumbo 0.1.0",
         description = "Large neural models in plain Java: train, evaluate, predict, summarise, generate, serve, benchmark.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, SummaryCommand.class, ProfileCommand.class, PerplexityCommand.class, GenerateCommand.class, ChatCommand.class, TrainLmCommand.class, EmbedCommand.class, FillMaskCommand.class, ConvertCommand.class, QuantizeCommand.class, PruneCommand.class, DistillCommand.class, ExportCommand.class, ExplainCommand.class, FairnessCommand.class, CensusCommand.class, MaskCommand.class, PrivacyCommand.class, ServeCommand.class, FederatedCommand.class,
+        subcommands = {TrainCommand.class, FinetuneCommand.class, EvaluateCommand.class, PredictCommand.class, SummaryCommand.class, ProfileCommand.class, PerplexityCommand.class, GenerateCommand.class, ChatCommand.class, TrainLmCommand.class, EmbedCommand.class, FillMaskCommand.class, ConvertCommand.class, QuantizeCommand.class, PruneCommand.class, DistillCommand.class, ExportCommand.class, ExplainCommand.class, FairnessCommand.class, CensusCommand.class, MaskCommand.class, PrivacyCommand.class, ServeCommand.class, FederatedCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces on errors.")
