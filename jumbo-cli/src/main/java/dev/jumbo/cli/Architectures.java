@@ -26,7 +26,8 @@ final class Architectures {
      * 16 filters) - Flatten - Dense(64, relu) - Dense(classes, softmax); {@code vgg-bn}: the same with
      * BatchNorm between each convolution and its ReLU; {@code resnet}: a stride-2 stem
      * Conv2D(16, 3x3, same) - BatchNorm - ReLU, ResidualBlock(16), ResidualBlock(32, stride 2),
-     * GlobalAveragePooling - Dense(classes, softmax). vgg and resnet are kept small (2-3 MFLOPs per
+     * GlobalAveragePooling - Dense(classes, softmax); their batch norms have momentum 0.9 (torchvision's,
+     * see {@link ResidualBlock}). vgg and resnet are kept small (2-3 MFLOPs per
      * 28x28 image, against cnn's 5) so a few Fashion-MNIST epochs take minutes on two cores.
      */
     static Sequential build(String arch, Shape example, int classes) {
@@ -66,7 +67,7 @@ final class Architectures {
                 for (int filters : new int[] {scaled(8, width), scaled(16, width)}) {
                     for (int k = 0; k < 2; k++) {
                         m.add(new Conv2D(filters, 3, 3, 1, 1, "same", bn ? Activation.LINEAR : Activation.RELU));
-                        if (bn) m.add(new BatchNormalization()).add(new ActivationLayer(Activation.RELU));
+                        if (bn) m.add(new BatchNormalization(0.9, 1e-3)).add(new ActivationLayer(Activation.RELU));
                     }
                     m.add(new MaxPool2D(2));
                 }
@@ -76,7 +77,7 @@ final class Architectures {
                 if (example.rank() != 3) throw new IllegalArgumentException("--arch resnet needs image data [height, width, channels], got examples of shape " + example);
                 int c16 = scaled(16, width);
                 yield new Sequential(example,
-                        new Conv2D(c16, 3, 3, 2, 2, "same", Activation.LINEAR), new BatchNormalization(), new ActivationLayer(Activation.RELU),
+                        new Conv2D(c16, 3, 3, 2, 2, "same", Activation.LINEAR), new BatchNormalization(0.9, 1e-3), new ActivationLayer(Activation.RELU),
                         new ResidualBlock(c16, 1), new ResidualBlock(c32, 2),
                         new GlobalAveragePooling2D(), new Dense(classes, Activation.SOFTMAX));
             }

@@ -70,6 +70,11 @@ final class DataOptions {
          * @throws IllegalArgumentException quoting {@code spec} and the part that is not a class id or range
          */
         static ClassSubset parse(String option, String spec) {
+            return parse(option, spec, 2);
+        }
+
+        /** {@link #parse(String, String)} needing at least {@code least} classes (1 for the positives of a yes/no task). */
+        static ClassSubset parse(String option, String spec, int least) {
             TreeSet<Integer> ids = new TreeSet<>();
             for (String part : spec.split(",", -1)) {
                 String p = part.strip();
@@ -83,7 +88,7 @@ final class DataOptions {
                     throw new IllegalArgumentException(option + " '" + spec + "': '" + p + "' is not a class id or a range like 0-4 (ids are 0 or more, ranges ascending)");
                 }
             }
-            if (ids.size() < 2) throw new IllegalArgumentException(option + " '" + spec + "' keeps " + ids.size() + " class; a classifier needs at least 2");
+            if (ids.size() < least) throw new IllegalArgumentException(option + " '" + spec + "' keeps " + ids.size() + " class; a classifier needs at least 2");
             return new ClassSubset(ids.stream().mapToInt(Integer::intValue).toArray());
         }
 

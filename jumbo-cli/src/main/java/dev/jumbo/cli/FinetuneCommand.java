@@ -27,7 +27,8 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "The trained model folder (jumbo train --out).")
     Path model;
 
-    @Option(names = "--task", defaultValue = "classify", description = "classify: transfer learning with a new classifier head (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--task", defaultValue = "classify",
+            description = "classify: transfer learning with a new softmax head; binary:IDS: the same with one sigmoid unit for 'one of these classes or not' (binary:5,7,9 is footwear) (default: ${DEFAULT-VALUE}).")
     String task;
 
     @Option(names = "--data", required = true, paramLabel = "DATASET", description = "fashion-mnist, mnist, or csv:TRAIN.csv[,TEST.csv].")
@@ -81,10 +82,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (task.equals("lm")) throw new IllegalArgumentException("--task lm (LoRA) is not available in this build yet; use --task classify");
-        if (!task.equals("classify")) throw new IllegalArgumentException("unknown --task '" + task + "': use classify");
+        String binary = task.startsWith("binary:") ? task.substring("binary:".length()) : null;
+        if (!task.equals("classify") && binary == null) throw new IllegalArgumentException("unknown --task '" + task + "': use classify or binary:IDS");
         PrintWriter err = spec.commandLine().getErr(), o = spec.commandLine().getOut();
         Main.banner(err);
-        TransferJob.Result r = TransferJob.run(new TransferJob.Options(model, dataset, dataDir, classes, freezeUntil, dropTop, headUnits,
+        TransferJob.Result r = TransferJob.run(new TransferJob.Options(model, dataset, dataDir, classes, binary, freezeUntil, dropTop, headUnits,
                 epochs, fineTuneEpochs, learningRate, fineTuneLearningRate, batchSize, seed, !noProgress, out), err);
         o.printf("head only: test accuracy %.4f%n", r.headAccuracy());
         if (fineTuneEpochs > 0) o.printf("after fine-tuning: test accuracy %.4f%n", r.fineTunedAccuracy());

@@ -35,7 +35,7 @@ final class TransferJob {
     private TransferJob() {}
 
     /** What {@code jumbo finetune --task classify} was asked. */
-    record Options(Path model, String dataset, Path dataDir, String classes, String freezeUntil, Integer dropTop, int headUnits,
+    record Options(Path model, String dataset, Path dataDir, String classes, String binary, String freezeUntil, Integer dropTop, int headUnits,
                    int epochs, int fineTuneEpochs, double learningRate, double fineTuneLearningRate, int batchSize, long seed,
                    boolean progress, Path out) {
         Options {
@@ -71,7 +71,20 @@ final class TransferJob {
         Sequential model = trained.withoutTop(dropTop);
         model.trainable(0, model.layers().size(), false);
         if (headUnits > 0) model.add(new Dense(headUnits, Activation.RELU));
-        return model.add(new Dense(classes, Activation.SOFTMAX));
+        // a yes/no task gets one sigmoid unit (binary cross-entropy), as in Keras' transfer learning guide
+        return model.add(classes == 1 ? new Dense(1, Activation.SIGMOID) : new Dense(classes, Activation.SOFTMAX));
+    }
+
+    /**
+     * The examples relabelled for a yes/no task: 1 where the class is one of {@code positives},
+     * else 0, as a {@code [n, 1]} target for a sigmoid output.
+     */
+    static TensorDataset binary(TensorDataset d, DataOptions.ClassSubset positives) {
+        float[] y = d.y().toFloatArray(), z = new float[y.length];
+        java.util.Set<Integer> yes = new java.util.HashSet<>();
+        for (int c : positives.kept()) yes.add(c);
+        for (int i = 0; i < y.length; i++) z[i] = yes.contains((int) y[i]) ? 1 : 0;
+        return new TensorDataset(d.x(), dev.jumbo.tensor.Tensor.of(z, y.length, 1));
     }
 
     /**
@@ -136,9 +149,28 @@ final class TransferJob {
         DataOptions.ClassSubset subset = o.classes() == null ? null : DataOptions.ClassSubset.parse("--classes", o.classes());
         if (subset != null) splits = subset.select(splits, TrainCommand.classes(splits), "--classes");
         int classes = TrainCommand.classes(splits);
+        DataOptions.ClassSubset positives = null;
+        if (o.binary() != null) {
+            // the positives are original class ids; with --classes they are renumbered as the labels were
+            DataOptions.ClassSubset given = DataOptions.ClassSubset.parse("--task binary:", o.binary(), 1);
+            int[] ids = given.kept().clone();
+            for (int i = 0; i < ids.length; i++) {
+                int c = ids[i];
+                int renumbered = subset == null ? c : java.util.Arrays.binarySearch(subset.kept(), c);
+                if (renumbered < 0 || renumbered >= classes)
+                    throw new IllegalArgumentException("--task binary:" + o.binary() + " names class " + c + ", which "
+                            + (subset == null ? "the data lacks (classes 0-" + (classes - 1) + ")" : "--classes " + o.classes() + " leaves out"));
+                ids[i] = renumbered;
+            }
+            positives = new DataOptions.ClassSubset(ids);
+            splits = new Splits(binary(splits.train(), positives), binary(splits.test(), positives));
+            classes = 1;
+        }
+        String loss = classes == 1 ? "binary_crossentropy" : "sparse_categorical_crossentropy";
 
         Init.seed(o.seed());
-        err.printf("backbone: %s without its top %d layer%s; new head for %d classes%n", o.model(), dropTop, dropTop == 1 ? "" : "s", classes);
+        err.printf("backbone: %s without its top %d layer%s; new head for %s%n", o.model(), dropTop, dropTop == 1 ? "" : "s",
+                classes == 1 ? "'" + o.binary() + " or not' (sigmoid)" : classes + " classes");
         Sequential model = withNewHead(trained, dropTop, o.headUnits(), classes);
         TensorDataset train = DataOptions.fit(splits.train(), model.inputShape());
         TensorDataset test = DataOptions.fit(splits.test(), model.inputShape());
@@ -149,7 +181,7 @@ final class TransferJob {
         err.printf("phase 1: training the new head (%,d trainable of %,d parameters), backbone frozen%n", model.trainableParameterCount(), model.parameterCount());
         long headTrainable = model.trainableParameterCount();
         long t0 = System.nanoTime();
-        model.compile(new Adam(o.learningRate()), "sparse_categorical_crossentropy", "accuracy");
+        model.compile(new Adam(o.learningRate()), loss, "accuracy");
         model.fit(train, fitOptions(o, o.epochs(), test, all, checkpoint, model, err));
         double headSeconds = (System.nanoTime() - t0) / 1e9;
         Map<String, Double> figures = model.evaluate(test, 256);
@@ -163,7 +195,7 @@ final class TransferJob {
                     freezeUntil < 0 ? "every layer" : "the layers after " + model.layerName(freezeUntil), o.fineTuneLearningRate(), model.trainableParameterCount());
             long t1 = System.nanoTime();
             // a fresh optimizer, as Keras' guide recompiles: phase 1's moments belong to the head alone
-            model.compile(new Adam(o.fineTuneLearningRate()), "sparse_categorical_crossentropy", "accuracy");
+            model.compile(new Adam(o.fineTuneLearningRate()), loss, "accuracy");
             model.fit(train, fitOptions(o, o.fineTuneEpochs(), test, all, checkpoint, model, err));
             fineTuneSeconds = (System.nanoTime() - t1) / 1e9;
             figures = model.evaluate(test, 256);
@@ -174,11 +206,16 @@ final class TransferJob {
         model.save(o.out());
         if (o.dataset().equals("fashion-mnist")) {
             List<String> names = subset == null ? FashionMnist.CLASS_NAMES : subset.names(FashionMnist.CLASS_NAMES);
+            if (positives != null) {
+                String yes = String.join("/", positives.names(names));
+                names = List.of("not " + yes, yes); // output 0.5 and above: the second
+            }
             AtomicFiles.writeString(o.out().resolve(TrainCommand.LABELS_FILE), String.join("\n", names) + "\n");
         } else {
             Files.deleteIfExists(o.out().resolve(TrainCommand.LABELS_FILE)); // a previous model's names would mislabel the new classes
         }
-        Charts.trainingCurves(all, o.out().resolve("training.png"), "finetune on " + o.dataset() + (subset == null ? "" : " classes " + subset.describe()));
+        Charts.trainingCurves(all, o.out().resolve("training.png"), "finetune on " + o.dataset() + (subset == null ? "" : " classes " + subset.describe())
+                + (positives == null ? "" : ", " + o.binary() + " or not"));
         return new Result(model.trainableParameterCount(), headTrainable, model.parameterCount(), headAccuracy, fineTuned,
                 figures.get("loss"), classes, all, headSeconds, fineTuneSeconds);
     }

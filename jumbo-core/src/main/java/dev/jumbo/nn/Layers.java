@@ -57,7 +57,7 @@ public final class Layers {
             case "SimpleRNN" -> new SimpleRNN(f.integer("units"), f.bool("return_sequences", false));
             case "LSTM" -> new LSTM(f.integer("units"), f.bool("return_sequences", false));
             case "GRU" -> new GRU(f.integer("units"), f.bool("return_sequences", false));
-            case "ResidualBlock" -> new ResidualBlock(f.integer("filters"), f.integer("strides", 1), f.activationOr(Activation.RELU));
+            case "ResidualBlock" -> new ResidualBlock(f.integer("filters"), f.integer("strides", 1), f.activationOr(Activation.RELU), f.number("momentum", 0.9));
             default -> throw new IllegalArgumentException("unknown layer type '" + type + "'");
         };
         // Keras writes every layer's trainable flag; Jumbo writes it only for a frozen layer

@@ -148,6 +148,7 @@ class ResidualBlockTest {
     void rejectsBadArgumentsAndShapesNamingThem() {
         assertThatThrownBy(() -> new ResidualBlock(0, 1)).hasMessageContaining("ResidualBlock").hasMessageContaining("filters");
         assertThatThrownBy(() -> new ResidualBlock(4, 0)).hasMessageContaining("ResidualBlock").hasMessageContaining("strides");
+        assertThatThrownBy(() -> new ResidualBlock(4, 1, Activation.RELU, 1.5)).hasMessage("ResidualBlock momentum must be in [0, 1], got 1.5");
         assertThatThrownBy(() -> new ResidualBlock(4, 1).outputShape(Shape.of(16)))
                 .hasMessageContaining("residual_block").hasMessageContaining("[16]");
         ResidualBlock built = new ResidualBlock(4, 1);
