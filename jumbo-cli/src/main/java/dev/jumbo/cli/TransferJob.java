@@ -6,6 +6,8 @@ import dev.jumbo.data.TensorDataset;
 import dev.jumbo.io.AtomicFiles;
 import dev.jumbo.nn.Activation;
 import dev.jumbo.nn.Dense;
+import dev.jumbo.nn.Flatten;
+import dev.jumbo.nn.GlobalAveragePooling2D;
 import dev.jumbo.nn.Init;
 import dev.jumbo.nn.Layer;
 import dev.jumbo.optim.Adam;
@@ -64,12 +66,14 @@ final class TransferJob {
 
     /**
      * {@code trained} without its last {@code dropTop} layers, every layer frozen, with a new head:
-     * {@code Dense(headUnits, relu)} when {@code headUnits > 0}, then {@code Dense(classes, softmax)}.
+     * a Flatten when the backbone's output is not a vector, {@code Dense(headUnits, relu)} when
+     * {@code headUnits > 0}, then {@code Dense(classes, softmax)} (one sigmoid unit when {@code classes} is 1).
      * The layers are {@code trained}'s own objects (weights shared, not copied).
      */
     static Sequential withNewHead(Sequential trained, int dropTop, int headUnits, int classes) {
         Sequential model = trained.withoutTop(dropTop);
         model.trainable(0, model.layers().size(), false);
+        if (model.outputShape().rank() > 1) model.add(new Flatten()); // Dense would apply per position of a feature map
         if (headUnits > 0) model.add(new Dense(headUnits, Activation.RELU));
         // a yes/no task gets one sigmoid unit (binary cross-entropy), as in Keras' transfer learning guide
         return model.add(classes == 1 ? new Dense(1, Activation.SIGMOID) : new Dense(classes, Activation.SOFTMAX));
@@ -89,14 +93,19 @@ final class TransferJob {
 
     /**
      * How many layers Keras' {@code include_top=False} would take off: the fully connected
-     * classifier, i.e. the run of Dense layers at the top (at least one; never every layer). A
-     * trained CNN then keeps its convolutional features, which transfer to new classes much better
-     * than its last hidden Dense layer, specialised to the old ones.
+     * classifier, i.e. the run of Dense layers at the top, and the Flatten or global pooling right
+     * under it (at least one layer; never every layer). A trained CNN then keeps its convolutional
+     * feature maps, which transfer to new classes much better than its last hidden Dense layer or
+     * its pooled vector, both specialised to the old classes; {@link #withNewHead} flattens them.
      */
     static int classifierLayers(Sequential trained) {
         List<Layer> layers = trained.layers();
         int n = 0;
         while (n < layers.size() - 1 && layers.get(layers.size() - 1 - n) instanceof Dense) n++;
+        if (n > 0 && n < layers.size() - 1) {
+            Layer below = layers.get(layers.size() - 1 - n);
+            if (below instanceof Flatten || below instanceof GlobalAveragePooling2D) n++;
+        }
         return Math.max(1, n);
     }
 

@@ -3,6 +3,7 @@ package dev.jumbo.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.jumbo.tensor.Shape;
 import dev.jumbo.tensor.Tensor;
 import dev.jumbo.train.Sequential;
 import java.nio.file.Files;
@@ -113,6 +114,18 @@ class FinetuneCommandTest {
         assertThat(Files.readAllLines(out.resolve("labels.txt"))).containsExactly("not Sandal/Sneaker/Ankle boot", "Sandal/Sneaker/Ankle boot");
         assertOneLineError(CliTest.run("finetune", "--model", base.toString(), "--task", "binary:9", "--classes", "5-6", "--data", "fashion-mnist",
                 "--data-dir", data.toString(), "--out", tmp.resolve("e8").toString()), "leaves out");
+    }
+
+    @Test
+    void theDefaultTopIsTheDenseClassifierAndThePoolingUnderIt() {
+        Shape image = Shape.of(28, 28, 1);
+        assertThat(TransferJob.classifierLayers(Architectures.build("cnn", image, 5))).isEqualTo(3);     // Flatten, Dense, Dense
+        assertThat(TransferJob.classifierLayers(Architectures.build("resnet", image, 5))).isEqualTo(2);  // GlobalAveragePooling2D, Dense
+        assertThat(TransferJob.classifierLayers(Architectures.build("mlp", Shape.of(784), 5))).isEqualTo(2); // never every layer
+        Sequential resnet = TransferJob.withNewHead(Architectures.build("resnet", image, 5), 2, 0, 3);
+        assertThat(resnet.layers().get(resnet.layers().size() - 2)).isInstanceOf(dev.jumbo.nn.Flatten.class);
+        assertThat(resnet.outputShape().toArray()).containsExactly(3);
+        assertThat(resnet.trainableParameterCount()).isEqualTo(7 * 7 * 32 * 3 + 3);
     }
 
     @Test
