@@ -40,6 +40,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--classes", paramLabel = "IDS", description = "Train the new head on these classes only, relabelled 0..k-1: 5-9, 5,7,9 ...")
     String classes;
 
+    @Option(names = "--train-examples", defaultValue = "0", paramLabel = "N",
+            description = "Train on the first N examples of the kept classes only (a few-shot run); 0 for all (default: ${DEFAULT-VALUE}).")
+    int trainExamples;
+
     @Option(names = "--drop-top", paramLabel = "N",
             description = "Top layers to drop before adding the head (default: the Dense layers at the top, as Keras' include_top=False: a CNN keeps its convolutional features).")
     Integer dropTop;
@@ -87,7 +91,7 @@ final class FinetuneCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr(), o = spec.commandLine().getOut();
         Main.banner(err);
         TransferJob.Result r = TransferJob.run(new TransferJob.Options(model, dataset, dataDir, classes, binary, freezeUntil, dropTop, headUnits,
-                epochs, fineTuneEpochs, learningRate, fineTuneLearningRate, batchSize, seed, !noProgress, out), err);
+                trainExamples, epochs, fineTuneEpochs, learningRate, fineTuneLearningRate, batchSize, seed, !noProgress, out), err);
         o.printf("head only: test accuracy %.4f%n", r.headAccuracy());
         if (fineTuneEpochs > 0) o.printf("after fine-tuning: test accuracy %.4f%n", r.fineTunedAccuracy());
         o.printf("trainable parameters %,d of %,d; model written to %s%n", r.trainableParameters(), r.totalParameters(), out);
@@ -97,6 +101,7 @@ final class FinetuneCommand implements Callable<Integer> {
             j.put("dataset", dataset);
             if (classes != null) j.put("classes", DataOptions.ClassSubset.parse("--classes", classes).describe());
             j.put("num_classes", r.classes());
+            j.put("train_examples", r.trainExamples());
             j.put("epochs", epochs);
             j.put("fine_tune_epochs", fineTuneEpochs);
             j.put("head_trainable_parameters", r.headTrainableParameters());

@@ -102,7 +102,7 @@ final class TransferBench implements Callable<Integer> {
         Splits target = targetSubset.select(all, classes, "--target-classes");
         TensorDataset targetTrain = target.train();
         if (targetExamples > 0 && targetExamples < targetTrain.size())
-            targetTrain = new TensorDataset(targetTrain.x().slice(0, 0, targetExamples), targetTrain.y().slice(0, 0, targetExamples));
+            targetTrain = TransferJob.firstExamples(targetTrain, targetExamples);
         int k = targetSubset.kept().length;
         List<Row> rows = new ArrayList<>();
 

@@ -38,11 +38,12 @@ final class TransferJob {
 
     /** What {@code jumbo finetune --task classify} was asked. */
     record Options(Path model, String dataset, Path dataDir, String classes, String binary, String freezeUntil, Integer dropTop, int headUnits,
-                   int epochs, int fineTuneEpochs, double learningRate, double fineTuneLearningRate, int batchSize, long seed,
+                   int trainExamples, int epochs, int fineTuneEpochs, double learningRate, double fineTuneLearningRate, int batchSize, long seed,
                    boolean progress, Path out) {
         Options {
             if (dropTop != null && dropTop < 0) throw new IllegalArgumentException("--drop-top must be 0 or more, got " + dropTop);
             if (headUnits < 0) throw new IllegalArgumentException("--head must be 0 (a softmax layer only) or more units, got " + headUnits);
+            if (trainExamples < 0) throw new IllegalArgumentException("--train-examples must be 0 (all) or more, got " + trainExamples);
             if (epochs < 1) throw new IllegalArgumentException("--epochs must be at least 1, got " + epochs);
             if (fineTuneEpochs < 0) throw new IllegalArgumentException("--fine-tune-epochs must be 0 or more, got " + fineTuneEpochs);
             if (!(learningRate > 0)) throw new IllegalArgumentException("--lr must be positive, got " + learningRate);
@@ -56,7 +57,7 @@ final class TransferJob {
      * {@code summary} does), test accuracy after phase 1 and after phase 2 (NaN when skipped).
      */
     record Result(long trainableParameters, long headTrainableParameters, long totalParameters, double headAccuracy, double fineTunedAccuracy,
-                  double testLoss, int classes, History history, double headSeconds, double fineTuneSeconds) {
+                  double testLoss, int classes, int trainExamples, History history, double headSeconds, double fineTuneSeconds) {
         double testAccuracy() {
             return Double.isNaN(fineTunedAccuracy) ? headAccuracy : fineTunedAccuracy;
         }
@@ -135,6 +136,11 @@ final class TransferJob {
         model.trainable(freezeUntil + 1, model.layers().size(), true);
     }
 
+    /** The first {@code n} examples: few-shot runs, where transfer learning matters most. */
+    static TensorDataset firstExamples(TensorDataset d, int n) {
+        return new TensorDataset(d.x().slice(0, 0, n), d.y().slice(0, 0, n));
+    }
+
     /** Test accuracy of a compiled model. */
     static double accuracy(Sequential model, TensorDataset test) {
         return model.evaluate(test, 256).get("accuracy");
@@ -176,6 +182,8 @@ final class TransferJob {
             classes = 1;
         }
         String loss = classes == 1 ? "binary_crossentropy" : "sparse_categorical_crossentropy";
+        if (o.trainExamples() > 0 && o.trainExamples() < splits.train().size())
+            splits = new Splits(firstExamples(splits.train(), o.trainExamples()), splits.test());
 
         Init.seed(o.seed());
         err.printf("backbone: %s without its top %d layer%s; new head for %s%n", o.model(), dropTop, dropTop == 1 ? "" : "s",
@@ -226,7 +234,7 @@ final class TransferJob {
         Charts.trainingCurves(all, o.out().resolve("training.png"), "finetune on " + o.dataset() + (subset == null ? "" : " classes " + subset.describe())
                 + (positives == null ? "" : ", " + o.binary() + " or not"));
         return new Result(model.trainableParameterCount(), headTrainable, model.parameterCount(), headAccuracy, fineTuned,
-                figures.get("loss"), classes, all, headSeconds, fineTuneSeconds);
+                figures.get("loss"), classes, train.size(), all, headSeconds, fineTuneSeconds);
     }
 
     private static FitOptions fitOptions(Options o, int epochs, TensorDataset test, History all, Path checkpoint, Sequential model, PrintWriter err) {

@@ -62,6 +62,7 @@ class FinetuneCommandTest {
         List<String> keys = keys(j);
         assertThat(keys.subList(keys.size() - 3, keys.size())).containsExactly("trainable_parameters", "total_parameters", "test_accuracy");
         assertThat(j.get("classes").asText()).isEqualTo("5,6,7,8,9");
+        assertThat(j.get("train_examples").asInt()).isBetween(250, 390); // about half of the 640 examples are of classes 5-9
         assertThat(j.get("head_accuracy").asDouble()).isGreaterThan(0.5);
         assertThat(j.get("test_accuracy").asDouble()).isEqualTo(j.get("fine_tuned_accuracy").asDouble());
         // the top two Dense layers go (as include_top=False); phase 1 trains Dense(1600 -> 5) alone, phase 2 every layer after max_pool2d_1
@@ -89,9 +90,10 @@ class FinetuneCommandTest {
     @Test
     void headOnlyLeavesTheWholeBackboneBitIdentical() throws Exception {
         Path out = tmp.resolve("head-only");
-        CliTest.Result r = finetune(out, "--classes", "5-9", "--drop-top", "2", "--head", "16", "--epochs", "1", "--json");
+        CliTest.Result r = finetune(out, "--classes", "5-9", "--drop-top", "2", "--head", "16", "--epochs", "1", "--train-examples", "150", "--json");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode j = r.lastJson();
+        assertThat(j.get("train_examples").asInt()).isEqualTo(150);
         assertThat(j.has("fine_tuned_accuracy")).isFalse();
         assertThat(j.get("trainable_parameters").asLong()).isEqualTo(1600 * 16 + 16 + 16 * 5 + 5);
         Map<String, Tensor> a = Sequential.load(base).stateDict(), b = Sequential.load(out).stateDict();
