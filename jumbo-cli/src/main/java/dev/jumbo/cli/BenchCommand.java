@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code jumbo bench}: speed figures, medians over repeats. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: gemm GFLOPS, training seconds per epoch, inference images per second.",
-        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class, BenchCommand.InferBench.class, BenchCommand.GenerateBench.class, ServeLoad.class, CompressBench.class, ExplainBench.class, SparkBench.class})
+        subcommands = {BenchCommand.GemmBench.class, BenchCommand.TrainBench.class, BenchCommand.InferBench.class, BenchCommand.GenerateBench.class, ServeLoad.class, CompressBench.class, TransferBench.class, ExplainBench.class, SparkBench.class})
 final class BenchCommand {
 
     static double median(List<Double> v) {

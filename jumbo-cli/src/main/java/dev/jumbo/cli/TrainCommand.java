@@ -47,8 +47,12 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
-    @Option(names = "--arch", defaultValue = "cnn", description = "mlp or cnn (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--arch", defaultValue = "cnn", description = "mlp, cnn, dp-cnn, vgg, vgg-bn or resnet (default: ${DEFAULT-VALUE}).")
     String arch;
+
+    @Option(names = "--classes", paramLabel = "IDS",
+            description = "Train on these classes only, relabelled 0..k-1 in order: 0-4, 5,7,9 or 0-2,8 (labels.txt names them).")
+    String classes;
 
     @Option(names = "--epochs", defaultValue = "5", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -112,6 +116,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (dp && spark != null) throw new IllegalArgumentException("--dp does not run on Spark yet");
+        if (dp && classes != null) throw new IllegalArgumentException("--classes does not work with --dp yet");
         if (dp) return PrivateTraining.run(this, new PrivateTraining.Options(targetEpsilon, noiseMultiplier, delta, maxGradNorm),
                 spec.commandLine().getOut(), spec.commandLine().getErr());
         if (targetEpsilon != null || noiseMultiplier != null) throw new IllegalArgumentException("--target-epsilon and --noise-multiplier need --dp");
@@ -119,6 +124,8 @@ final class TrainCommand implements Callable<Integer> {
         Main.banner(err);
         int batch = batchSize != null ? batchSize : Architectures.defaultBatchSize(arch);
         Splits splits = data.load();
+        DataOptions.ClassSubset subset = this.classes == null ? null : DataOptions.ClassSubset.parse("--classes", this.classes);
+        if (subset != null) splits = subset.select(splits, classes(splits), "--classes");
         int classes = classes(splits);
         Init.seed(seed);
         Path checkpoint = out.resolve("checkpoint.safetensors");
@@ -145,7 +152,8 @@ final class TrainCommand implements Callable<Integer> {
         History history = spark == null ? model.fit(train, options) : SparkTrainingJob.fit(spark, sparkConf, model, train, options, err);
         EnergyMeter.Energy energy = meter.since(before);
         model.save(out);
-        if (data.dataset.equals("fashion-mnist")) AtomicFiles.writeString(out.resolve(LABELS_FILE), String.join("\n", FashionMnist.CLASS_NAMES) + "\n");
+        if (data.dataset.equals("fashion-mnist"))
+            AtomicFiles.writeString(out.resolve(LABELS_FILE), String.join("\n", subset == null ? FashionMnist.CLASS_NAMES : subset.names(FashionMnist.CLASS_NAMES)) + "\n");
         Charts.trainingCurves(history, out.resolve("training.png"), arch + " on " + data.dataset);
         Map<String, Double> testFigures = model.evaluate(test, 256);
         PrintWriter o = spec.commandLine().getOut();
@@ -156,6 +164,7 @@ final class TrainCommand implements Callable<Integer> {
             Map<String, Object> result = new LinkedHashMap<>();
             result.put("arch", arch);
             result.put("dataset", data.dataset);
+            if (subset != null) result.put("classes", subset.describe());
             result.put("epochs", history.epochs());
             result.put("batch_size", batch);
             result.put("test_accuracy", testFigures.get("accuracy"));

@@ -138,7 +138,7 @@ class LoraCommandsTest {
 
         CliTest.Result intoBase = CliTest.run("finetune", "--model", base.toString(), "--task", "lm", "--data", newText.toString(), "--out", base.toString());
         assertThat(intoBase.code()).isEqualTo(1);
-        assertThat(intoBase.err()).contains("is the --model folder");
+        assertThat(intoBase.err()).contains("is the --model " + base);
 
         // an adapter made for a wider model
         Path other = tmp.resolve("wide");

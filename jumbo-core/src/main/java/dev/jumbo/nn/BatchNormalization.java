@@ -8,7 +8,9 @@ import java.util.Map;
  * Batch normalization over every axis but the last (channels), Keras conventions. While
  * training it normalises with the batch's mean and (biased) variance and moves the buffers
  * {@code moving = momentum · moving + (1 - momentum) · batch}; otherwise it uses the moving
- * statistics. Output: {@code gamma · (x - mean) / sqrt(var + epsilon) + beta}.
+ * statistics. A frozen layer ({@code trainable(false)}) always uses the moving statistics and
+ * never updates them, even in training mode, as Keras does since TF 2. Output:
+ * {@code gamma · (x - mean) / sqrt(var + epsilon) + beta}.
  *
  * <pre>{@code
  * Layer bn = new BatchNormalization();   // momentum 0.99, epsilon 1e-3
@@ -60,7 +62,9 @@ public final class BatchNormalization extends Layer {
         int c = x.dim(-1);
         Tensor flat = x.reshape(-1, c);
         Tensor normalised;
-        if (isTraining()) {
+        // a frozen BN normalises with its moving statistics and leaves them alone (Keras since TF 2):
+        // fine-tuning a frozen backbone must not drift statistics learnt on the original data
+        if (isTraining() && trainable()) {
             Tensor mean = flat.mean(0, false);
             Tensor centered = flat.sub(mean);
             Tensor variance = centered.square().mean(0, false);

@@ -24,6 +24,7 @@ import java.util.Map;
  */
 public abstract class Layer extends Module {
     private boolean built;
+    private boolean trainable = true;
 
     /** Builds on the first call (from the input's shape without its batch dimension), then applies the layer. */
     @Override
@@ -44,6 +45,35 @@ public abstract class Layer extends Module {
         if (built) return;
         onBuild(inputShape);
         built = true;
+        if (!trainable) trainable(false); // weights created after the layer was frozen start frozen
+    }
+
+    /**
+     * Freezes ({@code false}) or unfreezes ({@code true}) every parameter of this layer and of the
+     * layers inside it, as Keras' {@code layer.trainable = False}: optimizers bound afterwards skip
+     * the frozen ones (compile again after changing it, as in Keras), autograd computes no gradient
+     * for them, and a frozen {@link BatchNormalization} runs in inference mode even while the
+     * model trains. The flag is saved in {@link #config()} as {@code "trainable": false} (left out
+     * when true, Keras' default). Returns this.
+     *
+     * <pre>{@code
+     * for (Layer l : backbone.layers()) l.trainable(false);   // transfer learning: train only the new head
+     * }</pre>
+     */
+    public Layer trainable(boolean trainable) {
+        this.trainable = trainable;
+        for (Parameter p : parameters()) {
+            if (trainable) p.unfreeze();
+            else p.freeze();
+        }
+        for (Module child : children().values())
+            if (child instanceof Layer l) l.trainable(trainable);
+        return this;
+    }
+
+    /** Whether the layer trains ({@link #trainable(boolean)}); true unless frozen. */
+    public boolean trainable() {
+        return trainable;
     }
 
     /** Whether the weights exist. */
@@ -82,6 +112,7 @@ public abstract class Layer extends Module {
         LinkedHashMap<String, Object> c = new LinkedHashMap<>();
         c.put("type", getClass().getSimpleName());
         addConfig(c);
+        if (!trainable) c.put("trainable", false);
         return c;
     }
 

@@ -57,8 +57,11 @@ public final class Layers {
             case "SimpleRNN" -> new SimpleRNN(f.integer("units"), f.bool("return_sequences", false));
             case "LSTM" -> new LSTM(f.integer("units"), f.bool("return_sequences", false));
             case "GRU" -> new GRU(f.integer("units"), f.bool("return_sequences", false));
+            case "ResidualBlock" -> new ResidualBlock(f.integer("filters"), f.integer("strides", 1), f.activationOr(Activation.RELU), f.number("momentum", 0.9));
             default -> throw new IllegalArgumentException("unknown layer type '" + type + "'");
         };
+        // Keras writes every layer's trainable flag; Jumbo writes it only for a frozen layer
+        if (!f.bool("trainable", true)) layer.trainable(false);
         f.rejectUnread();
         return layer;
     }
@@ -87,6 +90,11 @@ public final class Layers {
 
         int integer(String name) {
             return toInt(name, get(name, true));
+        }
+
+        int integer(String name, int fallback) {
+            Object v = get(name, false);
+            return v == null ? fallback : toInt(name, v);
         }
 
         private int toInt(String name, Object v) {
@@ -132,8 +140,12 @@ public final class Layers {
         }
 
         Activation activation() {
+            return activationOr(Activation.LINEAR);
+        }
+
+        Activation activationOr(Activation fallback) {
             Object v = get("activation", false);
-            if (v == null) return Activation.LINEAR;
+            if (v == null) return fallback;
             if (!(v instanceof String s)) throw wrong("activation", "a string", v);
             try {
                 return Activation.of(s);

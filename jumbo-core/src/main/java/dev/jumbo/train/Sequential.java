@@ -77,6 +77,75 @@ public final class Sequential extends Module {
         return List.copyOf(layers);
     }
 
+    /**
+     * A new model made of this one's layers but the last {@code layersToDrop} (Keras'
+     * {@code include_top=False}): the same layer objects, so their trained weights are shared,
+     * not copied; {@link #add} a new head to it. Parameter paths ({@link Parameter#name()}) stay
+     * those of this model; {@link #stateDict()} and {@link #save} number the layers anew.
+     *
+     * <pre>{@code
+     * Sequential backbone = Sequential.load(dir).withoutTop(1);      // drop the softmax layer
+     * for (Layer l : backbone.layers()) l.trainable(false);
+     * backbone.add(new Dense(5, Activation.SOFTMAX));                // built for the backbone's output
+     * }</pre>
+     *
+     * @throws IllegalArgumentException if {@code layersToDrop} is negative or would leave no layer
+     */
+    public Sequential withoutTop(int layersToDrop) {
+        if (layersToDrop < 0 || layersToDrop >= layers.size())
+            throw new IllegalArgumentException("cannot drop " + layersToDrop + " top layers of a model with " + layers.size()
+                    + ": drop between 0 and " + (layers.size() - 1));
+        return new Sequential(inputShape, layers.subList(0, layers.size() - layersToDrop).toArray(Layer[]::new));
+    }
+
+    /** Layer {@code i}'s name as {@link #summary()} prints it: the type's name and the index, e.g. {@code "conv2d_0"}. */
+    public String layerName(int i) {
+        return layers.get(i).name() + "_" + i;
+    }
+
+    /**
+     * The index of the layer that {@code ref} names: its index ({@code "3"}, or {@code "-1"} for the
+     * last) or its name as {@link #summary()} prints it ({@code "max_pool2d_3"}).
+     *
+     * @throws IllegalArgumentException quoting {@code ref} and listing the layer names
+     */
+    public int layerIndex(String ref) {
+        for (int i = 0; i < layers.size(); i++) if (layerName(i).equals(ref)) return i;
+        try {
+            int i = Integer.parseInt(ref.strip());
+            if (i < 0) i += layers.size();
+            if (i >= 0 && i < layers.size()) return i;
+        } catch (NumberFormatException e) {
+            // not an index either: the error below lists the names
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) names.add(layerName(i));
+        throw new IllegalArgumentException("no layer '" + ref + "' in the model: give an index 0.." + (layers.size() - 1)
+                + " (or -1 for the last) or one of " + String.join(", ", names));
+    }
+
+    /** Sets {@link Layer#trainable(boolean)} on layers {@code from} (inclusive) to {@code to} (exclusive); returns this. */
+    public Sequential trainable(int from, int to, boolean trainable) {
+        if (from < 0 || to > layers.size() || from > to)
+            throw new IllegalArgumentException("layer range [" + from + ", " + to + ") is outside the model's " + layers.size() + " layers");
+        for (Layer l : layers.subList(from, to)) l.trainable(trainable);
+        return this;
+    }
+
+    /** The number of values in trainable parameters (what an optimizer bound by {@link #compile} updates). */
+    public long trainableParameterCount() {
+        long n = 0;
+        for (Parameter p : parameters()) if (p.trainable()) n += p.value().size();
+        return n;
+    }
+
+    /** The number of values in all parameters and buffers, as {@link #summary()}'s "Total params" (Keras counts buffers too). */
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor t : stateDict().values()) n += t.size();
+        return n;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         int[] want = inputShape.toArray(), got = x.shape().toArray();
@@ -158,7 +227,7 @@ public final class Sequential extends Module {
             for (Tensor t : l.stateDict().values()) params += t.size();
             for (Parameter p : l.parameters()) if (p.trainable()) trainable += p.value().size();
             long f = l.flops(s);
-            sb.append(String.format(fmt, l.name() + "_" + i + " (" + l.config().get("type") + ")", "(None, " + join(out.toArray()) + ")",
+            sb.append(String.format(fmt, layerName(i) + " (" + l.config().get("type") + ")" + (l.trainable() ? "" : " frozen"), "(None, " + join(out.toArray()) + ")",
                     String.format("%,d", params), String.format("%,d", f)));
             total += params;
             flops += f;
