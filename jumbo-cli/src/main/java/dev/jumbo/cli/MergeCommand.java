@@ -5,6 +5,7 @@ import dev.jumbo.io.FormatException;
 import dev.jumbo.io.Json;
 import dev.jumbo.lora.LoraAdapters;
 import dev.jumbo.lora.PeftAdapter;
+import dev.jumbo.models.LanguageModel;
 import dev.jumbo.models.Bert;
 import dev.jumbo.models.Gpt2;
 import dev.jumbo.models.LlamaLora;
@@ -52,7 +53,7 @@ final class MergeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Main.banner(spec.commandLine().getErr());
-        if (!Files.isDirectory(model) || "llama".equals(modelType(model.resolve("config.json")))) return mergeLlama();
+        if (!Files.isDirectory(model) || "llama".equals(LanguageModel.modelType(model.resolve("config.json")))) return mergeLlama();
         OutputFolder.requireSeparate(out, model, "--model");
         OutputFolder.requireSeparate(out, adapter, "--adapter");
         PeftAdapter peft = PeftAdapter.read(adapter);
@@ -121,10 +122,6 @@ final class MergeCommand implements Callable<Integer> {
             w.println(JsonOutput.line(r));
         }
         return 0;
-    }
-
-    private static String modelType(Path configJson) throws java.io.IOException {
-        return Files.isRegularFile(configJson) && Json.readObject(configJson).get("model_type") instanceof String t ? t : null;
     }
 
     private LoraAdapters attach(Map<String, dev.jumbo.lora.LoraTarget> modules, PeftAdapter peft) throws FormatException {

@@ -136,26 +136,11 @@ public final class LlamaLoraTrainer {
         return n;
     }
 
-    /** {inputs [b, t], targets}: windows of the stream and the same windows one token later. */
     private Tensor[] batch(int[] data, Random r) {
-        int b = options.batchSize(), t = options.context();
-        float[] x = new float[b * t], y = new float[b * t];
-        for (int i = 0; i < b; i++) {
-            int start = r.nextInt(data.length - t);
-            for (int j = 0; j < t; j++) {
-                x[i * t + j] = data[start + j];
-                y[i * t + j] = data[start + j + 1];
-            }
-        }
-        return new Tensor[] {Tensor.of(x, b, t), Tensor.of(y, b * t)};
+        return TokenWindows.batch(data, options.batchSize(), options.context(), r);
     }
 
-    /** Mean cross-entropy of the next tokens. */
     private Tensor loss(Tensor[] xy) {
-        Tensor logits = graph.forward(xy[0]);
-        float[] y = xy[1].toFloatArray();
-        int[] targets = new int[y.length];
-        for (int i = 0; i < y.length; i++) targets[i] = (int) y[i];
-        return logits.reshape(targets.length, -1).logSoftmax().pick(targets).mean().neg();
+        return TokenWindows.loss(graph.forward(xy[0]), xy[1]);
     }
 }
