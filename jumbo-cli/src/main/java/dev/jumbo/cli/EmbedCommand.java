@@ -32,6 +32,9 @@ final class EmbedCommand implements Callable<Integer> {
     @Option(names = "--pooling", defaultValue = "mean", description = "mean (over the tokens), cls (the first token) or pooler (tanh(dense(first token)), BertModel's pooler_output) (default: ${DEFAULT-VALUE}).")
     String pooling;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A LoRA adapter (PEFT's adapter_config.json + adapter_model.safetensors) run beside the weights, unmerged.")
+    Path adapter;
+
     @Option(names = "--normalize", description = "Scale each vector to length 1.")
     boolean normalize;
 
@@ -62,6 +65,7 @@ final class EmbedCommand implements Callable<Integer> {
                     ? WordPiece.fromVocabTxt(tokenizerFile, true) : WordPiece.fromTokenizerJson(tokenizerFile);
             encoder = new TextEncoder(bert, tokenizer);
         }
+        if (adapter != null) AdapterFolders.attach(encoder.bert().loraModules(), adapter, model, spec.commandLine().getErr());
         float[][] vectors = encoder.embed(encoder.encode(texts), how, normalize);
         PrintWriter out = spec.commandLine().getOut();
         List<float[]> rows = new ArrayList<>();

@@ -33,6 +33,9 @@ final class FillMaskCommand implements Callable<Integer> {
     @Option(names = "--top-k", defaultValue = "5", description = "Candidates to print (default: ${DEFAULT-VALUE}).")
     int topK;
 
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A LoRA adapter (PEFT's adapter_config.json + adapter_model.safetensors) run beside the weights, unmerged.")
+    Path adapter;
+
     @Option(names = "--json", description = "Print {\"predictions\": [{\"token\", \"token_id\", \"score\", \"sequence\"}, ...]} as the last line.")
     boolean json;
 
@@ -41,6 +44,7 @@ final class FillMaskCommand implements Callable<Integer> {
         Main.banner(spec.commandLine().getErr());
         if (topK <= 0) throw new IllegalArgumentException("--top-k must be positive, got " + topK);
         Bert bert = Bert.load(model);
+        if (adapter != null) AdapterFolders.attach(bert.loraModules(), adapter, model, spec.commandLine().getErr());
         Tokenizer t = Tokenizers.load(model);
         if (!(t instanceof WordPiece tokenizer)) throw new IllegalArgumentException(model + ": its tokenizer is not WordPiece, as a BERT model needs");
         int mask = tokenizer.id("[MASK]");

@@ -100,13 +100,7 @@ final class GenerateCommand implements Callable<Integer> {
         }
         if (!(loaded.model() instanceof dev.jumbo.models.Gpt2 gpt2))
             throw new IllegalArgumentException("--adapter is supported for GPT-2 and Llama models; " + model + " holds a " + loaded.model().getClass().getSimpleName());
-        dev.jumbo.lora.PeftAdapter peft = dev.jumbo.lora.PeftAdapter.read(adapter);
-        try {
-            dev.jumbo.lora.LoraAdapters lora = dev.jumbo.lora.LoraAdapters.load(gpt2.loraModules(), peft);
-            spec.commandLine().getErr().printf("LoRA adapter %s: r %d on %d modules, %d parameters%n", adapter, peft.config().r(), lora.adapters().size(), lora.parameterCount());
-        } catch (IllegalArgumentException e) {
-            throw new dev.jumbo.io.FormatException(adapter.resolve(dev.jumbo.lora.PeftAdapter.WEIGHTS_FILE), e.getMessage() + " (is it an adapter for " + model + "?)");
-        }
+        AdapterFolders.attach(gpt2.loraModules(), adapter, model, spec.commandLine().getErr());
         return loaded;
     }
 

@@ -65,7 +65,7 @@ final class MergeCommand implements Callable<Integer> {
         if ("gpt2".equals(type)) {
             Gpt2 gpt2 = Gpt2.load(model);
             gpt2.train(false);
-            LoraAdapters lora = attach(gpt2.loraModules(), peft);
+            LoraAdapters lora = AdapterFolders.attach(gpt2.loraModules(), adapter, model, null);
             int[] probe = probe(gpt2.vocabSize(), Math.min(16, gpt2.contextLength()));
             float[] adapted = gpt2.logits(probe);
             lora.merge();
@@ -74,7 +74,7 @@ final class MergeCommand implements Callable<Integer> {
         } else if ("bert".equals(type)) {
             Bert bert = Bert.load(model);
             bert.train(false);
-            LoraAdapters lora = attach(bert.loraModules(), peft);
+            LoraAdapters lora = AdapterFolders.attach(bert.loraModules(), adapter, model, null);
             int[] probe = probe(bert.config().vocabSize(), Math.min(16, bert.config().maxPositionEmbeddings()));
             float[] adapted = hidden(bert, probe);
             lora.merge();
@@ -122,14 +122,6 @@ final class MergeCommand implements Callable<Integer> {
             w.println(JsonOutput.line(r));
         }
         return 0;
-    }
-
-    private LoraAdapters attach(Map<String, dev.jumbo.lora.LoraTarget> modules, PeftAdapter peft) throws FormatException {
-        try {
-            return LoraAdapters.load(modules, peft);
-        } catch (IllegalArgumentException e) {
-            throw new FormatException(adapter.resolve(PeftAdapter.WEIGHTS_FILE), e.getMessage() + " (is it an adapter for " + model + "?)");
-        }
     }
 
     /** A fixed pseudo-random sequence of token ids. */

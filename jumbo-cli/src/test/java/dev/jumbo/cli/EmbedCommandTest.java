@@ -43,6 +43,43 @@ class EmbedCommandTest {
     }
 
     @Test
+    void aLoraAdapterRunsBesideTheWeightsAndAnotherModelsIsRefused() throws Exception {
+        Init.seed(3);
+        Bert bert = new Bert(new BertConfig(8, 16, 1, 2, 32, 12, 2, 1e-12));
+        bert.save(dir);
+        Files.writeString(dir.resolve("vocab.txt"), "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\nworld\n##s\n!\n");
+        float[] plain = bert.embed(new int[][] {{2, 5, 3}}, false)[0];
+        java.util.Random r = new java.util.Random(System.nanoTime());
+        dev.jumbo.lora.LoraAdapters lora = dev.jumbo.lora.LoraAdapters.attach(bert.loraModules(),
+                new dev.jumbo.lora.LoraConfig(2, 4, 0, java.util.List.of("query", "value")), r);
+        for (dev.jumbo.lora.LoraAdapter a : lora.adapters().values()) {
+            float[] b = a.b().buffer();
+            for (int i = 0; i < b.length; i++) b[i] = (float) r.nextGaussian();
+        }
+        float[] adapted = bert.embed(new int[][] {{2, 5, 3}}, false)[0];
+        Path adapter = dir.resolve("adapter");
+        lora.toPeft(dir.toString(), "FEATURE_EXTRACTION", false).write(adapter);
+
+        CliTest.Result withAdapter = CliTest.run("embed", "--model", dir.toString(), "--adapter", adapter.toString(), "--json", "world");
+        assertThat(withAdapter.code()).as(withAdapter.err()).isZero();
+        assertThat(withAdapter.err()).contains("LoRA adapter " + adapter + ": r 2 on 2 modules");
+        JsonNode e = withAdapter.lastJson().get("embeddings").get(0);
+        double moved = 0;
+        for (int k = 0; k < 16; k++) {
+            assertThat(e.get(k).asDouble()).isCloseTo(adapted[k], org.assertj.core.data.Offset.offset(1e-5));
+            moved = Math.max(moved, Math.abs(adapted[k] - plain[k]));
+        }
+        assertThat(moved).as("the adapter changes the embedding").isGreaterThan(1e-3);
+
+        Path wider = dir.resolve("wider");
+        new Bert(new BertConfig(8, 24, 1, 2, 32, 12, 2, 1e-12)).save(wider);
+        Files.copy(dir.resolve("vocab.txt"), wider.resolve("vocab.txt"));
+        CliTest.Result refused = CliTest.run("embed", "--model", wider.toString(), "--adapter", adapter.toString(), "world");
+        assertThat(refused.code()).isNotZero();
+        assertThat(refused.err()).contains("adapter_model.safetensors").contains("(is it an adapter for " + wider + "?)");
+    }
+
+    @Test
     void anOnnxModelWithItsTokenizerGivesTheReferenceEmbedding() throws Exception {
         for (String f : new String[] {"all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json"})
             try (java.io.InputStream in = EmbedCommandTest.class.getResourceAsStream("/" + f)) {

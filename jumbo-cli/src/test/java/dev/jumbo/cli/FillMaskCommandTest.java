@@ -40,6 +40,27 @@ class FillMaskCommandTest {
         assertThat(p.get(0).get("token_id").asInt()).isEqualTo(best);
         assertThat(p.get(0).get("sequence").asText()).startsWith("w7 ");
 
+        // a LoRA adapter on the encoder's query and value (random B, so it moves the logits), run unmerged
+        java.util.Random random = new java.util.Random(System.nanoTime());
+        dev.jumbo.lora.LoraAdapters lora = dev.jumbo.lora.LoraAdapters.attach(bert.loraModules(),
+                new dev.jumbo.lora.LoraConfig(2, 8, 0, java.util.List.of("query", "value")), random);
+        for (dev.jumbo.lora.LoraAdapter a : lora.adapters().values()) {
+            float[] b = a.b().buffer();
+            for (int i = 0; i < b.length; i++) b[i] = (float) (3 * random.nextGaussian());
+        }
+        float[] adapted = bert.maskedLmLogits(ids);
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (int k = 0; k < 50; k++) max = Math.max(max, adapted[2 * 50 + k]);
+        for (int k = 0; k < 50; k++) sum += Math.exp(adapted[2 * 50 + k] - max);
+        Path adapterDir = dir.resolve("adapter");
+        lora.toPeft(dir.toString(), "FEATURE_EXTRACTION", false).write(adapterDir);
+        CliTest.Result withAdapter = CliTest.run("fill-mask", "--model", dir.toString(), "--adapter", adapterDir.toString(), "--text", "w7 [MASK] w9", "--json");
+        assertThat(withAdapter.code()).as(withAdapter.err()).isZero();
+        JsonNode first = withAdapter.lastJson().get("predictions").get(0);
+        int id = first.get("token_id").asInt();
+        assertThat(first.get("score").asDouble()).isCloseTo(Math.exp(adapted[2 * 50 + id] - max) / sum, org.assertj.core.data.Offset.offset(1e-5));
+        for (int k = 0; k < 50; k++) assertThat(adapted[2 * 50 + k]).isLessThanOrEqualTo(adapted[2 * 50 + id]);
+
         CliTest.Result none = CliTest.run("fill-mask", "--model", dir.toString(), "--text", "w7 w9");
         assertThat(none.code()).isNotZero();
         assertThat(none.err()).contains("exactly one [MASK]");
