@@ -8,7 +8,6 @@ import dev.jumbo.models.LanguageModel;
 import dev.jumbo.models.Llama;
 import dev.jumbo.models.LlamaGraph;
 import dev.jumbo.models.LlamaLora;
-import dev.jumbo.models.LlamaLoraTrainer;
 import dev.jumbo.models.LmTrainer;
 import dev.jumbo.nn.Init;
 import dev.jumbo.nn.Parameter;
@@ -83,23 +82,15 @@ final class LoraFinetuneJob {
         return Files.isDirectory(model) && !"llama".equals(LanguageModel.modelType(model.resolve("config.json")));
     }
 
-    /** What the loop below trains, whichever model it is. */
-    private interface Tuning extends AutoCloseable {
-        double step();
+    /**
+     * What the loop below trains, whichever model it is: the trainer, the model's parameter count
+     * (adapters included), how to write the result into a folder, and what to close afterwards.
+     */
+    private record Tuning(LmTrainer trainer, long totalParameters, Saver save, LanguageModel resources) {}
 
-        double validationLoss(int batches);
-
-        long trainableParameters();
-
-        long totalParameters();
-
-        long optimizerStateBytes();
-
+    private interface Saver {
         /** Writes the adapter (or the whole model) into {@code out}, each file atomically. */
-        void save(Path out) throws IOException;
-
-        @Override
-        void close() throws IOException;
+        void into(Path out) throws IOException;
     }
 
     static Outcome run(Settings s, PrintWriter err) throws IOException {
@@ -109,8 +100,15 @@ final class LoraFinetuneJob {
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(s.data().toString(), null, "no such file");
         }
-        try (Tuning job = isGpt2Folder(s.model()) ? gpt2(s, text, err) : llama(s, text, err)) {
+        Tuning job = isGpt2Folder(s.model()) ? gpt2(s, text, err) : llama(s, text, err);
+        Exception failure = null;
+        try {
             return train(s, job, err);
+        } catch (IOException | RuntimeException e) {
+            failure = e;
+            throw e;
+        } finally {
+            if (job.resources() != null) closeQuietly(job.resources(), failure);
         }
     }
 
@@ -147,15 +145,7 @@ final class LoraFinetuneJob {
         err.printf("%d tokens of %s; %s: %d of %d parameters trainable (%.2f%%)%n", tokens.length, s.data(),
                 lora == null ? "full fine-tuning" : "LoRA r " + s.lora().r() + ", alpha " + fmt(s.lora().alpha()) + " on " + lora.adapters().size() + " modules",
                 trainer.trainableParameters(), total, 100.0 * trainer.trainableParameters() / total);
-        return new Tuning() {
-            public double step() { return trainer.step(); }
-            public double validationLoss(int batches) { return trainer.validationLoss(batches); }
-            public long trainableParameters() { return trainer.trainableParameters(); }
-            public long totalParameters() { return total; }
-            public long optimizerStateBytes() { return trainer.optimizerStateBytes(); }
-            public void save(Path out) throws IOException { saveGpt2(s, gpt2, lora); }
-            public void close() {}
-        };
+        return new Tuning(trainer, total, out -> saveGpt2(s, gpt2, lora), null);
     }
 
     /**
@@ -173,23 +163,15 @@ final class LoraFinetuneJob {
             int context = s.context() > 0 ? s.context() : base.config().contextLength();
             LlamaLora init = LlamaLora.init(base.config(), s.lora(), new Random(s.seed()));
             LlamaGraph graph = LlamaGraph.of(base.withAdapters(init));
-            LlamaLoraTrainer trainer = new LlamaLoraTrainer(graph, tokens, new LlamaLoraTrainer.Options(context, s.batchSize(), s.iters(), s.learningRate(), s.seed()));
+            LmTrainer trainer = new LmTrainer(graph, base.config().contextLength(), tokens,
+                    new LmTrainer.Options(context, s.batchSize(), s.iters(), s.learningRate(), Math.min(100, s.iters() / 10), 0.0, s.seed()),
+                    graph.adapterParameters().stream().map(Parameter::value).toList());
             long total = graph.parameters().stream().mapToLong(p -> p.value().size()).sum();
             err.printf("%d tokens of %s; LoRA r %d, alpha %s on %d modules: %d of %d parameters trainable (%.2f%%)%n", tokens.length, s.data(),
                     s.lora().r(), fmt(s.lora().alpha()), init.deltas().size(), trainer.trainableParameters(), total,
                     100.0 * trainer.trainableParameters() / total);
             String baseName = s.model().toAbsolutePath().normalize().toString();
-            return new Tuning() {
-                public double step() { return trainer.step(); }
-                public double validationLoss(int batches) { return trainer.validationLoss(batches); }
-                public long trainableParameters() { return trainer.trainableParameters(); }
-                public long totalParameters() { return total; }
-                public long optimizerStateBytes() { return 4 * trainer.optimizerStateValues(); }
-                public void save(Path out) throws IOException { graph.adapters().write(out, baseName); }
-                public void close() throws IOException {
-                    closeQuietly(lm, null);
-                }
-            };
+            return new Tuning(trainer, total, out -> graph.adapters().write(out, baseName), lm);
         } catch (RuntimeException e) {
             closeQuietly(lm, e);
             throw e;
@@ -206,8 +188,9 @@ final class LoraFinetuneJob {
         }
     }
 
-    private static Outcome train(Settings s, Tuning trainer, PrintWriter err) throws IOException {
-        long trainableCount = trainer.trainableParameters(), total = trainer.totalParameters();
+    private static Outcome train(Settings s, Tuning job, PrintWriter err) throws IOException {
+        LmTrainer trainer = job.trainer();
+        long trainableCount = trainer.trainableParameters(), total = job.totalParameters();
         double before = trainer.validationLoss(20);
         err.printf("val loss before: %.4f%n", before);
         err.flush();
@@ -232,7 +215,7 @@ final class LoraFinetuneJob {
                     valLoss = trainer.validationLoss(20);
                     curve.add(new double[] {i, trainLoss, valLoss});
                     bar.setExtraMessage(String.format(" loss %.4f, val %.4f", trainLoss, valLoss));
-                    trainer.save(s.out());
+                    job.save().into(s.out());
                     chart(curve, before, s.out().resolve(CHART), s.lora() == null ? "full fine-tuning" : "LoRA");
                 }
             }

@@ -1,5 +1,6 @@
 package dev.jumbo.models;
 
+import dev.jumbo.nn.Module;
 import dev.jumbo.nn.Parameter;
 import dev.jumbo.optim.AdamW;
 import dev.jumbo.optim.CosineDecay;
@@ -10,7 +11,7 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Trains a {@link Gpt2} on a token stream, nanoGPT style: random windows of {@code context + 1}
+ * Trains a {@link Gpt2} (or any next-token model, e.g. a {@link LlamaGraph}'s LoRA adapters) on a token stream, nanoGPT style: random windows of {@code context + 1}
  * tokens from the first 90% (the rest is held out), cross-entropy of every next token, AdamW with
  * a linear warm-up then cosine decay to a tenth, gradient norm clipped to 1.
  *
@@ -46,7 +47,7 @@ public final class LmTrainer {
         }
     }
 
-    private final Gpt2 model;
+    private final Module model;
     private final int[] train;
     private final int[] validation;
     private final Options options;
@@ -74,12 +75,24 @@ public final class LmTrainer {
      * @throws IllegalArgumentException if either split is shorter than one window or nothing is trainable
      */
     public LmTrainer(Gpt2 model, int[] tokens, Options options, List<Tensor> trainable) {
-        if (options.context() > model.contextLength())
-            throw new IllegalArgumentException("context " + options.context() + " is longer than the model's " + model.contextLength());
+        this(model, model.contextLength(), tokens, options, trainable);
+    }
+
+    /**
+     * Trains {@code trainable} of any next-token model: {@code model.forward} takes token ids
+     * {@code [batch, time]} (as floats) and gives logits {@code [batch, time, vocab]}, as {@link Gpt2}
+     * and {@link LlamaGraph} do (a Llama's LoRA adapters: {@code graph.adapterParameters()}).
+     *
+     * @param contextLength the most positions the model takes
+     * @throws IllegalArgumentException if either split is shorter than one window or nothing is trainable
+     */
+    public LmTrainer(Module model, int contextLength, int[] tokens, Options options, List<Tensor> trainable) {
+        if (options.context() > contextLength)
+            throw new IllegalArgumentException("context " + options.context() + " is longer than the model's " + contextLength);
         int split = (int) (tokens.length * 0.9);
         train = java.util.Arrays.copyOfRange(tokens, 0, split);
         validation = java.util.Arrays.copyOfRange(tokens, split, tokens.length);
-        if (validation.length <= options.context() + 1)
+        if (train.length <= options.context() + 1 || validation.length <= options.context() + 1)
             throw new IllegalArgumentException("the text has " + tokens.length + " tokens: too few for windows of " + (options.context() + 1)
                     + " in both its first 90% and its last 10%");
         this.model = model;
@@ -95,6 +108,7 @@ public final class LmTrainer {
 
     /** One optimizer step on a fresh batch; returns its loss. */
     public double step() {
+        model.train(true);
         Tensor loss = loss(batch(train));
         optimizer.zeroGrad();
         loss.backward();
@@ -105,12 +119,24 @@ public final class LmTrainer {
         return value;
     }
 
-    /** Mean loss over {@code batches} random batches of the held-out 10%, without gradients. */
+    /** Mean loss over {@code batches} batches of the held-out 10% (the same ones each call), without gradients or dropout. */
     public double validationLoss(int batches) {
+        return meanLoss(validation, batches);
+    }
+
+    /** Mean loss over {@code batches} batches of the training 90% (the same ones each call), without gradients or dropout. */
+    public double trainingLoss(int batches) {
+        return meanLoss(train, batches);
+    }
+
+    private double meanLoss(int[] data, int batches) {
         Random r = new Random(7);
         double sum = 0;
+        model.train(false); // LoRA dropout, if any, is for training steps only
         try (var scope = GradMode.noGrad()) {
-            for (int i = 0; i < batches; i++) sum += loss(batch(validation, r)).item();
+            for (int i = 0; i < batches; i++) sum += loss(batch(data, r)).item();
+        } finally {
+            model.train(true);
         }
         return sum / batches;
     }
@@ -139,11 +165,26 @@ public final class LmTrainer {
         return batch(data, random);
     }
 
+    /** {inputs [b, t], targets [b t]}: random windows of the stream and the same windows one token later. */
     private Tensor[] batch(int[] data, Random r) {
-        return TokenWindows.batch(data, options.batchSize(), options.context(), r);
+        int b = options.batchSize(), t = options.context();
+        float[] x = new float[b * t], y = new float[b * t];
+        for (int i = 0; i < b; i++) {
+            int start = r.nextInt(data.length - t);
+            for (int j = 0; j < t; j++) {
+                x[i * t + j] = data[start + j];
+                y[i * t + j] = data[start + j + 1];
+            }
+        }
+        return new Tensor[] {Tensor.of(x, b, t), Tensor.of(y, b * t)};
     }
 
+    /** Mean cross-entropy of the next tokens, from the logits. */
     private Tensor loss(Tensor[] xy) {
-        return TokenWindows.loss(model.forward(xy[0]), xy[1]);
+        Tensor logits = model.forward(xy[0]);
+        float[] y = xy[1].toFloatArray();
+        int[] targets = new int[y.length];
+        for (int i = 0; i < y.length; i++) targets[i] = (int) y[i];
+        return logits.reshape(targets.length, -1).logSoftmax().pick(targets).mean().neg();
     }
 }

@@ -34,7 +34,8 @@ class LlamaLoraTrainingTest {
             float[] mappedWq = new float[base.config().dim()];
             base.layers().get(2).wq().row(5, mappedWq, 0);
 
-            LlamaLoraTrainer trainer = new LlamaLoraTrainer(graph, tokens, new LlamaLoraTrainer.Options(32, 8, 40, 1e-2, 5));
+            LmTrainer trainer = new LmTrainer(graph, base.config().contextLength(), tokens, new LmTrainer.Options(32, 8, 40, 1e-2, 4, 0, 5),
+                    adapters(graph));
             long total = graph.parameters().stream().mapToLong(p -> p.value().size()).sum();
             assertThat(trainer.trainableParameters()).isEqualTo(init.parameterCount());
             assertThat((double) trainer.trainableParameters() / total).isLessThan(0.05);
@@ -44,9 +45,9 @@ class LlamaLoraTrainingTest {
             System.out.printf("stories260K + LoRA r=4 on q,v,down (%d of %d weights trainable, %.2f%%): Shakespeare loss %.3f -> %.3f (train), %.3f -> %.3f (held out) in 40 steps%n",
                     trainer.trainableParameters(), total, 100.0 * trainer.trainableParameters() / total, trainBefore, trainAfter, valBefore, valAfter);
             // optimizer state only for the adapters: AdamW's two moments of each of their weights
-            assertThat(trainer.optimizerStateValues()).isEqualTo(2 * trainer.trainableParameters());
+            assertThat(trainer.optimizerStateBytes()).isEqualTo(4 * 2 * trainer.trainableParameters());
             System.out.printf("AdamW state: %d KB for the adapters; a full fine-tune would hold %d KB (and gradients for every weight)%n",
-                    4 * trainer.optimizerStateValues() / 1024, 4 * 2 * total / 1024);
+                    trainer.optimizerStateBytes() / 1024, 4 * 2 * total / 1024);
             assertThat(trainAfter).isLessThan(trainBefore - 0.2);
             assertThat(valAfter).isLessThan(valBefore - 0.1);
 
@@ -84,10 +85,16 @@ class LlamaLoraTrainingTest {
         LlamaConfig c = LlamaTest.tiny(4, 2, LlamaConfig.RopeStyle.NORM, true);
         Llama base = LlamaTest.Weights.random(c, 1).llama();
         int[] tokens = LlamaTest.randomIds(400, c.vocabSize(), 2);
-        assertThatThrownBy(() -> new LlamaLoraTrainer(LlamaGraph.of(base), tokens, new LlamaLoraTrainer.Options(16, 2, 5, 1e-3, 1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no adapters");
+        LmTrainer.Options o = new LmTrainer.Options(16, 2, 5, 1e-3, 0, 0, 1);
+        LlamaGraph plain = LlamaGraph.of(base);
+        assertThatThrownBy(() -> new LmTrainer(plain, c.contextLength(), tokens, o, adapters(plain)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nothing to train");
         LlamaGraph graph = LlamaGraph.of(base.withAdapters(LlamaLora.init(c, LoraConfig.defaults(List.of("o_proj")), new Random(1))));
-        assertThatThrownBy(() -> new LlamaLoraTrainer(graph, java.util.Arrays.copyOf(tokens, 100), new LlamaLoraTrainer.Options(16, 2, 5, 1e-3, 1)))
+        assertThatThrownBy(() -> new LmTrainer(graph, c.contextLength(), java.util.Arrays.copyOf(tokens, 100), o, adapters(graph)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("too few");
+    }
+
+    private static List<dev.jumbo.tensor.Tensor> adapters(LlamaGraph graph) {
+        return graph.adapterParameters().stream().map(Parameter::value).toList();
     }
 }
